@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Start the local servers the test suite talks to, if they are not running yet.
+# MariaDB: started by the machine image; started here only if it is down.
+set -euo pipefail
+if ! mysqladmin -uroot -h127.0.0.1 --connect-timeout=2 ping >/dev/null 2>&1; then
+  if [ -x /usr/sbin/mariadbd ]; then
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    for _ in $(seq 1 30); do
+      mysqladmin -uroot -h127.0.0.1 --connect-timeout=1 ping >/dev/null 2>&1 && break
+      sleep 1
+    done
+  fi
+fi

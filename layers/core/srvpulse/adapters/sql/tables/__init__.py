@@ -1,0 +1,18 @@
+"""All tables, one module per area, sharing one MetaData.
+
+Importing this package registers every table on ``metadata``.
+"""
+
+from .base import metadata
+from .checks import api_keys, checks, flips, orphan_pings, ping_receipts, pings, projects
+
+__all__ = [
+    "api_keys",
+    "checks",
+    "flips",
+    "metadata",
+    "orphan_pings",
+    "ping_receipts",
+    "pings",
+    "projects",
+]

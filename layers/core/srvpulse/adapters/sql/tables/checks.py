@@ -1,0 +1,136 @@
+"""Projects, API keys, checks, pings and flips (migration 0001)."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from ..types import LongText, UTCDateTime
+from .base import metadata
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("ping_key", String(64), nullable=False, unique=True),
+    Column("created", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False, default=""),
+    Column("read_only", Boolean, nullable=False, default=False),
+    Column("key_hash", String(64), nullable=False, unique=True),  # sha256 hex of the key
+    Column("prefix", String(8), nullable=False),  # first characters, to tell keys apart
+    Column("created", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+checks = Table(
+    "checks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("slug", String(200), nullable=True),  # NULL when the check has no slug
+    Column("tags", String(500), nullable=False, default=""),
+    Column("desc", Text, nullable=False, default=""),
+    Column("kind", String(10), nullable=False, default="simple"),
+    Column("timeout", Integer, nullable=False, default=86400),
+    Column("grace", Integer, nullable=False, default=3600),
+    Column("schedule", String(100), nullable=False, default="* * * * *"),
+    Column("tz", String(64), nullable=False, default="UTC"),
+    Column("manual_resume", Boolean, nullable=False, default=False),
+    Column("methods", String(10), nullable=False, default=""),
+    Column("min_duration", Integer, nullable=True),
+    Column("max_duration", Integer, nullable=True),
+    Column("recovery_threshold", Integer, nullable=False, default=1),
+    Column("status", String(10), nullable=False, default="new"),
+    Column("n_pings", Integer, nullable=False, default=0),
+    Column("last_ping", UTCDateTime, nullable=True),
+    Column("last_start", UTCDateTime, nullable=True),
+    Column("last_start_rid", String(36), nullable=True),
+    Column("last_duration_ms", BigInteger, nullable=True),
+    Column("last_ping_kind", String(10), nullable=True),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("consecutive_successes", Integer, nullable=False, default=0),
+    Column("alert_after", UTCDateTime, nullable=True),
+    Column("next_reminder_at", UTCDateTime, nullable=True),
+    Column("version", Integer, nullable=False, default=0),
+    Column("created", UTCDateTime, nullable=False),
+    UniqueConstraint("project_id", "slug"),
+    Index(None, "alert_after"),
+    Index(None, "next_reminder_at"),
+)
+
+pings = Table(
+    "pings",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("ping_id", String(36), nullable=False, unique=True),  # given at the edge
+    Column("check_id", Integer, ForeignKey("checks.id", ondelete="CASCADE"), nullable=False),
+    Column("n", Integer, nullable=False),  # 1, 2, 3... per check
+    Column("created", UTCDateTime, nullable=False),  # when the edge received it
+    Column("kind", String(10), nullable=False),
+    Column("exit_status", Integer, nullable=True),
+    Column("rid", String(36), nullable=True),
+    Column("method", String(10), nullable=False, default=""),
+    Column("scheme", String(10), nullable=False, default="http"),
+    Column("remote_addr", String(64), nullable=False, default=""),
+    Column("ua", String(200), nullable=False, default=""),
+    Column("body", LongText, nullable=True),  # the run's report
+    Column("body_truncated", Boolean, nullable=False, default=False),
+    Column("summary", String(1000), nullable=True),
+    Column("duration_ms", BigInteger, nullable=True),
+    Index(None, "check_id", "n"),
+)
+
+# Idempotency memory of ingest: one row per ping id ever stored, kept longer than any
+# queue retention, so a redelivered message never makes a second ping (even after the
+# ping itself was pruned).
+ping_receipts = Table(
+    "ping_receipts",
+    metadata,
+    Column("ping_id", String(36), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+)
+
+# Pings for checks that do not exist: counted, not errors.
+orphan_pings = Table(
+    "orphan_pings",
+    metadata,
+    Column("target", String(300), primary_key=True),  # "uuid:<uuid>" or "slug:<key>/<slug>"
+    Column("count", Integer, nullable=False, default=0),
+    Column("last_seen", UTCDateTime, nullable=False),
+)
+
+flips = Table(
+    "flips",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("check_id", Integer, ForeignKey("checks.id", ondelete="CASCADE"), nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+    Column("old_status", String(10), nullable=False),
+    Column("new_status", String(10), nullable=False),
+    Column("reason", String(20), nullable=False, default=""),
+    Index(None, "check_id", "created"),
+)

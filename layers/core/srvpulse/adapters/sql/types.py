@@ -1,0 +1,37 @@
+"""Column types that behave the same on SQLite and MySQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Dialect, Text, TypeDecorator
+from sqlalchemy.dialects import mysql
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC (microseconds kept on MySQL), returns aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "mysql":
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+# Reports are up to 100 KB: MySQL's TEXT holds only 64 KB.
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql")

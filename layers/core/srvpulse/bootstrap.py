@@ -1,0 +1,62 @@
+"""The composition root: the only module that names concrete adapters.
+
+``for_local()`` wires the embedded default (SQLite, durable local queue, in-process
+bus); ``for_aws()`` wires SQS/SNS/RDS. Adapters are imported and created lazily, once
+per process (once per Lambda container): the ping function must not pay for
+SQLAlchemy, and nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+
+class Runtime:
+    """Lazily built adapters for one process. Each area adds its own properties."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def is_aws(self) -> bool:
+        return self.settings.mode == "aws"
+
+    @cached_property
+    def engine(self) -> Engine:
+        from .adapters.sql.db import make_engine
+
+        return make_engine(self.settings.sqlalchemy_url)
+
+
+def for_local(settings: Settings | None = None) -> Runtime:
+    return Runtime(settings or Settings.from_env())
+
+
+def for_aws(settings: Settings | None = None) -> Runtime:
+    s = settings or Settings.from_env({"SRVPULSE_MODE": "aws"})
+    return Runtime(s)
+
+
+_current: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """The process's runtime: the one installed by the local runner or a test, else one
+    built from the environment (AWS Lambda sets SRVPULSE_MODE=aws)."""
+    global _current
+    if _current is None:
+        settings = Settings.from_env()
+        _current = for_aws(settings) if settings.mode == "aws" else for_local(settings)
+    return _current
+
+
+def install(rt: Runtime | None) -> None:
+    """Make ``rt`` the process's runtime (local runner, tests); None forgets it."""
+    global _current
+    _current = rt

@@ -1,0 +1,228 @@
+"""Core domain types shared by every layer: checks, pings, flips and alert events.
+
+Everything here is plain data plus pure functions; ``now`` is always a parameter.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+# The report (request body) kept with a ping: larger bodies are cut and marked truncated.
+MAX_REPORT_BYTES = 100_000
+# Pings (with their reports) kept per check; older ones are pruned at ingest.
+PINGS_KEPT_PER_CHECK = 100
+
+
+class Status(StrEnum):
+    """What the API shows as a check's ``status``."""
+
+    NEW = "new"
+    UP = "up"
+    STARTED = "started"
+    GRACE = "grace"
+    DOWN = "down"
+    PAUSED = "paused"
+
+
+class PingKind(StrEnum):
+    """The kind of a ping, as the API shows it in a ping's ``type``."""
+
+    SUCCESS = "success"
+    START = "start"
+    FAIL = "fail"
+    LOG = "log"
+
+
+class ScheduleKind(StrEnum):
+    SIMPLE = "simple"  # period (timeout) + grace
+    CRON = "cron"  # crontab expression in a time zone + grace
+
+
+class FlipReason(StrEnum):
+    """Why a check changed status (shown in flips and alerts)."""
+
+    LATE = "late"
+    FAILED = "failed"
+    TOO_LONG = "too long"
+    TOO_SHORT = "too short"
+    RECOVERED = "recovered"
+    REMINDER = "reminder"
+    STARTED = "started"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+
+
+def utc(dt: datetime) -> datetime:
+    """Return ``dt`` as an aware UTC datetime (naive values are taken to be UTC)."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return None if dt is None else utc(dt).isoformat()
+
+
+def _parse_dt(value: str | None) -> datetime | None:
+    return None if value is None else utc(datetime.fromisoformat(value))
+
+
+@dataclass(frozen=True, slots=True)
+class PingMessage:
+    """One accepted ping, as the edge enqueues it and ingest receives it.
+
+    ``ping_id`` is given at the edge; ingest is idempotent on it. Exactly one of
+    ``check_uuid`` or (``ping_key``, ``slug``) identifies the check.
+    """
+
+    ping_id: str
+    received_at: datetime
+    kind: PingKind
+    check_uuid: str | None = None
+    ping_key: str | None = None
+    slug: str | None = None
+    create: bool = False
+    exit_status: int | None = None
+    rid: str | None = None
+    method: str = "GET"
+    scheme: str = "http"
+    remote_addr: str = ""
+    user_agent: str = ""
+    body: str = ""
+    body_truncated: bool = False
+    summary: str | None = None
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        data["received_at"] = _iso(self.received_at)
+        data["kind"] = self.kind.value
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> PingMessage:
+        """Parse a queued message; raises ``ValueError`` (or ``KeyError``/``TypeError``)
+        when it is malformed, so the caller can fail just that record."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("ping message must be a JSON object")
+        received = _parse_dt(data.pop("received_at"))
+        if received is None:
+            raise ValueError("received_at is required")
+        kind = PingKind(data.pop("kind"))
+        return cls(received_at=received, kind=kind, **data)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A monitored job and its current state (one row of the check store).
+
+    The stored ``status`` is one of new/up/down/paused (plus started while a run is
+    open); ``grace`` is derived from the clock (see ``status_at``).
+    """
+
+    id: int
+    uuid: str
+    project_id: int
+    name: str = ""
+    slug: str = ""
+    tags: str = ""
+    desc: str = ""
+    kind: ScheduleKind = ScheduleKind.SIMPLE
+    timeout: int = 86400  # seconds, simple schedules
+    grace: int = 3600  # seconds
+    schedule: str = "* * * * *"  # cron schedules
+    tz: str = "UTC"
+    manual_resume: bool = False
+    methods: str = ""  # "" = any method, "POST" = only POST pings count
+    min_duration: int | None = None  # seconds; a faster completed run is a failure
+    max_duration: int | None = None  # seconds; a longer (or unfinished) run is a failure
+    recovery_threshold: int = 1  # consecutive successes needed to go back up
+    status: Status = Status.NEW
+    n_pings: int = 0
+    last_ping: datetime | None = None
+    last_start: datetime | None = None
+    last_start_rid: str | None = None
+    last_duration_ms: int | None = None
+    last_ping_kind: PingKind | None = None
+    consecutive_failures: int = 0
+    consecutive_successes: int = 0
+    alert_after: datetime | None = None  # when the analyzer must look at this check next
+    next_reminder_at: datetime | None = None
+    version: int = 0  # optimistic concurrency: every state change increments it
+    created: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
+
+    def with_changes(self, **changes: Any) -> Check:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Flip:
+    """A change of a check's status, with the reason. Alerts are sent for flips."""
+
+    check_id: int
+    created: datetime
+    old_status: Status
+    new_status: Status
+    reason: FlipReason
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """What the analyzer publishes on the AlertBus: one event per (flip, channel).
+
+    ``dedup_key`` is stable per check (PagerDuty incidents); ``idempotency_key`` is
+    unique per (flip, channel) so a redelivered event is never sent twice.
+    """
+
+    flip_id: int
+    channel_id: int
+    check_uuid: str
+    check_name: str
+    project_id: int
+    status: Status  # new status: down or up
+    reason: FlipReason
+    created: datetime
+    is_reminder: bool = False
+    last_ping: datetime | None = None
+    last_ping_summary: str | None = None
+    check_url: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"flip-{self.flip_id}-channel-{self.channel_id}"
+
+    @property
+    def dedup_key(self) -> str:
+        return f"srvpulse-{self.check_uuid}"
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        data["created"] = _iso(self.created)
+        data["last_ping"] = _iso(self.last_ping)
+        data["status"] = self.status.value
+        data["reason"] = self.reason.value
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> AlertEvent:
+        data = json.loads(text)
+        created = _parse_dt(data.pop("created"))
+        if created is None:
+            raise ValueError("created is required")
+        return cls(
+            created=created,
+            last_ping=_parse_dt(data.pop("last_ping")),
+            status=Status(data.pop("status")),
+            reason=FlipReason(data.pop("reason")),
+            **data,
+        )
+
+
+def ping_window(check: Check) -> timedelta:
+    return timedelta(seconds=check.timeout + check.grace)

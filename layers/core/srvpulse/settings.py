@@ -1,0 +1,72 @@
+"""Typed settings from environment variables, read only at the entry points.
+
+Defaults make the local mode work with no configuration at all. Plain dataclass (no
+pydantic) because the ping function imports this on its cold-start path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    mode: str = "local"  # "local" (embedded default) or "aws"
+    data_dir: Path = Path("data")
+    database_url: str = ""  # SQLAlchemy URL; default: SQLite file in data_dir
+    site_url: str = "http://127.0.0.1:8000"  # dashboard and API base URL
+    ping_url: str = "http://127.0.0.1:8000/ping/"  # base of ping URLs shown to users
+    port: int = 8000
+    host: str = "127.0.0.1"
+    bootstrap_api_key: str | None = None
+    ping_queue_url: str | None = None  # SQS queue URL (aws)
+    alert_topic_arn: str | None = None  # SNS topic ARN (aws)
+    influx_url: str | None = None  # InfluxDB v1-compatible HTTP API
+    influx_database: str = "srvpulse"
+    email_from: str = "srvpulse <alerts@srvpulse.local>"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str = "none"  # none | starttls | tls
+    secure_cookies: bool = False
+    ping_receipt_days: int = 15  # idempotency memory; longer than SQS max retention
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'srvpulse.sqlite3'}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+        data_dir = Path(e.get("SRVPULSE_DATA_DIR", "data")).resolve()
+        port = int(e.get("PORT", "8000"))
+        host = e.get("HOST", "127.0.0.1")
+        site = e.get("SITE_URL", f"http://{host}:{port}").rstrip("/")
+        return cls(
+            mode=e.get("SRVPULSE_MODE", "local"),
+            data_dir=data_dir,
+            database_url=e.get("DATABASE_URL", ""),
+            site_url=site,
+            ping_url=e.get("PING_URL", f"{site}/ping/"),
+            port=port,
+            host=host,
+            bootstrap_api_key=e.get("SRVPULSE_BOOTSTRAP_API_KEY") or None,
+            ping_queue_url=e.get("PING_QUEUE_URL") or None,
+            alert_topic_arn=e.get("ALERT_TOPIC_ARN") or None,
+            influx_url=e.get("INFLUX_URL") or None,
+            influx_database=e.get("INFLUX_DATABASE", "srvpulse"),
+            email_from=e.get("EMAIL_FROM", "srvpulse <alerts@srvpulse.local>"),
+            smtp_host=e.get("SMTP_HOST") or None,
+            smtp_port=int(e.get("SMTP_PORT", "25")),
+            smtp_user=e.get("SMTP_USER") or None,
+            smtp_password=e.get("SMTP_PASSWORD") or None,
+            smtp_tls=e.get("SMTP_TLS", "none"),
+            secure_cookies=e.get("SECURE_COOKIES", "") in ("1", "true", "yes"),
+            ping_receipt_days=int(e.get("PING_RECEIPT_DAYS", "15")),
+        )

@@ -1,0 +1,136 @@
+"""Shared fixtures: SQL engines on SQLite and MariaDB/MySQL, each test run in its own
+MySQL database; a missing server skips on a laptop but fails with CI=true."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from srvpulse.adapters.sql.db import make_engine, migrate
+from srvpulse.adapters.sql.tables import metadata
+
+MYSQL_SERVER_URL = os.environ.get("SRVPULSE_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DATABASES = ("sqlite", "mysql")
+
+
+def require_server(reason: str) -> None:
+    """Skip for a missing server on a laptop; fail under CI=true, where it must exist."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing server is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+class _Databases:
+    """One migrated database per backend for the whole test run, created lazily."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.engines: dict[str, Engine] = {}
+        self.mysql_name: str | None = None
+        self.mysql_error: str | None = None
+
+    def url(self, backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{self.tmp / 'srvpulse-test.sqlite3'}"
+        if self.mysql_name is None:
+            self.mysql_name = f"srvpulse_test_{uuid.uuid4().hex[:12]}"
+            try:
+                server = make_engine(MYSQL_SERVER_URL + "/")
+                with server.begin() as conn:
+                    conn.execute(
+                        text(
+                            f"CREATE DATABASE `{self.mysql_name}` "
+                            "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                        )
+                    )
+                server.dispose()
+            except Exception as exc:
+                self.mysql_error = f"MariaDB/MySQL not reachable at {MYSQL_SERVER_URL}: {exc}"
+        if self.mysql_error:
+            require_server(self.mysql_error)
+        return f"{MYSQL_SERVER_URL}/{self.mysql_name}"
+
+    def engine(self, backend: str) -> Engine:
+        if backend not in self.engines:
+            engine = make_engine(self.url(backend))
+            migrate(engine)
+            self.engines[backend] = engine
+        return self.engines[backend]
+
+    def close(self) -> None:
+        for engine in self.engines.values():
+            engine.dispose()
+        if self.mysql_name and not self.mysql_error:
+            server = make_engine(MYSQL_SERVER_URL + "/")
+            with server.begin() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{self.mysql_name}`"))
+            server.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Databases]:
+    dbs = _Databases(tmp_path_factory.mktemp("db"))
+    yield dbs
+    dbs.close()
+
+
+def _empty_all_tables(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture(params=DATABASES)
+def engine(request: pytest.FixtureRequest, databases: _Databases) -> Engine:
+    """A migrated, empty database: the test runs once on SQLite and once on MySQL."""
+    backend: str = request.param
+    request.node.user_properties.append(("database", backend))
+    eng = databases.engine(backend)
+    _empty_all_tables(eng)
+    return eng
+
+
+@pytest.fixture
+def sqlite_engine(databases: _Databases) -> Engine:
+    """A migrated, empty SQLite database (for tests that need only one backend)."""
+    eng = databases.engine("sqlite")
+    _empty_all_tables(eng)
+    return eng
+
+
+@pytest.fixture
+def mysql_engine(request: pytest.FixtureRequest, databases: _Databases) -> Engine:
+    """A migrated, empty MariaDB/MySQL database (concurrency tests)."""
+    request.node.user_properties.append(("database", "mysql"))
+    eng = databases.engine("mysql")
+    _empty_all_tables(eng)
+    return eng
+
+
+# --- "how many ran on each database" in the summary -------------------------------------
+_per_database: Counter[tuple[str, str]] = Counter()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    db = dict(report.user_properties).get("database")
+    if db is None:
+        return
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        _per_database[(str(db), report.outcome)] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _per_database:
+        return
+    parts = []
+    for db in DATABASES:
+        counts = {o: n for (d, o), n in _per_database.items() if d == db}
+        if counts:
+            parts.append(db + " " + ", ".join(f"{n} {o}" for o, n in sorted(counts.items())))
+    terminalreporter.write_line("databases: " + "; ".join(parts))
