@@ -7,6 +7,7 @@ by the local mode and the tests, and an AWS one (adapters/sqs.py, sns.py, ...).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from email.message import EmailMessage
 from typing import Protocol
 
 from .domain.model import AlertEvent, PingMessage
@@ -28,3 +29,10 @@ class AlertBus(Protocol):
     """Where the analyzer publishes alert events (SNS on AWS, in-process bus locally)."""
 
     def publish(self, events: Sequence[AlertEvent]) -> None: ...
+
+
+class Mailer(Protocol):
+    """Sends one email (SMTP locally and self-hosted, SES on AWS). Used for alerts and
+    for account mail (password reset, invitations)."""
+
+    def send(self, message: EmailMessage) -> None: ...

@@ -1,8 +1,8 @@
-"""projects, api keys, checks, pings, flips
+"""projects, api keys, checks, pings, flips, channels
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-25 19:10:37.552503
+Create Date: 2026-11-25 19:12:09.568299
 """
 
 from collections.abc import Sequence
@@ -70,6 +70,24 @@ def upgrade() -> None:
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
     )
     op.create_table(
+        "channels",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("config", sa.Text(), nullable=False),
+        sa.Column("created", srvtypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["projects.id"],
+            name=op.f("fk_channels_project_id_projects"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_channels")),
+        sa.UniqueConstraint("uuid", name=op.f("uq_channels_uuid")),
+    )
+    op.create_table(
         "checks",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("uuid", sa.String(length=36), nullable=False),
@@ -115,6 +133,38 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_checks_alert_after"), ["alert_after"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_checks_next_reminder_at"), ["next_reminder_at"], unique=False
+        )
+
+    op.create_table(
+        "check_channels",
+        sa.Column("check_id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.Column("after_failures", sa.Integer(), nullable=False),
+        sa.Column("after_down_minutes", sa.Integer(), nullable=False),
+        sa.Column("reminder_every_minutes", sa.Integer(), nullable=False),
+        sa.Column("reminder_max", sa.Integer(), nullable=False),
+        sa.Column("notify_on_recovery", sa.Boolean(), nullable=False),
+        sa.Column("down_alert_sent_at", srvtypes.UTCDateTime(), nullable=True),
+        sa.Column("reminders_sent", sa.Integer(), nullable=False),
+        sa.Column("next_reminder_at", srvtypes.UTCDateTime(), nullable=True),
+        sa.Column("created", srvtypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name=op.f("fk_check_channels_channel_id_channels"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["check_id"],
+            ["checks.id"],
+            name=op.f("fk_check_channels_check_id_checks"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("check_id", "channel_id", name=op.f("pk_check_channels")),
+    )
+    with op.batch_alter_table("check_channels", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_check_channels_next_reminder_at"), ["next_reminder_at"], unique=False
         )
 
     op.create_table(
@@ -185,11 +235,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_flips_check_id_created"))
 
     op.drop_table("flips")
+    with op.batch_alter_table("check_channels", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_check_channels_next_reminder_at"))
+
+    op.drop_table("check_channels")
     with op.batch_alter_table("checks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_checks_next_reminder_at"))
         batch_op.drop_index(batch_op.f("ix_checks_alert_after"))
 
     op.drop_table("checks")
+    op.drop_table("channels")
     op.drop_table("api_keys")
     op.drop_table("projects")
     with op.batch_alter_table("ping_receipts", schema=None) as batch_op:

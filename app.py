@@ -1,0 +1,9 @@
+"""Chalice app: the management REST API and the dashboard API (REST API v1 events).
+
+Routes live in chalicelib/ as one blueprint per area; this module only assembles them.
+The ping endpoints are a separate, smaller function (functions/ping).
+"""
+
+from chalice import Chalice
+
+app = Chalice(app_name="srvpulse")

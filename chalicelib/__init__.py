@@ -1,0 +1,1 @@
+"""HTTP route modules (Chalice blueprints) for app.py: thin handlers over the services."""
