@@ -70,3 +70,15 @@ def apply_ping(check: Check, ping: PingMessage, start_of_run: datetime | None) -
     if old is not new_status and not (old is Status.NEW and new_status is Status.UP):
         flip = Flip(check.id, now, check.status, new_status, reason)
     return PingOutcome(check.with_changes(**changes), flip, duration_ms, counted=True)
+
+
+def status_at(check: Check, now: datetime) -> Status:
+    """The status the API shows at ``now``: the stored one, with ``grace`` derived while
+    a ping is overdue but the grace time has not run out (the analyzer flips to down)."""
+    if check.status in (Status.UP, Status.STARTED):
+        from .schedule import next_expected_ping
+
+        expected = next_expected_ping(check)
+        if expected is not None and now > expected:
+            return Status.GRACE
+    return check.status
