@@ -3,6 +3,16 @@
 Importing this package registers every table on ``metadata``.
 """
 
+from .accounts import (
+    invitations,
+    password_reset_tokens,
+    project_members,
+    recovery_codes,
+    sessions,
+    throttle_buckets,
+    totp_devices,
+    users,
+)
 from .base import metadata
 from .channels import channels, check_channels
 from .checks import api_keys, checks, flips, orphan_pings, ping_receipts, pings, projects
@@ -13,9 +23,17 @@ __all__ = [
     "check_channels",
     "checks",
     "flips",
+    "invitations",
     "metadata",
     "orphan_pings",
+    "password_reset_tokens",
     "ping_receipts",
     "pings",
+    "project_members",
     "projects",
+    "recovery_codes",
+    "sessions",
+    "throttle_buckets",
+    "totp_devices",
+    "users",
 ]
