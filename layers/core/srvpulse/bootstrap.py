@@ -16,6 +16,8 @@ from .settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from .ports import Mailer
+
 
 class Runtime:
     """Lazily built adapters for one process. Each area adds its own properties."""
@@ -32,6 +34,29 @@ class Runtime:
         from .adapters.sql.db import make_engine
 
         return make_engine(self.settings.sqlalchemy_url)
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        """SMTP when SMTP_HOST is set, SES on AWS, else a mailer that only logs."""
+        s = self.settings
+        if s.smtp_host:
+            from .adapters.email import SmtpMailer
+
+            return SmtpMailer(
+                s.smtp_host,
+                s.smtp_port,
+                sender=s.email_from,
+                tls=s.smtp_tls,
+                user=s.smtp_user,
+                password=s.smtp_password,
+            )
+        if self.is_aws:
+            from .adapters.email import SesMailer
+
+            return SesMailer(sender=s.email_from)
+        from .adapters.memory import RecordingMailer
+
+        return RecordingMailer()
 
 
 def for_local(settings: Settings | None = None) -> Runtime:
