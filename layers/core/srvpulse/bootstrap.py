@@ -16,6 +16,8 @@ from .settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from .ports import CheckStore
+
     from .ports import Mailer
 
 
@@ -34,6 +36,14 @@ class Runtime:
         from .adapters.sql.db import make_engine
 
         return make_engine(self.settings.sqlalchemy_url)
+
+    # --- check store (ingest+API) ---
+    @cached_property
+    def check_store(self) -> CheckStore:
+        """Checks, pings, flips, projects and API keys in the SQL database."""
+        from .adapters.sql.checks_store import SqlCheckStore
+
+        return SqlCheckStore(self.engine)
 
     @cached_property
     def mailer(self) -> Mailer:

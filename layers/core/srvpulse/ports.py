@@ -7,10 +7,13 @@ by the local mode and the tests, and an AWS one (adapters/sqs.py, sns.py, ...).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
 
-from .domain.model import AlertEvent, PingMessage
+from .domain.model import AlertEvent, Check, Flip, PingMessage
 
 
 class QueueFull(Exception):
@@ -36,3 +39,137 @@ class Mailer(Protocol):
     for account mail (password reset, invitations)."""
 
     def send(self, message: EmailMessage) -> None: ...
+
+
+# --- Check store (ingest and the management API) ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPing:
+    """One ping as kept in the check store (the last 100 per check).
+
+    ``kind`` is the recorded type: success/start/fail/log, or "ign" when the ping was
+    received but did not count (wrong method, paused with manual resume).
+    """
+
+    check_id: int
+    n: int
+    created: datetime
+    kind: str
+    ping_id: str = ""
+    exit_status: int | None = None
+    rid: str | None = None
+    method: str = ""
+    scheme: str = "http"
+    remote_addr: str = ""
+    ua: str = ""
+    body: str | None = None
+    body_truncated: bool = False
+    summary: str | None = None
+    duration_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRecord:
+    id: int
+    uuid: str
+    name: str
+    ping_key: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    id: int
+    project_id: int
+    name: str
+    read_only: bool
+    prefix: str
+    created: datetime
+    revoked_at: datetime | None = None
+
+
+class CheckTx(Protocol):
+    """The check store's operations inside ONE database transaction.
+
+    Obtained from ``CheckStore.transaction()``; leaving the block commits, an exception
+    rolls everything back. Writes that may race take the row's ``version`` into account.
+    """
+
+    # checks
+    def get_check(self, check_id: int) -> Check | None: ...
+    def get_check_by_uuid(self, uuid: str, project_id: int | None = None) -> Check | None: ...
+    def get_check_by_slug(self, project_id: int, slug: str) -> Check | None: ...
+    def list_checks(
+        self,
+        project_id: int,
+        *,
+        tags: Sequence[str] = (),
+        slug: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Check]:
+        """Checks of a project, oldest first; ``tags`` must all be present."""
+        ...
+
+    def insert_check(self, check: Check) -> Check:
+        """Insert a new check (its ``id`` is ignored) and return it with its id.
+        Raises ``Conflict`` when the project already has a check with that slug."""
+        ...
+
+    def save_check(self, check: Check, expected_version: int) -> Check | None:
+        """Conditional UPDATE: write ``check`` only if the row still has
+        ``expected_version``; returns the check with version+1, or None on a lost race
+        (re-read and re-apply)."""
+        ...
+
+    def delete_check(self, check_id: int) -> None: ...
+    def check_channel_uuids(self, check_id: int) -> list[str]: ...
+    def set_check_channels(self, check: Check, channel_uuids: Sequence[str] | None) -> None:
+        """Assign exactly these channels (None = all of the project's channels).
+        Raises ``InvalidInput(field="channels")`` for a channel not in the project."""
+        ...
+
+    # pings and flips
+    def add_receipt(self, ping_id: str, received_at: datetime) -> bool:
+        """Remember a ping id; False when it was already stored (a redelivery)."""
+        ...
+
+    def prune_receipts(self, before: datetime, limit: int) -> int: ...
+    def count_orphan(self, target: str, now: datetime) -> None: ...
+    def find_start(self, check_id: int, rid: str) -> datetime | None:
+        """When the newest kept start ping with this run id was received."""
+        ...
+
+    def add_ping(self, ping: StoredPing) -> None: ...
+    def prune_pings(self, check_id: int, keep_last: int, newest_n: int) -> int: ...
+    def list_pings(self, check_id: int, limit: int) -> list[StoredPing]: ...
+    def get_ping(self, check_id: int, n: int) -> StoredPing | None: ...
+    def add_flip(self, flip: Flip) -> Flip: ...
+    def list_flips(
+        self, check_id: int, start: datetime | None, end: datetime | None, limit: int
+    ) -> list[Flip]:
+        """Newest first."""
+        ...
+
+    # projects and API keys
+    def project_id_by_ping_key(self, ping_key: str) -> int | None: ...
+    def get_project(self, project_id: int) -> ProjectRecord | None: ...
+    def first_project(self) -> ProjectRecord | None: ...
+    def insert_project(self, uuid: str, name: str, ping_key: str, now: datetime) -> int: ...
+    def insert_api_key(
+        self,
+        project_id: int,
+        name: str,
+        key_hash: str,
+        prefix: str,
+        read_only: bool,
+        now: datetime,
+    ) -> int: ...
+    def find_api_key(self, key_hash: str) -> ApiKeyRecord | None: ...
+
+
+class CheckStore(Protocol):
+    """Checks, pings, flips, projects and API keys (SQL: adapters/sql/checks_store.py)."""
+
+    def transaction(self) -> AbstractContextManager[CheckTx]: ...

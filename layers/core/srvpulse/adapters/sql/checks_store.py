@@ -1,0 +1,454 @@
+"""SqlCheckStore: checks, pings, flips, projects and API keys over SQLAlchemy Core.
+
+The row <-> ``Check`` mapping (``check_from_row`` / ``check_values``) is generic over the
+columns of ``checks`` and the fields of the ``Check`` dataclass, so a column added by
+another area (with the matching dataclass field) is read and written with no change
+here. The analyzer's store reuses these two functions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ...domain.model import Check, Flip, FlipReason, Status
+from ...errors import Conflict, InvalidInput
+from ...ports import ApiKeyRecord, ProjectRecord, StoredPing
+from .tables import (
+    api_keys,
+    channels,
+    check_channels,
+    checks,
+    flips,
+    orphan_pings,
+    ping_receipts,
+    pings,
+    projects,
+)
+
+# --- generic row <-> Check mapping -------------------------------------------------------
+
+
+@cache
+def _enum_fields() -> dict[str, type[enum.Enum]]:
+    """Check fields whose type is an Enum (or Enum | None): converted on the way in."""
+    hints = typing.get_type_hints(Check)
+    found: dict[str, type[enum.Enum]] = {}
+    for name, hint in hints.items():
+        candidates = typing.get_args(hint) or (hint,)
+        for cand in candidates:
+            if isinstance(cand, type) and issubclass(cand, enum.Enum):
+                found[name] = cand
+    return found
+
+
+@cache
+def _mapped_fields() -> tuple[str, ...]:
+    """Names that are both a ``Check`` field and a ``checks`` column."""
+    columns = set(checks.c.keys())
+    return tuple(f.name for f in dataclasses.fields(Check) if f.name in columns)
+
+
+def check_from_row(row: Mapping[str, Any]) -> Check:
+    """Build a Check from a ``checks`` row mapping (``row._mapping``), column by field."""
+    enums = _enum_fields()
+    values: dict[str, Any] = {}
+    for name in _mapped_fields():
+        if name not in row:
+            continue
+        value = row[name]
+        if value is not None and name in enums:
+            value = enums[name](value)
+        values[name] = value
+    return Check(**values)
+
+
+def check_values(check: Check, *, with_id: bool = False) -> dict[str, Any]:
+    """The column values of ``check`` for an INSERT/UPDATE of ``checks``."""
+    values: dict[str, Any] = {}
+    for name in _mapped_fields():
+        if name == "id" and not with_id:
+            continue
+        value = getattr(check, name)
+        if isinstance(value, enum.Enum):
+            # pymysql cannot encode str subclasses such as StrEnum members.
+            value = value.value
+        values[name] = value
+    if values.get("slug") == "":
+        values["slug"] = None  # NULL: many checks without a slug in one project
+    return values
+
+
+def _check_or_none(row: Any) -> Check | None:
+    if row is None:
+        return None
+    check = check_from_row(row._mapping)
+    return check.with_changes(slug=check.slug or "")
+
+
+def _ping_from_row(row: Any) -> StoredPing:
+    m = row._mapping
+    return StoredPing(
+        check_id=m["check_id"],
+        n=m["n"],
+        created=m["created"],
+        kind=m["kind"],
+        ping_id=m["ping_id"],
+        exit_status=m["exit_status"],
+        rid=m["rid"],
+        method=m["method"],
+        scheme=m["scheme"],
+        remote_addr=m["remote_addr"],
+        ua=m["ua"],
+        body=m["body"],
+        body_truncated=bool(m["body_truncated"]),
+        summary=m["summary"],
+        duration_ms=m["duration_ms"],
+    )
+
+
+def _flip_from_row(row: Any) -> Flip:
+    m = row._mapping
+    try:
+        reason = FlipReason(m["reason"])
+    except ValueError:
+        reason = FlipReason.FAILED if m["new_status"] == "down" else FlipReason.RECOVERED
+    return Flip(
+        check_id=m["check_id"],
+        created=m["created"],
+        old_status=Status(m["old_status"]),
+        new_status=Status(m["new_status"]),
+        reason=reason,
+        id=m["id"],
+    )
+
+
+def _project_from_row(row: Any) -> ProjectRecord | None:
+    if row is None:
+        return None
+    m = row._mapping
+    return ProjectRecord(m["id"], m["uuid"], m["name"], m["ping_key"], m["created"])
+
+
+# --- the store ---------------------------------------------------------------------------
+
+
+class SqlCheckTx:
+    """CheckTx on one connection inside one transaction (see ports.CheckTx)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # checks ------------------------------------------------------------------------------
+    def get_check(self, check_id: int) -> Check | None:
+        return _check_or_none(
+            self.conn.execute(select(checks).where(checks.c.id == check_id)).first()
+        )
+
+    def get_check_by_uuid(self, uuid: str, project_id: int | None = None) -> Check | None:
+        q = select(checks).where(checks.c.uuid == uuid)
+        if project_id is not None:
+            q = q.where(checks.c.project_id == project_id)
+        return _check_or_none(self.conn.execute(q).first())
+
+    def get_check_by_slug(self, project_id: int, slug: str) -> Check | None:
+        q = select(checks).where(checks.c.project_id == project_id, checks.c.slug == slug)
+        return _check_or_none(self.conn.execute(q).first())
+
+    def list_checks(
+        self,
+        project_id: int,
+        *,
+        tags: Sequence[str] = (),
+        slug: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Check]:
+        q = select(checks).where(checks.c.project_id == project_id).order_by(checks.c.id)
+        if slug is not None:
+            q = q.where(checks.c.slug == slug)
+        for tag in tags:
+            # Tags are space-separated words; pad both sides so "a" never matches "ab".
+            padded = func.concat(" ", checks.c.tags, " ")
+            q = q.where(padded.contains(f" {tag} ", autoescape=True))
+        if limit is not None:
+            q = q.limit(limit)
+        if offset:
+            q = q.offset(offset)
+        return [c for c in (_check_or_none(r) for r in self.conn.execute(q)) if c is not None]
+
+    def insert_check(self, check: Check) -> Check:
+        values = check_values(check)
+        try:
+            # No savepoint (pysqlite's savepoints would commit the outer transaction): a
+            # duplicate slug fails the whole transaction, which the caller rolls back.
+            new_id = self.conn.execute(insert(checks).values(**values)).inserted_primary_key
+        except IntegrityError as exc:
+            raise Conflict(f"a check with slug {check.slug!r} already exists") from exc
+        assert new_id is not None
+        return check.with_changes(id=int(new_id[0]))
+
+    def save_check(self, check: Check, expected_version: int) -> Check | None:
+        saved = check.with_changes(version=expected_version + 1)
+        values = check_values(saved)
+        values.pop("created", None)
+        values.pop("uuid", None)
+        values.pop("project_id", None)
+        result = self.conn.execute(
+            update(checks)
+            .where(checks.c.id == check.id, checks.c.version == expected_version)
+            .values(**values)
+        )
+        return saved if result.rowcount == 1 else None
+
+    def delete_check(self, check_id: int) -> None:
+        # Children first: the SQLite foreign keys cascade, but keep it explicit for both.
+        for table in (pings, flips, check_channels):
+            self.conn.execute(delete(table).where(table.c.check_id == check_id))
+        self.conn.execute(delete(checks).where(checks.c.id == check_id))
+
+    def check_channel_uuids(self, check_id: int) -> list[str]:
+        q = (
+            select(channels.c.uuid)
+            .join(check_channels, check_channels.c.channel_id == channels.c.id)
+            .where(check_channels.c.check_id == check_id)
+            .order_by(channels.c.uuid)
+        )
+        return [str(u) for u in self.conn.execute(q).scalars()]
+
+    def set_check_channels(self, check: Check, channel_uuids: Sequence[str] | None) -> None:
+        q = select(channels.c.id, channels.c.uuid).where(channels.c.project_id == check.project_id)
+        available = {str(r.uuid): int(r.id) for r in self.conn.execute(q)}
+        if channel_uuids is None:
+            wanted = set(available.values())
+        else:
+            wanted = set()
+            for uuid in channel_uuids:
+                if uuid not in available:
+                    raise InvalidInput(f"channels: no channel {uuid!r} in this project", "channels")
+                wanted.add(available[uuid])
+        existing = set(
+            self.conn.execute(
+                select(check_channels.c.channel_id).where(check_channels.c.check_id == check.id)
+            ).scalars()
+        )
+        gone = existing - wanted
+        if gone:
+            self.conn.execute(
+                delete(check_channels).where(
+                    check_channels.c.check_id == check.id, check_channels.c.channel_id.in_(gone)
+                )
+            )
+        for channel_id in sorted(wanted - existing):
+            self.conn.execute(
+                insert(check_channels).values(
+                    check_id=check.id,
+                    channel_id=channel_id,
+                    after_failures=1,
+                    after_down_minutes=0,
+                    reminder_every_minutes=0,
+                    reminder_max=0,
+                    notify_on_recovery=True,
+                    reminders_sent=0,
+                    created=check.created,
+                )
+            )
+
+    # pings and flips ---------------------------------------------------------------------
+    def add_receipt(self, ping_id: str, received_at: datetime) -> bool:
+        exists = self.conn.execute(
+            select(ping_receipts.c.ping_id).where(ping_receipts.c.ping_id == ping_id)
+        ).first()
+        if exists is not None:
+            return False
+        # A concurrent delivery of the same message that commits first makes this INSERT
+        # fail: the exception fails the record and its retry sees the receipt.
+        self.conn.execute(insert(ping_receipts).values(ping_id=ping_id, received_at=received_at))
+        return True
+
+    def prune_receipts(self, before: datetime, limit: int) -> int:
+        ids = list(
+            self.conn.execute(
+                select(ping_receipts.c.ping_id)
+                .where(ping_receipts.c.received_at < before)
+                .order_by(ping_receipts.c.received_at)
+                .limit(limit)
+            ).scalars()
+        )
+        if not ids:
+            return 0
+        self.conn.execute(delete(ping_receipts).where(ping_receipts.c.ping_id.in_(ids)))
+        return len(ids)
+
+    def count_orphan(self, target: str, now: datetime) -> None:
+        target = target[:300]
+        bumped = self.conn.execute(
+            update(orphan_pings)
+            .where(orphan_pings.c.target == target)
+            .values(count=orphan_pings.c.count + 1, last_seen=now)
+        )
+        if bumped.rowcount == 0:
+            self.conn.execute(insert(orphan_pings).values(target=target, count=1, last_seen=now))
+
+    def find_start(self, check_id: int, rid: str) -> datetime | None:
+        q = (
+            select(pings.c.created)
+            .where(pings.c.check_id == check_id, pings.c.rid == rid, pings.c.kind == "start")
+            .order_by(pings.c.n.desc())
+            .limit(1)
+        )
+        found: datetime | None = self.conn.execute(q).scalar()
+        return found
+
+    def add_ping(self, ping: StoredPing) -> None:
+        self.conn.execute(
+            insert(pings).values(
+                ping_id=ping.ping_id,
+                check_id=ping.check_id,
+                n=ping.n,
+                created=ping.created,
+                kind=ping.kind,
+                exit_status=ping.exit_status,
+                rid=ping.rid,
+                method=ping.method[:10],
+                scheme=ping.scheme[:10],
+                remote_addr=ping.remote_addr[:64],
+                ua=ping.ua[:200],
+                body=ping.body,
+                body_truncated=ping.body_truncated,
+                summary=None if ping.summary is None else ping.summary[:1000],
+                duration_ms=ping.duration_ms,
+            )
+        )
+
+    def prune_pings(self, check_id: int, keep_last: int, newest_n: int) -> int:
+        result = self.conn.execute(
+            delete(pings).where(pings.c.check_id == check_id, pings.c.n <= newest_n - keep_last)
+        )
+        return int(result.rowcount)
+
+    def list_pings(self, check_id: int, limit: int) -> list[StoredPing]:
+        q = (
+            select(pings)
+            .where(pings.c.check_id == check_id)
+            .order_by(pings.c.n.desc())
+            .limit(limit)
+        )
+        return [_ping_from_row(r) for r in self.conn.execute(q)]
+
+    def get_ping(self, check_id: int, n: int) -> StoredPing | None:
+        row = self.conn.execute(
+            select(pings).where(pings.c.check_id == check_id, pings.c.n == n)
+        ).first()
+        return None if row is None else _ping_from_row(row)
+
+    def add_flip(self, flip: Flip) -> Flip:
+        new_id = self.conn.execute(
+            insert(flips).values(
+                check_id=flip.check_id,
+                created=flip.created,
+                old_status=flip.old_status.value,
+                new_status=flip.new_status.value,
+                reason=flip.reason.value,
+            )
+        ).inserted_primary_key
+        assert new_id is not None
+        return dataclasses.replace(flip, id=int(new_id[0]))
+
+    def list_flips(
+        self, check_id: int, start: datetime | None, end: datetime | None, limit: int
+    ) -> list[Flip]:
+        conds = [flips.c.check_id == check_id]
+        if start is not None:
+            conds.append(flips.c.created >= start)
+        if end is not None:
+            conds.append(flips.c.created <= end)
+        q = (
+            select(flips)
+            .where(and_(*conds))
+            .order_by(flips.c.created.desc(), flips.c.id.desc())
+            .limit(limit)
+        )
+        return [_flip_from_row(r) for r in self.conn.execute(q)]
+
+    # projects and API keys ---------------------------------------------------------------
+    def project_id_by_ping_key(self, ping_key: str) -> int | None:
+        found = self.conn.execute(
+            select(projects.c.id).where(projects.c.ping_key == ping_key)
+        ).scalar()
+        return None if found is None else int(found)
+
+    def get_project(self, project_id: int) -> ProjectRecord | None:
+        return _project_from_row(
+            self.conn.execute(select(projects).where(projects.c.id == project_id)).first()
+        )
+
+    def first_project(self) -> ProjectRecord | None:
+        return _project_from_row(
+            self.conn.execute(select(projects).order_by(projects.c.id).limit(1)).first()
+        )
+
+    def insert_project(self, uuid: str, name: str, ping_key: str, now: datetime) -> int:
+        new_id = self.conn.execute(
+            insert(projects).values(uuid=uuid, name=name, ping_key=ping_key, created=now)
+        ).inserted_primary_key
+        assert new_id is not None
+        return int(new_id[0])
+
+    def insert_api_key(
+        self,
+        project_id: int,
+        name: str,
+        key_hash: str,
+        prefix: str,
+        read_only: bool,
+        now: datetime,
+    ) -> int:
+        new_id = self.conn.execute(
+            insert(api_keys).values(
+                project_id=project_id,
+                name=name,
+                key_hash=key_hash,
+                prefix=prefix,
+                read_only=read_only,
+                created=now,
+            )
+        ).inserted_primary_key
+        assert new_id is not None
+        return int(new_id[0])
+
+    def find_api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        row = self.conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return ApiKeyRecord(
+            id=m["id"],
+            project_id=m["project_id"],
+            name=m["name"],
+            read_only=bool(m["read_only"]),
+            prefix=m["prefix"],
+            created=m["created"],
+            revoked_at=m["revoked_at"],
+        )
+
+
+class SqlCheckStore:
+    """CheckStore over an engine: ``with store.transaction() as tx: ...``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlCheckTx]:
+        with self.engine.begin() as conn:
+            yield SqlCheckTx(conn)

@@ -1,0 +1,124 @@
+"""Projects and API keys: the local mode's default project and X-Api-Key verification.
+
+API keys are stored as the sha256 hex of the key (``api_keys.key_hash``) plus its first
+characters (``prefix``) so people can tell keys apart; the plain key is shown once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..errors import InvalidInput, Unauthorized
+from ..ports import CheckStore
+
+DEFAULT_PROJECT_NAME = "Default"
+KEY_PREFIX_LENGTH = 8
+MIN_BOOTSTRAP_KEY_LENGTH = 16
+
+
+def hash_api_key(key: str) -> str:
+    """The stored form of an API key (sha256 hex). Keys are random, so no salt needed."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_api_key() -> str:
+    """A new random API key (32 URL-safe characters, like Healthchecks' keys)."""
+    return secrets.token_urlsafe(24)
+
+
+def new_ping_key() -> str:
+    """A new random project ping key (22 URL-safe characters)."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultProject:
+    """What ``ensure_default_project`` found or made.
+
+    ``read_write_key`` / ``read_only_key`` are the plain keys, set only when this call
+    created the project (they cannot be recovered later: print them now).
+    """
+
+    project_id: int
+    project_uuid: str
+    name: str
+    ping_key: str
+    created: bool
+    read_write_key: str | None = None
+    read_only_key: str | None = None
+
+
+def ensure_default_project(
+    store: CheckStore, now: datetime, bootstrap_api_key: str | None = None
+) -> DefaultProject:
+    """Return the local mode's default project, creating it the first time.
+
+    Call it once at start-up (after migrations). If there is no project yet, it creates
+    one named "Default" with a random ping key, a read-write API key and a read-only API
+    key, and returns the plain keys (``created=True``) so the caller can print them.
+    ``bootstrap_api_key`` (SRVPULSE_BOOTSTRAP_API_KEY, at least 16 characters), if given,
+    becomes the read-write key instead of a random one. When a project already exists,
+    it returns the oldest one with ``created=False`` and no keys; the bootstrap key is
+    then ignored (it was stored at first start).
+
+    Example::
+
+        info = ensure_default_project(runtime.check_store, datetime.now(UTC),
+                                      settings.bootstrap_api_key)
+        if info.created:
+            print("read-write API key:", info.read_write_key)
+    """
+    if bootstrap_api_key is not None and len(bootstrap_api_key) < MIN_BOOTSTRAP_KEY_LENGTH:
+        raise InvalidInput(
+            f"bootstrap API key: at least {MIN_BOOTSTRAP_KEY_LENGTH} characters",
+            "SRVPULSE_BOOTSTRAP_API_KEY",
+        )
+    with store.transaction() as tx:
+        existing = tx.first_project()
+        if existing is not None:
+            return DefaultProject(
+                existing.id, existing.uuid, existing.name, existing.ping_key, created=False
+            )
+        project_uuid = str(uuid.uuid4())
+        ping_key = new_ping_key()
+        project_id = tx.insert_project(project_uuid, DEFAULT_PROJECT_NAME, ping_key, now)
+        rw_key = bootstrap_api_key or new_api_key()
+        ro_key = new_api_key()
+        for name, key, read_only in (("default", rw_key, False), ("read-only", ro_key, True)):
+            tx.insert_api_key(
+                project_id, name, hash_api_key(key), key[:KEY_PREFIX_LENGTH], read_only, now
+            )
+    return DefaultProject(
+        project_id,
+        project_uuid,
+        DEFAULT_PROJECT_NAME,
+        ping_key,
+        created=True,
+        read_write_key=rw_key,
+        read_only_key=ro_key,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCaller:
+    """Who is calling the API: a project, through a read-write or read-only key."""
+
+    project_id: int
+    read_only: bool
+    key_id: int | None = None
+
+
+def verify_api_key(store: CheckStore, key: str | None) -> ApiCaller:
+    """The caller for an X-Api-Key value; raises Unauthorized for a missing, unknown or
+    revoked key. Whether a read-only caller may do something is the route's decision."""
+    if not key:
+        raise Unauthorized("missing api key")
+    with store.transaction() as tx:
+        found = tx.find_api_key(hash_api_key(key))
+    if found is None or found.revoked_at is not None:
+        raise Unauthorized("wrong api key")
+    return ApiCaller(found.project_id, found.read_only, found.id)
