@@ -6,13 +6,14 @@ by the local mode and the tests, and an AWS one (adapters/sqs.py, sns.py, ...).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Any, Protocol
 
+from .domain.delivery import Delivery
 from .domain.model import AlertEvent, Check, Flip, PingMessage
 
 
@@ -39,6 +40,17 @@ class Mailer(Protocol):
     for account mail (password reset, invitations)."""
 
     def send(self, message: EmailMessage) -> None: ...
+
+
+class Notifier(Protocol):
+    """One channel kind (email, slack, pagerduty, webhook): maps an alert event to one
+    request to the provider, sends it within ``timeout`` seconds and reports what
+    happened. Never retries, sleeps or records: services.alerting.dispatch does that.
+    ``config`` is the channel's validated configuration (notifiers/<kind>.py)."""
+
+    kind: str
+
+    def send(self, event: AlertEvent, config: Mapping[str, Any], timeout: float) -> Delivery: ...
 
 
 # --- Check store (ingest and the management API) ----------------------------------------

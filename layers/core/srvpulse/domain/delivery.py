@@ -1,0 +1,158 @@
+"""Alert delivery, the pure part: what a delivery attempt reports, the retry schedule,
+and the words every channel uses for an alert (subject lines, reason text).
+
+No I/O and no clock: ``now`` and random numbers are parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from .model import AlertEvent, FlipReason, Status
+
+
+class NotificationStatus(StrEnum):
+    """The state of one notification (one (flip, channel) pair) after an attempt."""
+
+    SENT = "sent"
+    RETRYING = "retrying"  # failed, another attempt will follow
+    FAILED = "failed"  # gave up: permanent error, retries exhausted or out of time
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What a notifier reports for one attempt.
+
+    ``retryable``: trying again later may work (5xx, 429, timeout, network).
+    ``retry_after``: seconds the provider asked us to wait (429/503 Retry-After).
+    ``channel_broken``: the channel's configuration is dead (Slack 404 no_service,
+    PagerDuty 400 invalid routing key): mark the channel failing and tell its owner.
+    ``error`` is safe to store and show: never a secret (URL, key, password).
+    """
+
+    ok: bool
+    error: str = ""
+    retryable: bool = False
+    retry_after: float | None = None
+    channel_broken: bool = False
+
+    @classmethod
+    def sent(cls) -> Delivery:
+        return cls(ok=True)
+
+    @classmethod
+    def failed(
+        cls,
+        error: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        channel_broken: bool = False,
+    ) -> Delivery:
+        return cls(
+            ok=False,
+            error=error[:500],
+            retryable=retryable,
+            retry_after=retry_after,
+            channel_broken=channel_broken,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, bounded by attempts and a time budget.
+
+    The budget is what one invocation may spend on one notification (a Lambda must
+    finish well within its timeout; SNS redelivers if it fails)."""
+
+    max_attempts: int = 4
+    base_delay: float = 0.5  # seconds
+    max_delay: float = 8.0
+    attempt_timeout: float = 10.0  # per request
+    budget: float = 25.0  # per notification, all attempts and waits included
+    max_retry_after: float = 30.0  # a longer Retry-After is not waited for here
+
+    def delay(self, attempt: int, rand: float, retry_after: float | None = None) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+        ``rand`` is uniform in [0, 1). A provider's Retry-After wins when it is longer
+        than our own backoff."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        backoff = ceiling * rand
+        if retry_after is not None:
+            return max(backoff, retry_after)
+        return backoff
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After is either delta-seconds or an HTTP date (RFC 9110 section 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    if now is None:
+        return None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+def human_duration(seconds: float) -> str:
+    """12 min, 1 h 5 min, 2 days 3 h, 40 s."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    minutes = s // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} days {hours} h" if hours else f"{days} days"
+
+
+def _extra_seconds(event: AlertEvent, key: str) -> float | None:
+    try:
+        return float(event.extra[key])
+    except (KeyError, ValueError):
+        return None
+
+
+def reason_text(event: AlertEvent) -> str:
+    """Why the alert was sent, in a few words: "late by 12 min", "failed (exit status 3)".
+
+    Uses the analyzer's optional ``extra`` fields: ``late_by_seconds``,
+    ``exit_status``, ``duration_seconds``, ``detail``."""
+    detail = event.extra.get("detail")
+    if detail:
+        return detail
+    reason = event.reason
+    if reason == FlipReason.LATE:
+        late = _extra_seconds(event, "late_by_seconds")
+        return f"late by {human_duration(late)}" if late is not None else "late"
+    if reason == FlipReason.FAILED:
+        code = event.extra.get("exit_status")
+        return f"failed (exit status {code})" if code else "failed"
+    if reason in (FlipReason.TOO_LONG, FlipReason.TOO_SHORT):
+        took = _extra_seconds(event, "duration_seconds")
+        word = "ran too long" if reason == FlipReason.TOO_LONG else "finished too fast"
+        return f"{word} ({human_duration(took)})" if took is not None else word
+    if reason == FlipReason.RECOVERED or event.status == Status.UP:
+        return "back up"
+    return reason.value
+
+
+def headline(event: AlertEvent) -> str:
+    """The subject line every channel uses: "DOWN: nightly-backup (late by 12 min)"."""
+    name = event.check_name or event.check_uuid
+    state = "UP" if event.status == Status.UP else "DOWN"
+    prefix = "REMINDER " if event.is_reminder else ""
+    return f"{prefix}{state}: {name} ({reason_text(event)})"
