@@ -1,0 +1,164 @@
+"""The one place where HTTP meets the services: errors -> JSON, bodies -> pydantic models,
+X-Api-Key -> caller. Every blueprint builds on these helpers.
+
+Usage in a blueprint::
+
+    bp = Blueprint(__name__)
+
+    @bp.route("/api/v3/things", methods=["POST"], content_types=ANY_CONTENT)
+    @api_view
+    def create_thing() -> Response:
+        caller = require_api_key(bp.current_request, write=True)
+        body = parse_body(bp.current_request, ThingIn)
+        thing = things.create(runtime().check_store, caller.project_id, body)
+        return json_response(thing_json(thing), status=201)
+
+Errors: a service raises ``srvpulse.errors`` types; ``api_view`` turns them into
+``{"error": "...", "field": "..."}`` with the error's status code (plus ``Retry-After``
+for 429/503). Anything unexpected is logged and becomes a JSON 500 without details.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
+
+from chalice.app import Request, Response
+from pydantic import BaseModel, ValidationError
+from srvpulse.bootstrap import runtime
+from srvpulse.errors import (
+    Forbidden,
+    InvalidInput,
+    RateLimited,
+    SrvpulseError,
+    Unavailable,
+)
+from srvpulse.services.projects import ApiCaller, verify_api_key
+
+logger = logging.getLogger("srvpulse.api")
+
+# Accept any request content type: Healthchecks clients often POST JSON with curl's
+# default form content type, and Chalice would answer 415 before our code runs.
+ANY_CONTENT = ["*/*"]
+API_KEY_HEADER = "x-api-key"
+
+P = ParamSpec("P")
+M = TypeVar("M", bound=BaseModel)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response (datetimes as ISO 8601)."""
+    all_headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
+    all_headers.update(headers or {})
+    return Response(
+        body=json.dumps(body, default=_default, separators=(",", ":")),
+        status_code=status,
+        headers=all_headers,
+    )
+
+
+def text_response(body: str, status: int = 200) -> Response:
+    return Response(
+        body=body, status_code=status, headers={"Content-Type": "text/plain; charset=utf-8"}
+    )
+
+
+def error_response(exc: SrvpulseError) -> Response:
+    """Map a service error to ``{"error": message, "field": name}`` + its status code."""
+    body: dict[str, Any] = {"error": exc.message}
+    if isinstance(exc, InvalidInput) and exc.field:
+        body["field"] = exc.field
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited | Unavailable):
+        headers["Retry-After"] = str(max(1, int(exc.retry_after)))
+    return json_response(body, status=exc.status_code, headers=headers)
+
+
+def api_view(view: Callable[P, Response]) -> Callable[P, Response]:
+    """Wrap a route: service errors become JSON errors; a bug becomes a logged JSON 500."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except SrvpulseError as exc:
+            return error_response(exc)
+        except Exception:
+            logger.exception("unhandled error in %s", view.__name__)
+            return json_response({"error": "internal error"}, status=500)
+
+    return wrapper
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object ({} when empty); malformed JSON -> 400."""
+    raw = request.raw_body
+    if not raw or not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"malformed JSON body: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("the JSON body must be an object")
+    return data
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "body"
+
+
+def validate(model: type[M], data: Any) -> M:
+    """Validate ``data`` with a pydantic model; the first error names its field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = _field_name(tuple(first["loc"]))
+        raise InvalidInput(f"{name}: {first['msg']}", name) from exc
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    """Parse and validate the JSON body: malformed JSON or a wrong field -> 400 that
+    names the field."""
+    return validate(model, json_body(request))
+
+
+def query_params(request: Request) -> dict[str, str]:
+    return dict(request.query_params or {})
+
+
+def query_int(
+    request: Request, name: str, default: int | None, *, minimum: int = 0, maximum: int
+) -> int | None:
+    """An integer query parameter within [minimum, maximum]; else 400 naming it."""
+    raw = query_params(request).get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"{name}: must be an integer", name) from exc
+    if not minimum <= value <= maximum:
+        raise InvalidInput(f"{name}: must be between {minimum} and {maximum}", name)
+    return value
+
+
+def require_api_key(request: Request, *, write: bool) -> ApiCaller:
+    """Authenticate by the ``X-Api-Key`` header: 401 for a missing or wrong key, 403 when
+    a read-only key is used for a change (``write=True``)."""
+    key = request.headers.get(API_KEY_HEADER) if request.headers else None
+    caller = verify_api_key(runtime().check_store, key)
+    if write and caller.read_only:
+        raise Forbidden("this API key is read-only")
+    return caller
