@@ -16,9 +16,8 @@ from .settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from .ports import CheckStore
-
-    from .ports import Mailer
+    from .adapters.local_queue import LocalDurableQueue
+    from .ports import CheckStore, Mailer, PingQueue
 
 
 class Runtime:
@@ -44,6 +43,24 @@ class Runtime:
         from .adapters.sql.checks_store import SqlCheckStore
 
         return SqlCheckStore(self.engine)
+
+    # --- ping edge (edge+local) ---
+    @cached_property
+    def ping_queue(self) -> PingQueue:
+        """SQS when PING_QUEUE_URL is set (AWS), else the durable local queue."""
+        if self.settings.ping_queue_url:
+            from .adapters.sqs import SqsPingQueue
+
+            return SqsPingQueue(self.settings.ping_queue_url)
+        return self.local_queue
+
+    @cached_property
+    def local_queue(self) -> LocalDurableQueue:
+        """The local mode's durable ping queue (data_dir/queue.sqlite3), drained by the
+        runner's ingest worker. Separate from the main database."""
+        from .adapters.local_queue import LocalDurableQueue
+
+        return LocalDurableQueue(self.settings.data_dir / "queue.sqlite3")
 
     @cached_property
     def mailer(self) -> Mailer:

@@ -1,0 +1,242 @@
+"""The ping protocol: one HTTP request -> one PingMessage (pure; no I/O, no clock).
+
+Compatible with the Healthchecks.io pinging API, so existing scripts work unchanged:
+
+    /<uuid>                 success          /<ping_key>/<slug>            success
+    /<uuid>/start           start            /<ping_key>/<slug>/start      start
+    /<uuid>/fail            failure          /<ping_key>/<slug>/fail       failure
+    /<uuid>/log             log (no state)   /<ping_key>/<slug>/log        log
+    /<uuid>/<0-255>         exit status      /<ping_key>/<slug>/<0-255>    exit status
+
+(paths are relative to the ping base, ``/ping/`` locally), ``?rid=<uuid>`` pairs a start
+with its completion, ``?create=1`` auto-provisions a check for an unknown slug. GET, HEAD
+and POST are accepted; the request body (first ``MAX_REPORT_BYTES``) is the report.
+
+srvpulse extension: on the success, fail and start forms, a body sent with
+``Content-Type: application/json`` that is an object with only the keys ``status``,
+``summary`` and ``report`` is a *completion body*: ``status`` ("success", "fail" or an
+exit status 0-255) decides the outcome, ``summary`` is a one-line summary, ``report`` the
+job's output. Any other body is stored verbatim as the report, so a job that happens to
+print JSON is never misread.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..errors import InvalidInput
+from .model import MAX_REPORT_BYTES, PingKind, PingMessage
+
+ALLOWED_METHODS = frozenset({"GET", "HEAD", "POST"})
+# Healthchecks keeps the first 200 characters of the user agent; so do we.
+MAX_USER_AGENT_CHARS = 200
+MAX_SUMMARY_CHARS = 500
+# A completion body may be larger than the report limit (JSON escaping inflates it);
+# beyond this it is not parsed and is kept, cut, as a plain report.
+MAX_COMPLETION_BODY_BYTES = 4 * MAX_REPORT_BYTES
+MAX_EXIT_STATUS = 255
+
+_UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+# Ping keys are URL-safe tokens; slugs are a-z, 0-9, hyphens and underscores (Healthchecks
+# also accepts upper case in the URL, which then simply matches no check).
+_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SLUG_RE = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+_EXIT_RE = re.compile(r"^[0-9]{1,10}$")
+_ACTIONS = {"start": PingKind.START, "fail": PingKind.FAIL, "log": PingKind.LOG}
+_COMPLETION_KEYS = frozenset({"status", "summary", "report"})
+
+
+@dataclass(frozen=True, slots=True)
+class PingRequest:
+    """An HTTP request to a ping URL, as any entry point sees it.
+
+    ``path`` is relative to the ping base (``<uuid>/start``, no leading ``/ping/``);
+    ``headers`` have lower-case names; ``query`` holds the first value of each parameter.
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    remote_addr: str = ""
+    scheme: str = "http"
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    kind: PingKind
+    check_uuid: str | None = None
+    ping_key: str | None = None
+    slug: str | None = None
+    exit_status: int | None = None
+
+
+def parse_ping(request: PingRequest, ping_id: str, received_at: datetime) -> PingMessage:
+    """Turn ``request`` into the PingMessage the edge enqueues.
+
+    Raises InvalidInput with a one-line reason (shown to the caller with a 400) when the
+    URL, the query or a completion body is malformed.
+    """
+    method = request.method.upper()
+    if method not in ALLOWED_METHODS:
+        raise InvalidInput(f"method {method} is not allowed: use GET, HEAD or POST", "method")
+    target = _parse_path(request.path)
+    rid = _parse_rid(request.query.get("rid"))
+    create = request.query.get("create") == "1"
+    if create and target.slug is None:
+        raise InvalidInput("create=1 works only with ping key + slug URLs", "create")
+
+    kind, exit_status = target.kind, target.exit_status
+    summary: str | None = None
+    body, truncated = _cut(request.body)
+    completion = _completion_body(request, target)
+    if completion is not None:
+        kind, exit_status, summary, body, truncated = _apply_completion(
+            completion, target.kind, exit_status
+        )
+
+    return PingMessage(
+        ping_id=ping_id,
+        received_at=received_at,
+        kind=kind,
+        check_uuid=target.check_uuid,
+        ping_key=target.ping_key,
+        slug=target.slug,
+        create=create,
+        exit_status=exit_status,
+        rid=rid,
+        method=method,
+        scheme=request.scheme if request.scheme in ("http", "https") else "http",
+        remote_addr=request.remote_addr[:45],  # longest textual IPv6 address
+        user_agent=request.headers.get("user-agent", "")[:MAX_USER_AGENT_CHARS],
+        body=body,
+        body_truncated=truncated,
+        summary=summary,
+    )
+
+
+def _parse_path(path: str) -> _Target:
+    parts = path.strip("/").split("/")
+    if not parts or parts == [""]:
+        raise InvalidInput("missing check id: use /ping/<uuid> or /ping/<ping_key>/<slug>", "path")
+    head = parts[0]
+    if len(head) == 36 and head.count("-") == 4 and not _UUID_RE.match(head):
+        raise InvalidInput("invalid uuid format", "uuid")
+    if _UUID_RE.match(head):
+        kind, exit_status = _parse_action(parts[1:], "/ping/<uuid>")
+        return _Target(kind, check_uuid=head.lower(), exit_status=exit_status)
+    if len(parts) >= 2 and _KEY_RE.match(head):
+        slug = parts[1]
+        if not _SLUG_RE.match(slug):
+            raise InvalidInput(
+                "invalid slug: use a-z, 0-9, hyphens and underscores (at most 200)", "slug"
+            )
+        kind, exit_status = _parse_action(parts[2:], "/ping/<ping_key>/<slug>")
+        return _Target(kind, ping_key=head, slug=slug, exit_status=exit_status)
+    if len(parts) == 1:
+        raise InvalidInput("invalid check id: expected a uuid or <ping_key>/<slug>", "uuid")
+    raise InvalidInput("invalid ping key", "ping_key")
+
+
+def _parse_action(rest: list[str], form: str) -> tuple[PingKind, int | None]:
+    if not rest:
+        return PingKind.SUCCESS, None
+    if len(rest) > 1:
+        raise InvalidInput(f"invalid URL: expected {form}[/start|/fail|/log|/<0-255>]", "path")
+    action = rest[0]
+    if action in _ACTIONS:
+        return _ACTIONS[action], None
+    if _EXIT_RE.match(action):
+        status = int(action)
+        if status > MAX_EXIT_STATUS:
+            raise InvalidInput("exit status must be between 0 and 255", "exit_status")
+        return PingKind.SUCCESS if status == 0 else PingKind.FAIL, status
+    raise InvalidInput(
+        f"invalid URL: unknown action {action[:40]!r} (start, fail, log or 0-255)", "path"
+    )
+
+
+def _parse_rid(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _UUID_RE.match(value):
+        raise InvalidInput("invalid rid: must be a uuid", "rid")
+    return value.lower()
+
+
+def _cut(data: bytes) -> tuple[str, bool]:
+    """The first MAX_REPORT_BYTES of ``data`` as text, and whether it was cut.
+
+    The cut backs off to a UTF-8 character boundary so a multi-byte character is never
+    split; bytes that are not UTF-8 become U+FFFD rather than failing the ping.
+    """
+    if len(data) <= MAX_REPORT_BYTES:
+        return data.decode("utf-8", "replace"), False
+    end = MAX_REPORT_BYTES
+    # Continuation bytes are 0b10xxxxxx: step back to the start of the split character.
+    while end > MAX_REPORT_BYTES - 4 and (data[end] & 0xC0) == 0x80:
+        end -= 1
+    return data[:end].decode("utf-8", "replace"), True
+
+
+def _cut_text(text: str) -> tuple[str, bool]:
+    return _cut(text.encode("utf-8"))
+
+
+def _completion_body(request: PingRequest, target: _Target) -> dict[str, object] | None:
+    """The JSON completion body, if this request carries one (see the module docstring)."""
+    if target.kind is PingKind.LOG or target.exit_status is not None:
+        return None
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json" or not request.body:
+        return None
+    if len(request.body) > MAX_COMPLETION_BODY_BYTES:
+        return None
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or not data or not set(data) <= _COMPLETION_KEYS:
+        return None
+    return data
+
+
+def _apply_completion(
+    data: dict[str, object], url_kind: PingKind, exit_status: int | None
+) -> tuple[PingKind, int | None, str | None, str, bool]:
+    kind = url_kind
+    status = data.get("status")
+    if status is not None:
+        if url_kind is PingKind.START:
+            raise InvalidInput("status is not allowed on a start ping", "status")
+        if status == "success":
+            kind, exit_status = PingKind.SUCCESS, None
+        elif status == "fail":
+            kind, exit_status = PingKind.FAIL, None
+        elif isinstance(status, int) and not isinstance(status, bool):
+            if not 0 <= status <= MAX_EXIT_STATUS:
+                raise InvalidInput("status must be between 0 and 255", "status")
+            kind, exit_status = (PingKind.SUCCESS if status == 0 else PingKind.FAIL), status
+        else:
+            raise InvalidInput('status must be "success", "fail" or 0-255', "status")
+        if url_kind is PingKind.FAIL and kind is PingKind.SUCCESS:
+            raise InvalidInput("status says success on a /fail URL", "status")
+
+    summary = data.get("summary")
+    if summary is not None and not isinstance(summary, str):
+        raise InvalidInput("summary must be a string", "summary")
+    report = data.get("report", "")
+    if not isinstance(report, str):
+        raise InvalidInput("report must be a string", "report")
+    if summary is not None:
+        # One line: a summary is shown in lists and alert subjects.
+        summary = " ".join(summary.split())[:MAX_SUMMARY_CHARS]
+    body, truncated = _cut_text(report)
+    return kind, exit_status, summary, body, truncated
