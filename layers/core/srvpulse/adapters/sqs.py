@@ -16,8 +16,9 @@ from ..ports import QueueFull
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-CONNECT_TIMEOUT_S = 1.0
-READ_TIMEOUT_S = 2.0
+# SendMessage normally answers in tens of milliseconds; past these a 503 beats a hang.
+CONNECT_TIMEOUT_S = 0.5
+READ_TIMEOUT_S = 1.0
 # Total attempts including the first (botocore "standard" retry mode).
 MAX_ATTEMPTS = 2
 
