@@ -159,3 +159,71 @@ def session_needs_touch(last_seen: datetime, now: datetime) -> bool:
 def totp_step(now: datetime, interval: int = 30) -> int:
     """The RFC 6238 time step that contains ``now``."""
     return int(now.timestamp()) // interval
+
+
+# --- records the account store returns ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    uuid: str
+    email: str
+    password_hash: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A stored session (the store only knows the hash of its id)."""
+
+    id_hash: str
+    user_id: int
+    verified: bool  # False between the password and TOTP steps of a sign-in
+    created: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TotpDevice:
+    user_id: int
+    secret: str
+    confirmed: bool
+    last_used_step: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: int
+    uuid: str
+    name: str
+    ping_key: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A project seen by one user, with that user's role in it."""
+
+    project: Project
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A project's member (or pending invitation when ``pending``)."""
+
+    email: str
+    role: Role
+    pending: bool
+    user_uuid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: int
+    name: str
+    read_only: bool
+    prefix: str
+    created: datetime
+    last_used_at: datetime | None

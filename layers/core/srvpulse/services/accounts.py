@@ -1,0 +1,435 @@
+"""Accounts: registration, sign-in (with TOTP), sessions, password change and reset,
+two-factor set-up, account deletion, and the session side of API authorization.
+
+Secrets handed to the client (session ids, reset tokens, recovery codes) are 256-bit
+(or 50-bit for recovery codes, which are also throttled) random values; the store only
+ever sees their sha256 digests. Passwords are hashed with argon2id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from functools import lru_cache
+from importlib import resources
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ..domain import accounts as rules
+from ..domain.accounts import BucketPolicy, Membership, Project, Role, User
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
+from ..ports import AccountStore, Mailer
+from .projects import ApiCaller, new_ping_key
+
+FIRST_PROJECT_NAME = "My Project"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list of the 10 000 most common passwords (see docs/security.md)."""
+    text = resources.files("srvpulse").joinpath("data/common-passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("# ")
+    )
+
+
+def digest(secret: str) -> str:
+    """The stored form of a session id, reset token or recovery code."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def csrf_token_for(session_token: str) -> str:
+    """The CSRF token of a session: derived from its (secret) id, so it needs no storage
+    and a page that cannot read the session cookie cannot compute it."""
+    return hashlib.sha256(b"srvpulse-csrf:" + session_token.encode()).hexdigest()
+
+
+def _recovery_code() -> str:
+    # 10 characters of base32 (50 bits) in two groups: easy to type from paper.
+    raw = pyotp.random_base32(10).lower()
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _normalize_recovery_code(code: str) -> str:
+    raw = "".join(c for c in code.lower() if c.isalnum())
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """A new session. ``token`` goes into the cookie; ``totp_required`` means the session
+    is only good for the second (TOTP) step."""
+
+    token: str
+    csrf_token: str
+    totp_required: bool
+    user: User
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    """The signed-in user of a request and the hash of their session."""
+
+    user: User
+    session_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class TotpSetup:
+    secret: str
+    provisioning_uri: str
+    qr_svg: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    user: User
+    totp_enabled: bool
+    recovery_codes_left: int
+
+
+class AccountService:
+    """Account use cases over an AccountStore and a Mailer.
+
+    ``clock`` returns the current (aware UTC) time; tests pass a controllable one.
+    ``site_url`` is the dashboard's base URL used in mailed links.
+    """
+
+    def __init__(
+        self,
+        store: AccountStore,
+        mailer: Mailer,
+        *,
+        site_url: str,
+        email_from: str,
+        clock: Callable[[], datetime] | None = None,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
+        self.store = store
+        self.mailer = mailer
+        self.site_url = site_url.rstrip("/")
+        self.email_from = email_from
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+
+    # --- throttling ---------------------------------------------------------------------
+
+    def _throttle(self, *buckets: tuple[BucketPolicy, str]) -> None:
+        """Take a token from every bucket; 429 with the longest wait if any is empty.
+        Identities are digested so the table holds no addresses."""
+        now = self.clock()
+        wait = 0
+        for policy, identity in buckets:
+            key = f"{policy.name}:{digest(identity)[:40]}"
+            decision = self.store.take_token(key, policy, now)
+            if not decision.allowed:
+                wait = max(wait, decision.retry_after)
+        if wait:
+            raise RateLimited("too many attempts, try again later", wait)
+
+    # --- registration and sign-in -------------------------------------------------------
+
+    def register(self, email: str, password: str, ip: str, user_agent: str = "") -> SignIn:
+        """Create an account (with a first project it owns) and sign it in.
+        Pending invitations for the address become memberships."""
+        self._throttle((rules.REGISTER_PER_IP, ip))
+        address = rules.normalize_email(email)
+        rules.check_password(password, common_passwords())
+        now = self.clock()
+        project = Project(0, str(uuid.uuid4()), FIRST_PROJECT_NAME, new_ping_key(), now)
+        user = self.store.create_user(
+            str(uuid.uuid4()), address, self.hasher.hash(password), now, project
+        )
+        return self._new_session(user, True, ip, user_agent, replaces=None)
+
+    def sign_in(
+        self,
+        email: str,
+        password: str,
+        ip: str,
+        user_agent: str = "",
+        previous_token: str | None = None,
+    ) -> SignIn:
+        """First step of sign-in. A new session id is always issued (the previous one,
+        if any, ends), so a fixed session id cannot be planted before sign-in."""
+        address = email.strip().lower()
+        self._throttle((rules.SIGNIN_PER_IP, ip), (rules.SIGNIN_PER_ACCOUNT, address))
+        user = self.store.user_by_email(address)
+        if user is None:
+            # Hash anyway, so the answer takes as long as for a real account.
+            self.hasher.hash(password)
+            raise Unauthorized("wrong email or password")
+        if not self._password_ok(user, password):
+            raise Unauthorized("wrong email or password")
+        device = self.store.totp_device(user.id)
+        two_step = device is not None and device.confirmed
+        replaces = digest(previous_token) if previous_token else None
+        return self._new_session(user, not two_step, ip, user_agent, replaces)
+
+    def sign_in_second_step(
+        self,
+        pending_token: str | None,
+        code: str | None,
+        recovery_code: str | None,
+        ip: str,
+        user_agent: str = "",
+    ) -> SignIn:
+        """Second step: a TOTP code (or a recovery code) for a pending session, which is
+        replaced by a new, fully signed-in one."""
+        if not pending_token:
+            raise Unauthorized("sign in with your password first")
+        pending_hash = digest(pending_token)
+        session = self.store.session(pending_hash)
+        now = self.clock()
+        if (
+            session is None
+            or session.verified
+            or now - session.created >= rules.PENDING_SIGNIN_TIMEOUT
+        ):
+            raise Unauthorized("sign in with your password first")
+        self._verify_second_factor(session.user_id, code, recovery_code, ip)
+        user = self.store.user_by_id(session.user_id)
+        if user is None:
+            raise Unauthorized("sign in with your password first")
+        return self._new_session(user, True, ip, user_agent, replaces=pending_hash)
+
+    def _new_session(
+        self, user: User, verified: bool, ip: str, user_agent: str, replaces: str | None
+    ) -> SignIn:
+        token = secrets.token_urlsafe(32)  # 256 bits
+        self.store.create_session(
+            digest(token), user.id, verified, self.clock(), ip, user_agent, replaces=replaces
+        )
+        return SignIn(token, csrf_token_for(token), not verified, user)
+
+    def _password_ok(self, user: User, password: str) -> bool:
+        try:
+            self.hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        if self.hasher.check_needs_rehash(user.password_hash):
+            self.store.rehash_password(user.id, self.hasher.hash(password))
+        return True
+
+    # --- sessions -----------------------------------------------------------------------
+
+    def authenticate(self, token: str | None) -> CurrentUser:
+        """The user of a session cookie; Unauthorized for a missing, unknown, pending
+        (password step only) or timed-out session. Extends the idle timeout."""
+        if not token:
+            raise Unauthorized("not signed in")
+        id_hash = digest(token)
+        session = self.store.session(id_hash)
+        now = self.clock()
+        if session is None or not session.verified:
+            raise Unauthorized("not signed in")
+        if not rules.session_is_live(session.created, session.last_seen, now):
+            self.store.end_session(id_hash)
+            raise Unauthorized("session expired, sign in again")
+        user = self.store.user_by_id(session.user_id)
+        if user is None:
+            raise Unauthorized("not signed in")
+        if rules.session_needs_touch(session.last_seen, now):
+            self.store.touch_session(id_hash, now)
+        return CurrentUser(user, id_hash)
+
+    def check_csrf(self, method: str, token: str, header_value: str | None) -> None:
+        """Cookie-authenticated unsafe requests must echo the session's CSRF token in
+        the X-CSRF-Token header (a cross-site page can neither read nor compute it)."""
+        if method.upper() in SAFE_METHODS:
+            return
+        expected = csrf_token_for(token)
+        if not header_value or not hmac.compare_digest(expected, header_value):
+            raise Forbidden("missing or wrong X-CSRF-Token header")
+
+    def sign_out(self, token: str | None) -> None:
+        if token:
+            self.store.end_session(digest(token))
+
+    def sign_out_everywhere(self, current: CurrentUser) -> None:
+        self.store.end_sessions(current.user.id)
+
+    def authorize_project(
+        self, current: CurrentUser, project_uuid: str | None, method: str
+    ) -> ApiCaller:
+        """The API caller for a signed-in user acting in ``project_uuid``.
+
+        NotFound when the user is not a member (the project's existence is not revealed),
+        Forbidden when a read-only member tries an unsafe method.
+        """
+        membership = self.membership(current, project_uuid)
+        read_only = not membership.role.can_write
+        if read_only and method.upper() not in SAFE_METHODS:
+            raise Forbidden("read-only access to this project")
+        return ApiCaller(membership.project.id, read_only)
+
+    def membership(self, current: CurrentUser, project_uuid: str | None) -> Membership:
+        if not project_uuid:
+            raise InvalidInput("name the project (X-Project header or ?project=)", "project")
+        found = self.store.membership(current.user.id, project_uuid.strip().lower())
+        if found is None:
+            raise NotFound("project not found")
+        return found
+
+    # --- the account itself -------------------------------------------------------------
+
+    def account(self, current: CurrentUser) -> AccountInfo:
+        device = self.store.totp_device(current.user.id)
+        enabled = device is not None and device.confirmed
+        left = self.store.recovery_codes_left(current.user.id) if enabled else 0
+        return AccountInfo(current.user, enabled, left)
+
+    def change_password(
+        self, current: CurrentUser, current_password: str, new_password: str
+    ) -> None:
+        """Needs the current password; every other session of the user ends."""
+        if not self._password_ok(current.user, current_password):
+            raise InvalidInput("wrong current password", "current_password")
+        rules.check_password(new_password, common_passwords())
+        self.store.set_password(
+            current.user.id, self.hasher.hash(new_password), self.clock(), current.session_hash
+        )
+
+    def delete_account(self, current: CurrentUser, password: str) -> None:
+        """Delete the account, its sessions and every project it owns with all their
+        checks, pings, channels and keys. Needs the password."""
+        if not self._password_ok(current.user, password):
+            raise InvalidInput("wrong password", "password")
+        self.store.delete_user(current.user.id)
+
+    # --- password reset -----------------------------------------------------------------
+
+    def request_password_reset(self, email: str, ip: str) -> None:
+        """Mail a single-use reset link (1 hour) if the address has an account. Returns
+        the same way whether or not it does; only the throttle can answer differently,
+        and it counts attempts for unknown addresses too."""
+        address = email.strip().lower()
+        self._throttle((rules.RESET_PER_IP, ip), (rules.RESET_PER_ACCOUNT, address))
+        user = self.store.user_by_email(address)
+        if user is None:
+            return
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        self.store.create_reset_token(
+            digest(token), user.id, now, now + rules.PASSWORD_RESET_LIFETIME
+        )
+        # The token travels in the fragment: browsers never send it to a server or in a
+        # Referer header; the dashboard page posts it to /api/v3/auth/password-reset/confirm.
+        link = f"{self.site_url}/reset-password#token={token}"
+        msg = EmailMessage()
+        msg["Subject"] = "Reset your srvpulse password"
+        msg["From"] = self.email_from
+        msg["To"] = user.email
+        msg.set_content(
+            "Someone (hopefully you) asked to reset the password of your srvpulse account.\n\n"
+            f"Set a new password here (the link works once, for one hour):\n{link}\n\n"
+            "If it was not you, ignore this message: your password stays the same.\n"
+        )
+        self.mailer.send(msg)
+
+    def confirm_password_reset(self, token: str, new_password: str) -> None:
+        """Set a new password with a reset token; the token is used up and every session
+        of the account ends. NotFound for an unknown, used or expired token."""
+        rules.check_password(new_password, common_passwords())
+        user_id = self.store.reset_password(
+            digest(token.strip()), self.hasher.hash(new_password), self.clock()
+        )
+        if user_id is None:
+            raise NotFound("this reset link is invalid, used or expired; ask for a new one")
+
+    # --- two-factor authentication ------------------------------------------------------
+
+    def start_totp_setup(self, current: CurrentUser) -> TotpSetup:
+        secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
+        if not self.store.start_totp_setup(current.user.id, secret, self.clock()):
+            raise Conflict("two-factor authentication is on already; disable it first")
+        uri = pyotp.TOTP(secret).provisioning_uri(name=current.user.email, issuer_name="srvpulse")
+        return TotpSetup(secret, uri, _qr_svg(uri))
+
+    def confirm_totp_setup(self, current: CurrentUser, code: str) -> list[str]:
+        """Turn two-factor on with a first code from the app; returns the ten recovery
+        codes, which are shown this once (only their hashes are kept)."""
+        device = self.store.totp_device(current.user.id)
+        if device is None or device.confirmed:
+            raise Conflict("start the two-factor set-up first")
+        step = self._matching_step(device.secret, code)
+        if step is None:
+            raise InvalidInput("wrong code", "code")
+        codes = [_recovery_code() for _ in range(rules.RECOVERY_CODE_COUNT)]
+        if not self.store.confirm_totp(
+            current.user.id, step, self.clock(), [digest(c) for c in codes]
+        ):
+            raise Conflict("start the two-factor set-up first")
+        return codes
+
+    def disable_totp(
+        self,
+        current: CurrentUser,
+        password: str,
+        code: str | None,
+        recovery_code: str | None,
+        ip: str,
+    ) -> None:
+        device = self.store.totp_device(current.user.id)
+        if device is None or not device.confirmed:
+            raise Conflict("two-factor authentication is not on")
+        if not self._password_ok(current.user, password):
+            raise InvalidInput("wrong password", "password")
+        self._verify_second_factor(current.user.id, code, recovery_code, ip)
+        self.store.delete_totp(current.user.id)
+
+    def _matching_step(self, secret: str, code: str) -> int | None:
+        """The time step whose code equals ``code`` (within the allowed drift), or None."""
+        code = code.strip().replace(" ", "")
+        if not (code.isdigit() and len(code) == 6):
+            return None
+        totp = pyotp.TOTP(secret)
+        now = self.clock()
+        for drift in range(-rules.TOTP_VALID_WINDOW, rules.TOTP_VALID_WINDOW + 1):
+            at = now + timedelta(seconds=drift * totp.interval)
+            if hmac.compare_digest(totp.at(at), code):
+                return rules.totp_step(at, totp.interval)
+        return None
+
+    def _verify_second_factor(
+        self, user_id: int, code: str | None, recovery_code: str | None, ip: str
+    ) -> None:
+        """Check a TOTP code (never the same step twice) or a recovery code (once)."""
+        self._throttle((rules.CODE_PER_IP, ip), (rules.CODE_PER_ACCOUNT, f"user:{user_id}"))
+        if recovery_code:
+            hashed = digest(_normalize_recovery_code(recovery_code))
+            if not self.store.use_recovery_code(user_id, hashed, self.clock()):
+                raise Unauthorized("wrong or used recovery code")
+            return
+        if not code:
+            raise InvalidInput("a code from your authenticator app is required", "code")
+        device = self.store.totp_device(user_id)
+        if device is None or not device.confirmed:
+            raise Unauthorized("two-factor authentication is not on")
+        step = self._matching_step(device.secret, code)
+        if step is None:
+            raise Unauthorized("wrong code")
+        if not self.store.use_totp_step(user_id, step):
+            raise Unauthorized("this code was used already; wait for the next one")
+
+
+def _qr_svg(uri: str) -> str | None:
+    """The provisioning URI as an inline SVG QR code (segno is pure Python)."""
+    try:
+        import segno
+    except ImportError:  # optional: the URI alone is enough to set up an app
+        return None
+    svg: str = segno.make(uri, error="m").svg_inline(scale=4)
+    return svg
+
+
+__all__ = ["AccountService", "CurrentUser", "Role", "SignIn", "common_passwords"]
