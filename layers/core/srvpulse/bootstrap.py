@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from .adapters.local_queue import LocalDurableQueue
-    from .ports import CheckStore, Mailer, PingQueue
+    from .ports import AccountStore, CheckStore, Mailer, PingQueue
+    from .services.accounts import AccountService
+    from .services.project_admin import ProjectAdminService
 
 
 class Runtime:
@@ -84,6 +86,36 @@ class Runtime:
         from .adapters.memory import RecordingMailer
 
         return RecordingMailer()
+
+    # --- accounts (sessions, 2FA, projects as members see them) ---
+    @cached_property
+    def account_store(self) -> AccountStore:
+        from .adapters.sql.accounts_store import SqlAccountStore
+
+        return SqlAccountStore(self.engine)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        """Registration, sign-in, sessions, password reset and 2FA (mail via ``mailer``)."""
+        from .services.accounts import AccountService
+
+        s = self.settings
+        return AccountService(
+            self.account_store, self.mailer, site_url=s.site_url, email_from=s.email_from
+        )
+
+    @cached_property
+    def project_admin(self) -> ProjectAdminService:
+        from .services.project_admin import ProjectAdminService
+
+        s = self.settings
+        return ProjectAdminService(
+            self.account_store,
+            self.accounts,
+            self.mailer,
+            site_url=s.site_url,
+            email_from=s.email_from,
+        )
 
 
 def for_local(settings: Settings | None = None) -> Runtime:
