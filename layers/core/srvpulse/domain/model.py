@@ -152,6 +152,11 @@ class Check:
     consecutive_successes: int = 0
     alert_after: datetime | None = None  # when the analyzer must look at this check next
     next_reminder_at: datetime | None = None
+    # Open runs, JSON {rid: started_at ISO} ("" = the run started without a rid); kept on
+    # the row so the domain stays pure and ingest just persists the Check (domain.status).
+    open_runs: str = ""
+    # The last expected run counted as missed while down (None after any ping).
+    missed_deadline: datetime | None = None
     version: int = 0  # optimistic concurrency: every state change increments it
     created: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
 
@@ -192,6 +197,7 @@ class AlertEvent:
     last_ping_summary: str | None = None
     check_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    channel_kind: str = ""  # email | slack | pagerduty | webhook (SNS filter attribute)
 
     @property
     def idempotency_key(self) -> str:

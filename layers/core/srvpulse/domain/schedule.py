@@ -3,6 +3,17 @@
 Simple: a period (``timeout``) after the last ping. Cron: the next time the crontab
 expression fires after the last ping, evaluated in the check's IANA time zone. Both are
 followed by ``grace`` before the check is late.
+
+Daylight-saving time follows Debian cron (as cronsim implements it), which is what
+users' crontabs already do:
+
+- an expression with a fixed minute AND a fixed hour (``30 2 * * *``) is wall-clock
+  time: it fires once per matching local day. If that wall-clock time does not exist
+  (spring forward) it fires at the first real minute after the gap; if it exists twice
+  (fall back) it fires only at the first occurrence.
+- any other expression (``*/15 * * * *``, ``0 * * * *``) is real time: it fires at every
+  instant whose local wall-clock time matches, so an hour that repeats runs twice and an
+  hour that does not exist does not run.
 """
 
 from __future__ import annotations
@@ -13,12 +24,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from cronsim import CronSim, CronSimError
 
 from ..errors import InvalidInput
-from .model import Check, ScheduleKind, utc
+from .model import Check, ScheduleKind, Status, utc
 
 MIN_TIMEOUT = 60  # seconds
 MAX_TIMEOUT = 365 * 24 * 3600
 MIN_GRACE = 60
 MAX_GRACE = 365 * 24 * 3600
+MAX_DURATION_LIMIT = 365 * 24 * 3600
+
+CRON_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
+_FIELD_RANGES = ("0-59", "0-23", "1-31", "1-12 or JAN-DEC", "0-7 or SUN-SAT")
 
 
 def validate_tz(tz: str, field: str = "tz") -> ZoneInfo:
@@ -31,37 +46,106 @@ def validate_tz(tz: str, field: str = "tz") -> ZoneInfo:
 
 
 def validate_cron(expr: str, field: str = "schedule") -> str:
-    """Return the normalised expression or raise InvalidInput saying what is wrong."""
+    """Return the normalised expression or raise InvalidInput saying what is wrong:
+    the number of fields, or which field (minute, hour, ...) is bad and its range."""
     text = " ".join(expr.split())
-    if len(text.split(" ")) != 5:
+    parts = text.split(" ") if text else []
+    if len(parts) != 5:
         raise InvalidInput(
-            f"{field}: a crontab expression has 5 fields (minute hour day month weekday), "
-            f"got {len(text.split(' ')) if text else 0}",
+            f"{field}: a crontab expression has 5 fields (minute hour day-of-month month "
+            f"day-of-week), got {len(parts)}",
             field,
         )
+    # Check the fields one at a time so the message names the one that is wrong.
+    for i, (name, allowed) in enumerate(zip(CRON_FIELDS, _FIELD_RANGES, strict=True)):
+        probe = ["*"] * 5
+        probe[i] = parts[i]
+        try:
+            CronSim(" ".join(probe), datetime(2000, 1, 1))
+        except CronSimError as exc:
+            raise InvalidInput(
+                f"{field}: bad {name} field {parts[i]!r} (allowed: {allowed}, lists, "
+                f"ranges and steps)",
+                field,
+            ) from exc
     try:
-        CronSim(text, datetime(2000, 1, 1))
-    except CronSimError as exc:
-        raise InvalidInput(f"{field}: {exc}", field) from exc
+        sim = CronSim(text, datetime(2000, 1, 1))
+    except CronSimError as exc:  # fields fine alone, impossible together (31 2 *)
+        raise InvalidInput(f"{field}: this day-of-month never occurs in that month", field) from exc
+    try:
+        next(sim)
+    except StopIteration as exc:
+        raise InvalidInput(f"{field}: this expression never fires", field) from exc
     return text
+
+
+def validate_schedule(
+    kind: ScheduleKind | str,
+    timeout: int,
+    grace: int,
+    schedule: str,
+    tz: str,
+) -> tuple[ScheduleKind, str]:
+    """Validate a check's schedule settings; returns (kind, normalised cron expression).
+    Every error names its field (timeout, grace, schedule, tz)."""
+    try:
+        k = ScheduleKind(kind)
+    except ValueError as exc:
+        raise InvalidInput("kind: must be 'simple' or 'cron'", "kind") from exc
+    _range("timeout", timeout, MIN_TIMEOUT, MAX_TIMEOUT)
+    _range("grace", grace, MIN_GRACE, MAX_GRACE)
+    validate_tz(tz)
+    expr = validate_cron(schedule) if k is ScheduleKind.CRON else schedule
+    return k, expr
+
+
+def validate_durations(min_duration: int | None, max_duration: int | None) -> None:
+    """Duration rules: both optional, positive, and min below max when both are set."""
+    if min_duration is not None:
+        _range("min_duration", min_duration, 1, MAX_DURATION_LIMIT)
+    if max_duration is not None:
+        _range("max_duration", max_duration, 1, MAX_DURATION_LIMIT)
+    if min_duration is not None and max_duration is not None and min_duration >= max_duration:
+        raise InvalidInput("min_duration: must be less than max_duration", "min_duration")
+
+
+def _range(field: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"{field}: must be a whole number of seconds, {low}..{high}", field)
 
 
 def next_cron_fire(expr: str, tz: str, after: datetime) -> datetime:
     """The first time ``expr`` fires strictly after ``after``, in UTC."""
     zone = ZoneInfo(tz)
-    local = utc(after).astimezone(zone)
-    fire = next(CronSim(expr, local))
-    return utc(fire)
+    after = utc(after)
+    local = after.astimezone(zone)
+    # cronsim iterates fixed-time expressions on the naive wall clock, so an ``after``
+    # in the second pass of a repeated hour can yield the first pass (earlier in real
+    # time): skip anything not strictly later.
+    for fire in CronSim(expr, local):
+        fire_utc = utc(fire)
+        if fire_utc > after:
+            return fire_utc
+    raise ValueError(f"{expr!r} never fires")  # validate_cron rejects these
+
+
+def next_expected_after(check: Check, after: datetime) -> datetime:
+    """When the next ping is expected after ``after`` (a ping, or a missed run)."""
+    if check.kind is ScheduleKind.CRON:
+        return next_cron_fire(check.schedule, check.tz, after)
+    return after + timedelta(seconds=check.timeout)
 
 
 def next_expected_ping(check: Check) -> datetime | None:
     """When the next ping is expected (before grace), or None for a check that has
-    never been pinged (new) or is paused."""
-    if check.last_ping is None or check.status.value in ("new", "paused"):
+    never been pinged (new) or is paused. While the check is down and has missed runs,
+    this is the run after the last missed one."""
+    if check.status in (Status.NEW, Status.PAUSED):
         return None
-    if check.kind is ScheduleKind.CRON:
-        return next_cron_fire(check.schedule, check.tz, check.last_ping)
-    return check.last_ping + timedelta(seconds=check.timeout)
+    ref = check.missed_deadline or check.last_ping
+    if ref is None:
+        return None
+    return next_expected_after(check, ref)
 
 
 _ZONES: frozenset[str] | None = None

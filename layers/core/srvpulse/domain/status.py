@@ -1,16 +1,43 @@
-"""The check status machine: how a ping moves a check (pure; ``now`` is a parameter).
+"""The check status machine (pure; ``now`` is a parameter).
 
-The foundation version: success -> up, fail/non-zero exit -> down, start -> started,
-log -> no change, paused checks stay paused only with ``manual_resume``. The analyzer
-issue extends it with schedules, thresholds and duration rules.
+Two entry points move a check:
+
+- ``apply_ping`` (ingest): a ping arrived. success -> up, fail / non-zero exit / a run
+  that was too short or too long -> down at once; start opens a run (per ``rid``); log
+  changes nothing; a paused check with ``manual_resume`` stays paused.
+- ``evaluate`` (analyzer): the clock moved. An expected ping that did not come within
+  ``grace`` -> down (late); an open run past ``max_duration`` (or past ``grace`` when no
+  max is set, as Healthchecks does) -> down (too long). While down, every further missed
+  run counts as another consecutive failure, so "alert after N failures" works for a job
+  that stopped running altogether.
+
+Both return the check with ``alert_after`` recomputed: the next instant at which the
+clock alone could change the check. Whenever a ping creates a flip or a failure while the
+check is down, ``alert_after`` is set to the ping's time, so the analyzer picks the check
+up on its next pass and runs the alert rules (domain.rules). ``evaluate`` derives what
+happened from the state, never from ``alert_after`` itself, so an early or repeated wake
+up is harmless.
+
+Stored statuses: new, up, started, down, paused. ``grace`` is only shown (``status_at``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from .model import Check, Flip, FlipReason, PingKind, PingMessage, Status
+from .model import Check, Flip, FlipReason, PingKind, PingMessage, Status, utc
+from .schedule import next_expected_after, next_expected_ping
+
+# Open runs kept per check: jobs that start with a fresh rid and never finish must not
+# grow the row without bound; the oldest run is dropped first.
+MAX_OPEN_RUNS = 32
+# Consecutive failures are counted up to this; a check down for months stops waking the
+# analyzer at every missed run once every "after N failures" rule is long satisfied.
+MAX_COUNTED_FAILURES = 100
+# A check down for longer than this many missed runs is evaluated once per run at most.
+_MAX_MISSES_PER_EVALUATION = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +48,13 @@ class PingOutcome:
     counted: bool  # False when the ping was recorded but ignored (log, paused, wrong method)
 
 
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    check: Check  # the check at ``now`` (version not yet incremented)
+    flip: Flip | None  # up/started -> down, timed at the deadline that passed
+    failures_added: int  # missed runs and overdue runs counted in this evaluation
+
+
 def effective_kind(ping: PingMessage) -> PingKind:
     """An exit status decides success/failure: 0 is success, anything else a failure."""
     if ping.exit_status is not None:
@@ -28,11 +62,74 @@ def effective_kind(ping: PingMessage) -> PingKind:
     return ping.kind
 
 
+# --- open runs --------------------------------------------------------------------------
+
+
+def open_runs(check: Check) -> dict[str, datetime]:
+    """The check's open runs, rid -> start ("" for a run started without a rid)."""
+    if not check.open_runs:
+        return {}
+    raw = json.loads(check.open_runs)
+    return {str(rid): utc(datetime.fromisoformat(ts)) for rid, ts in raw.items()}
+
+
+def _dump_runs(runs: dict[str, datetime]) -> str:
+    if not runs:
+        return ""
+    ordered = sorted(runs.items(), key=lambda kv: kv[1])[-MAX_OPEN_RUNS:]
+    return json.dumps({rid: ts.isoformat() for rid, ts in ordered}, separators=(",", ":"))
+
+
+def run_limit(check: Check) -> timedelta:
+    """How long a run may stay open: ``max_duration``, else ``grace`` (Healthchecks)."""
+    seconds = check.max_duration if check.max_duration is not None else check.grace
+    return timedelta(seconds=seconds)
+
+
+def _latest(runs: dict[str, datetime]) -> tuple[datetime | None, str | None]:
+    if not runs:
+        return None, None
+    rid, start = max(runs.items(), key=lambda kv: kv[1])
+    return start, (rid or None)
+
+
+# --- deadlines --------------------------------------------------------------------------
+
+
+def compute_alert_after(check: Check) -> datetime | None:
+    """The next instant at which the clock alone can change ``check``: the earliest of
+    an open run's limit and the schedule's deadline (expected ping + grace). An open run
+    masks the schedule (the job is running), except while down."""
+    if check.status in (Status.NEW, Status.PAUSED):
+        return None
+    candidates: list[datetime] = []
+    runs = open_runs(check)
+    if runs:
+        candidates.append(min(runs.values()) + run_limit(check))
+    if not runs or check.status is Status.DOWN:
+        counting = (
+            check.status is not Status.DOWN or check.consecutive_failures < MAX_COUNTED_FAILURES
+        )
+        expected = next_expected_ping(check)
+        if expected is not None and counting:
+            candidates.append(expected + timedelta(seconds=check.grace))
+    return min(candidates) if candidates else None
+
+
+def with_deadlines(check: Check) -> Check:
+    """``check`` with ``alert_after`` recomputed: call after editing schedule settings."""
+    return check.with_changes(alert_after=compute_alert_after(check))
+
+
+# --- pings ------------------------------------------------------------------------------
+
+
 def apply_ping(check: Check, ping: PingMessage, start_of_run: datetime | None) -> PingOutcome:
     """Move ``check`` for ``ping``. ``start_of_run`` is when the run this ping completes
-    began (found by rid, or the check's last start), or None."""
+    began as ingest found it (the start ping with the same rid, or the check's last
+    start), or None; the check's own open runs take precedence."""
     kind = effective_kind(ping)
-    now = ping.received_at
+    now = utc(ping.received_at)
     if check.methods == "POST" and ping.method != "POST":
         return PingOutcome(check, None, None, counted=False)
     if kind is PingKind.LOG:
@@ -40,45 +137,200 @@ def apply_ping(check: Check, ping: PingMessage, start_of_run: datetime | None) -
     if check.status is Status.PAUSED and check.manual_resume:
         return PingOutcome(check.with_changes(n_pings=check.n_pings + 1), None, None, False)
 
+    runs = open_runs(check)
     changes: dict[str, object] = {"n_pings": check.n_pings + 1, "last_ping_kind": kind}
-    duration_ms: int | None = None
     if kind is PingKind.START:
-        changes.update(last_start=now, last_start_rid=ping.rid)
+        runs[ping.rid or ""] = now
+        stored = _dump_runs(runs)
+        start, rid = _latest(open_runs(check.with_changes(open_runs=stored)))
         # A start never hides a failure: a down check stays down until it succeeds.
-        new_status = Status.DOWN if check.status is Status.DOWN else Status.STARTED
-        changes["status"] = new_status
-        return PingOutcome(check.with_changes(**changes), None, None, counted=True)
+        status = Status.DOWN if check.status is Status.DOWN else Status.STARTED
+        changes.update(open_runs=stored, last_start=start, last_start_rid=rid, status=status)
+        moved = check.with_changes(**changes)
+        return PingOutcome(with_deadlines(moved), None, None, counted=True)
 
-    if start_of_run is not None and start_of_run <= now:
-        duration_ms = int((now - start_of_run).total_seconds() * 1000)
+    # A completion (success or failure) closes the run it belongs to.
+    start = runs.pop(ping.rid or "", None)
+    if start is None and ping.rid is None and check.last_start_rid in runs:
+        start = runs.pop(check.last_start_rid or "")
+    if start is None:
+        start = start_of_run
+    duration_ms: int | None = None
+    if start is not None and start <= now:
+        duration_ms = int((now - start).total_seconds() * 1000)
         changes["last_duration_ms"] = duration_ms
-    if start_of_run is not None and (ping.rid is None or ping.rid == check.last_start_rid):
-        changes["last_start"] = None
-        changes["last_start_rid"] = None
-    changes["last_ping"] = now
-    if kind is PingKind.FAIL:
-        new_status, reason = Status.DOWN, FlipReason.FAILED
-        changes["consecutive_failures"] = check.consecutive_failures + 1
+    last_start, last_rid = _latest(runs)
+    changes.update(
+        open_runs=_dump_runs(runs),
+        last_start=last_start,
+        last_start_rid=last_rid,
+        last_ping=now,
+        missed_deadline=None,
+    )
+
+    failure = _failure_reason(check, kind, duration_ms)
+    old = check.status
+    if failure is not None:
+        new_status, reason = Status.DOWN, failure
+        changes["consecutive_failures"] = min(check.consecutive_failures + 1, MAX_COUNTED_FAILURES)
         changes["consecutive_successes"] = 0
     else:
-        new_status, reason = Status.UP, FlipReason.RECOVERED
-        changes["consecutive_successes"] = check.consecutive_successes + 1
+        successes = check.consecutive_successes + 1
+        changes["consecutive_successes"] = successes
         changes["consecutive_failures"] = 0
+        if old is Status.DOWN and successes < max(1, check.recovery_threshold):
+            new_status = Status.DOWN  # not enough consecutive successes yet
+        else:
+            new_status = Status.STARTED if runs else Status.UP
+        reason = FlipReason.RESUMED if old is Status.PAUSED else FlipReason.RECOVERED
     changes["status"] = new_status
-    old = Status.UP if check.status is Status.STARTED else check.status
+
     flip = None
-    if old is not new_status and not (old is Status.NEW and new_status is Status.UP):
-        flip = Flip(check.id, now, check.status, new_status, reason)
-    return PingOutcome(check.with_changes(**changes), flip, duration_ms, counted=True)
+    # A new check's first good run is not news; anything else that changes what the
+    # API shows (up/down/paused) is a flip.
+    if (_shown(old) is not _shown(new_status) and old is not Status.NEW) or (
+        old is Status.NEW and new_status is Status.DOWN
+    ):
+        flip = Flip(check.id, now, old, new_status, reason)
+    moved = with_deadlines(check.with_changes(**changes))
+    if flip is not None or new_status is Status.DOWN:
+        # The analyzer must run the alert rules now: a flip, or one more failure that
+        # may satisfy an "after N failures" rule.
+        moved = moved.with_changes(alert_after=now)
+    return PingOutcome(moved, flip, duration_ms, counted=True)
+
+
+def _failure_reason(check: Check, kind: PingKind, duration_ms: int | None) -> FlipReason | None:
+    if kind is PingKind.FAIL:
+        return FlipReason.FAILED
+    if duration_ms is not None:
+        if check.min_duration is not None and duration_ms < check.min_duration * 1000:
+            return FlipReason.TOO_SHORT
+        if check.max_duration is not None and duration_ms > check.max_duration * 1000:
+            return FlipReason.TOO_LONG
+    return None
+
+
+def _shown(status: Status) -> Status:
+    """Up and started are the same for flips: a run starting is not an alert."""
+    return Status.UP if status is Status.STARTED else status
+
+
+# --- the clock --------------------------------------------------------------------------
+
+
+def evaluate(check: Check, now: datetime) -> Evaluation:
+    """What the clock alone does to ``check`` by ``now``: overdue runs and missed
+    expected pings are failures; the first one takes an up/started check down (the flip
+    is timed at that deadline). Idempotent: evaluating again at the same ``now`` changes
+    nothing more."""
+    now = utc(now)
+    if check.status in (Status.NEW, Status.PAUSED):
+        return Evaluation(check.with_changes(alert_after=None), None, 0)
+    runs = open_runs(check)
+    limit = run_limit(check)
+    events: list[tuple[datetime, FlipReason]] = []
+    for rid, start in sorted(runs.items(), key=lambda kv: kv[1]):
+        if start + limit <= now:
+            del runs[rid]  # counted once: its completion, if it ever comes, is judged alone
+            events.append((start + limit, FlipReason.TOO_LONG))
+
+    missed = check.missed_deadline
+    masked = bool(runs) and check.status is not Status.DOWN and not events
+    if not masked:
+        ref = missed or check.last_ping
+        grace = timedelta(seconds=check.grace)
+        failures = check.consecutive_failures + len(events)
+        for _ in range(_MAX_MISSES_PER_EVALUATION):
+            if ref is None or failures >= MAX_COUNTED_FAILURES:
+                break
+            expected = next_expected_after(check, ref)
+            if expected + grace > now:
+                break
+            events.append((expected + grace, FlipReason.LATE))
+            failures += 1
+            ref = missed = expected
+
+    events.sort(key=lambda e: e[0])
+    last_start, last_rid = _latest(runs)
+    changes: dict[str, object] = {
+        "open_runs": _dump_runs(runs),
+        "last_start": last_start,
+        "last_start_rid": last_rid,
+        "missed_deadline": missed,
+    }
+    flip = None
+    if events:
+        changes["consecutive_failures"] = min(
+            check.consecutive_failures + len(events), MAX_COUNTED_FAILURES
+        )
+        changes["consecutive_successes"] = 0
+        if check.status is not Status.DOWN:
+            at, reason = events[0]
+            flip = Flip(check.id, at, check.status, Status.DOWN, reason)
+            changes["status"] = Status.DOWN
+    elif check.status is Status.STARTED and not runs:
+        changes["status"] = Status.UP  # defensive: a started check with no open run
+    moved = with_deadlines(check.with_changes(**changes))
+    return Evaluation(moved, flip, len(events))
+
+
+# --- pause / resume ---------------------------------------------------------------------
+
+
+def pause(check: Check, now: datetime) -> tuple[Check, Flip | None]:
+    """Pause: the clock is ignored, open runs are forgotten. The flip (if any) is there
+    so the analyzer closes any alerting period (no alert is sent for it)."""
+    if check.status is Status.PAUSED:
+        return check, None
+    flip = Flip(check.id, utc(now), check.status, Status.PAUSED, FlipReason.PAUSED)
+    paused = check.with_changes(
+        status=Status.PAUSED,
+        open_runs="",
+        last_start=None,
+        last_start_rid=None,
+        missed_deadline=None,
+        alert_after=utc(now),
+    )
+    return paused, flip
+
+
+def resume(check: Check, now: datetime) -> tuple[Check, Flip | None]:
+    """Resume a paused check: it becomes new and waits for its next ping (Healthchecks)."""
+    if check.status is not Status.PAUSED:
+        return check, None
+    flip = Flip(check.id, utc(now), Status.PAUSED, Status.NEW, FlipReason.RESUMED)
+    resumed = check.with_changes(
+        status=Status.NEW,
+        last_ping=None,
+        open_runs="",
+        last_start=None,
+        last_start_rid=None,
+        missed_deadline=None,
+        consecutive_failures=0,
+        consecutive_successes=0,
+        alert_after=utc(now),
+    )
+    return resumed, flip
+
+
+# --- what the API shows -----------------------------------------------------------------
 
 
 def status_at(check: Check, now: datetime) -> Status:
     """The status the API shows at ``now``: the stored one, with ``grace`` derived while
-    a ping is overdue but the grace time has not run out (the analyzer flips to down)."""
-    if check.status in (Status.UP, Status.STARTED):
-        from .schedule import next_expected_ping
-
+    a ping is overdue but within its grace time, and ``down`` once a deadline has passed
+    even if the analyzer has not written the flip yet (it will within seconds)."""
+    now = utc(now)
+    if check.status is Status.STARTED:
+        runs = open_runs(check)
+        if runs and min(runs.values()) + run_limit(check) <= now:
+            return Status.DOWN
+        return Status.STARTED
+    if check.status is Status.UP:
         expected = next_expected_ping(check)
         if expected is not None and now > expected:
+            if now >= expected + timedelta(seconds=check.grace):
+                return Status.DOWN
             return Status.GRACE
     return check.status

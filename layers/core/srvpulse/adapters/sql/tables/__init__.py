@@ -13,17 +13,20 @@ from .accounts import (
     totp_devices,
     users,
 )
+from .analyzer import alert_events, maintenance_windows
 from .base import metadata
 from .channels import channels, check_channels
 from .checks import api_keys, checks, flips, orphan_pings, ping_receipts, pings, projects
 
 __all__ = [
+    "alert_events",
     "api_keys",
     "channels",
     "check_channels",
     "checks",
     "flips",
     "invitations",
+    "maintenance_windows",
     "metadata",
     "orphan_pings",
     "password_reset_tokens",

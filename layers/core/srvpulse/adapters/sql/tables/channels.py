@@ -3,7 +3,7 @@
 The analyzer (0002) and delivery (0003) migrations add their own state next to these.
 """
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table, Text
 
 from ..types import UTCDateTime
 from .base import metadata
@@ -38,4 +38,9 @@ check_channels = Table(
     Column("reminders_sent", Integer, nullable=False, default=0),
     Column("next_reminder_at", UTCDateTime, nullable=True, index=True),
     Column("created", UTCDateTime, nullable=False),
+    # Analyzer (0002): the current down period (domain.rules.Assignment).
+    Column("down_flip_id", BigInteger, nullable=True),
+    Column("down_since", UTCDateTime, nullable=True),
+    Column("down_reason", String(20), nullable=False, default="", server_default=""),
+    Column("recovery_flip_id", BigInteger, nullable=True),
 )

@@ -73,6 +73,10 @@ checks = Table(
     Column("next_reminder_at", UTCDateTime, nullable=True),
     Column("version", Integer, nullable=False, default=0),
     Column("created", UTCDateTime, nullable=False),
+    # Added by the analyzer migration (0002): open runs per rid (JSON) and the last
+    # missed run counted while down (see domain.status).
+    Column("open_runs", String(4000), nullable=False, default="", server_default=""),
+    Column("missed_deadline", UTCDateTime, nullable=True),
     UniqueConstraint("project_id", "slug"),
     Index(None, "alert_after"),
     Index(None, "next_reminder_at"),
@@ -132,5 +136,8 @@ flips = Table(
     Column("old_status", String(10), nullable=False),
     Column("new_status", String(10), nullable=False),
     Column("reason", String(20), nullable=False, default=""),
+    # Analyzer (0002): when the alert rules processed this flip; NULL = not yet.
+    Column("processed_at", UTCDateTime, nullable=True),
     Index(None, "check_id", "created"),
+    Index(None, "check_id", "processed_at"),
 )

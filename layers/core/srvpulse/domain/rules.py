@@ -1,0 +1,268 @@
+"""Alert rules per channel assignment, and maintenance windows (pure; ``now`` a parameter).
+
+A check's flips say what happened; the rules here say, for each channel assigned to the
+check, which alerts to send and when to look again:
+
+- first alert of a down period only once the check has ``after_failures`` consecutive
+  failures AND has been down ``after_down_minutes`` (defaults 1 and 0: at once, as in
+  Healthchecks);
+- reminders every ``reminder_every_minutes`` while down, at most ``reminder_max`` (0 =
+  none);
+- a recovery alert when the check comes back up, only if the down alert was sent and
+  ``notify_on_recovery`` (so a channel never hears "up" about a "down" it never got);
+- inside a maintenance window nothing is sent; what became due is looked at again when
+  the window ends, against the state at that time (a check that went down and came back
+  inside the window sends nothing; a recovery owed from before the window is sent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from cronsim import CronSim
+
+from ..errors import InvalidInput
+from .model import Flip, FlipReason, Status, utc
+from .schedule import validate_cron, validate_tz
+
+MAX_AFTER_FAILURES = 100  # = status.MAX_COUNTED_FAILURES
+MAX_WINDOW_SECONDS = 31 * 24 * 3600
+
+
+class NoticeKind(StrEnum):
+    DOWN = "down"
+    UP = "up"
+    REMINDER = "reminder"
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """A channel assigned to a check: its settings and its alerting state (one
+    ``check_channels`` row). Defaults reproduce plain Healthchecks behaviour."""
+
+    check_id: int
+    channel_id: int
+    channel_kind: str = ""
+    after_failures: int = 1
+    after_down_minutes: int = 0
+    reminder_every_minutes: int = 0
+    reminder_max: int = 0
+    notify_on_recovery: bool = True
+    # state of the current down period
+    down_flip_id: int | None = None  # the flip that opened it; its alerts attach to it
+    down_since: datetime | None = None
+    down_reason: str = ""  # late / failed / too long / too short
+    down_alert_sent_at: datetime | None = None
+    reminders_sent: int = 0
+    recovery_flip_id: int | None = None  # a recovery alert owed (held by maintenance)
+    next_reminder_at: datetime | None = None  # when the rules must look at it again
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """An alert the rules want sent on one channel. ``flip_id`` None = a reminder, to be
+    attached to a reminder flip the caller creates."""
+
+    channel_id: int
+    kind: NoticeKind
+    flip_id: int | None
+    reason: FlipReason
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    """No alerts while it is open. One-off: ``starts_at``..``ends_at``. Recurring: opens
+    whenever the 5-field cron ``schedule`` fires in ``tz``, for ``duration`` seconds."""
+
+    id: int
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    schedule: str = ""
+    duration: int = 0
+    tz: str = "UTC"
+    check_id: int | None = None  # None: every check of the project
+    project_id: int = 0
+    uuid: str = ""
+    name: str = ""
+
+    @property
+    def recurring(self) -> bool:
+        return bool(self.schedule)
+
+    def open_until(self, now: datetime) -> datetime | None:
+        """If the window is open at ``now``, when it closes; else None."""
+        now = utc(now)
+        if not self.recurring:
+            if self.starts_at and self.ends_at and self.starts_at <= now < self.ends_at:
+                return self.ends_at
+            return None
+        zone = ZoneInfo(self.tz)
+        # The most recent opening at or before now (reverse iteration starts strictly
+        # before its argument, hence the extra second).
+        probe = (now + timedelta(seconds=1)).astimezone(zone)
+        opened = next(CronSim(self.schedule, probe, reverse=True), None)
+        if opened is None:
+            return None
+        closes = utc(opened) + timedelta(seconds=self.duration)
+        return closes if utc(opened) <= now < closes else None
+
+
+def maintenance_until(windows: Iterable[MaintenanceWindow], now: datetime) -> datetime | None:
+    """When maintenance ends if ``now`` is inside any window (chained and overlapping
+    windows are followed to their common end), else None."""
+    ws = list(windows)
+    end: datetime | None = None
+    at = utc(now)
+    for _ in range(len(ws) + 1):
+        ends = [e for w in ws if (e := w.open_until(at)) is not None]
+        if not ends:
+            break
+        latest = max(ends)
+        if end is not None and latest <= end:
+            break
+        end = at = latest
+    return end
+
+
+def validate_window(
+    *,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    schedule: str,
+    duration: int,
+    tz: str,
+) -> str:
+    """Validate a window's settings (errors name the field); returns the schedule."""
+    validate_tz(tz)
+    if schedule:
+        expr = validate_cron(schedule)
+        if not 60 <= duration <= MAX_WINDOW_SECONDS:
+            raise InvalidInput(
+                f"duration: must be 60..{MAX_WINDOW_SECONDS} seconds for a recurring window",
+                "duration",
+            )
+        return expr
+    if starts_at is None:
+        raise InvalidInput(
+            "starts_at: required for a one-off window (or give a schedule)", "starts_at"
+        )
+    if ends_at is None:
+        raise InvalidInput("ends_at: required for a one-off window", "ends_at")
+    if ends_at <= starts_at:
+        raise InvalidInput("ends_at: must be after starts_at", "ends_at")
+    return ""
+
+
+def validate_assignment_settings(
+    after_failures: int, after_down_minutes: int, reminder_every_minutes: int, reminder_max: int
+) -> None:
+    """Settings of a check-channel assignment; errors name the field."""
+    for name, value, low, high in (
+        ("after_failures", after_failures, 1, MAX_AFTER_FAILURES),
+        ("after_down_minutes", after_down_minutes, 0, 365 * 24 * 60),
+        ("reminder_every_minutes", reminder_every_minutes, 0, 365 * 24 * 60),
+        ("reminder_max", reminder_max, 0, 1000),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput(f"{name}: must be a whole number, {low}..{high}", name)
+    if reminder_max > 0 and reminder_every_minutes == 0:
+        raise InvalidInput(
+            "reminder_every_minutes: needed when reminder_max is above 0",
+            "reminder_every_minutes",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    assignment: Assignment
+    notices: tuple[Notice, ...]
+
+
+def decide(
+    a: Assignment,
+    flips: Sequence[Flip],
+    *,
+    check_down: bool,
+    failures: int,
+    now: datetime,
+    maintenance_end: datetime | None,
+) -> Decision:
+    """Apply new ``flips`` (oldest first, with ids) to one assignment, then look at the
+    clock. ``failures`` is the check's consecutive failure count now, ``check_down``
+    whether it is down now. Returns the new assignment state (``next_reminder_at`` =
+    when to look again) and the alerts to send now."""
+    now = utc(now)
+    notices: list[Notice] = []
+    held = maintenance_end is not None and maintenance_end > now
+    for flip in flips:
+        if flip.id is None or flip.old_status is flip.new_status:
+            continue  # reminder flips are the rules' own output
+        if flip.new_status is Status.DOWN:
+            # A new down period; a recovery still owed for the previous one is moot.
+            a = replace(
+                a,
+                down_flip_id=flip.id,
+                down_since=flip.created,
+                down_reason=flip.reason.value,
+                down_alert_sent_at=None,
+                reminders_sent=0,
+                recovery_flip_id=None,
+            )
+        elif flip.old_status is Status.DOWN or a.down_flip_id is not None:
+            owed = a.down_alert_sent_at is not None and a.notify_on_recovery
+            owed = owed and flip.new_status is Status.UP
+            if owed and not held:
+                notices.append(Notice(a.channel_id, NoticeKind.UP, flip.id, flip.reason))
+            a = replace(
+                a,
+                down_flip_id=None,
+                down_since=None,
+                down_reason="",
+                down_alert_sent_at=None,
+                reminders_sent=0,
+                recovery_flip_id=flip.id if owed and held else None,
+            )
+
+    if held:
+        # Nothing goes out inside the window: look again when it closes.
+        pending = a.recovery_flip_id is not None or a.down_flip_id is not None
+        return Decision(
+            replace(a, next_reminder_at=maintenance_end if pending else None), tuple(notices)
+        )
+
+    if a.recovery_flip_id is not None:
+        if not check_down:
+            notices.append(
+                Notice(a.channel_id, NoticeKind.UP, a.recovery_flip_id, FlipReason.RECOVERED)
+            )
+        a = replace(a, recovery_flip_id=None)
+
+    next_at: datetime | None = None
+    if a.down_flip_id is not None and a.down_since is not None and check_down:
+        every = timedelta(minutes=a.reminder_every_minutes)
+        reminders_left = a.reminder_every_minutes > 0 and a.reminders_sent < a.reminder_max
+        if a.down_alert_sent_at is None:
+            if failures >= a.after_failures:
+                due = a.down_since + timedelta(minutes=a.after_down_minutes)
+                if now >= due:
+                    reason = FlipReason(a.down_reason or FlipReason.FAILED.value)
+                    notices.append(Notice(a.channel_id, NoticeKind.DOWN, a.down_flip_id, reason))
+                    a = replace(a, down_alert_sent_at=now)
+                    next_at = now + every if reminders_left else None
+                else:
+                    next_at = due
+            # else: more failures are needed; a ping or a missed run wakes the check.
+        elif reminders_left:
+            due = a.next_reminder_at or (a.down_alert_sent_at + every)
+            if now >= due:
+                notices.append(Notice(a.channel_id, NoticeKind.REMINDER, None, FlipReason.REMINDER))
+                a = replace(a, reminders_sent=a.reminders_sent + 1)
+                more = a.reminders_sent < a.reminder_max
+                next_at = now + every if more else None
+            else:
+                next_at = due
+    return Decision(replace(a, next_reminder_at=next_at), tuple(notices))
