@@ -6,6 +6,7 @@ Other areas (accounts mail) may import ``SmtpPeer`` too.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -117,6 +118,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        if self.peer.data_delay:
+            await asyncio.sleep(self.peer.data_delay)
         if self.peer.data_reply:
             return self.peer.data_reply
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -135,6 +138,7 @@ class SmtpPeer:
     credentials: tuple[str, str] | None = None
     refuse: dict[str, str] = field(default_factory=dict)  # address -> SMTP reply
     data_reply: str | None = None  # e.g. "451 try later"
+    data_delay: float = 0.0  # seconds before answering DATA (slow server)
     received: list[ReceivedMail] = field(default_factory=list)
     authenticated: list[bool] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -221,7 +225,13 @@ class HttpPeer:
     taking the request and returning a reply.
     """
 
-    def __init__(self, script: list[Reply] | Callable[[Received], Reply] | None = None) -> None:
+    def __init__(
+        self,
+        script: list[Reply] | Callable[[Received], Reply] | None = None,
+        *,
+        tls: bool = False,
+    ) -> None:
+        self.tls = tls
         self.script: list[Reply] | Callable[[Received], Reply] = script or [Reply()]
         self.requests: list[Received] = []
         self.lock = threading.Lock()
@@ -260,6 +270,9 @@ class HttpPeer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls:
+            ctx = self_signed_cert().server_context()
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def _next(self, req: Received) -> Reply:
@@ -274,7 +287,7 @@ class HttpPeer:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     def start(self) -> HttpPeer:
         self.thread.start()
@@ -297,8 +310,10 @@ class HttpPeer:
 @contextmanager
 def http_peer(
     script: list[Reply] | Callable[[Received], Reply] | None = None,
+    *,
+    tls: bool = False,
 ) -> Iterator[HttpPeer]:
-    peer = HttpPeer(script).start()
+    peer = HttpPeer(script, tls=tls).start()
     try:
         yield peer
     finally:

@@ -1,0 +1,162 @@
+"""Slack channel: an incoming-webhook message (slack-sdk WebhookClient) with Block Kit
+blocks inside a coloured attachment (the colour bar is only available on attachments).
+
+Provider documentation:
+https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks/
+https://docs.slack.dev/reference/block-kit/blocks
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ..domain.delivery import Delivery, headline, parse_retry_after, reason_text
+from ..domain.model import AlertEvent, Status
+from .base import (
+    ChannelKind,
+    Config,
+    NotifierContext,
+    mask,
+    require_mapping,
+    require_str,
+    scrub,
+    validate_url,
+)
+
+# Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks/section-block,
+# .../header-block, .../block-elements/button-element):
+SLACK_HEADER_MAX = 150  # header block plain_text
+SLACK_SECTION_TEXT_MAX = 3000  # section text
+SLACK_FIELD_TEXT_MAX = 2000  # each section field
+SLACK_BUTTON_TEXT_MAX = 75
+SLACK_URL_MAX = 3000
+SLACK_FALLBACK_TEXT_MAX = 4000  # top-level "text" is truncated by Slack after 40 000
+
+COLOUR_DOWN = "#d32f2f"
+COLOUR_UP = "#2e7d32"
+
+# Webhook error strings that mean the webhook itself is dead (channel deleted or
+# archived, app uninstalled, token revoked): the channel must be marked failing.
+# https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks/#handling_errors
+BROKEN_WEBHOOK_ERRORS = frozenset(
+    {
+        "no_service",
+        "no_team",
+        "no_active_hooks",
+        "channel_not_found",
+        "channel_is_archived",
+        "action_prohibited",
+        "invalid_token",
+        "team_disabled",
+    }
+)
+
+# slack-sdk logs the webhook URL (a secret) at DEBUG and errors at ERROR: keep it quiet,
+# the dispatcher records the outcome itself.
+_sdk_log = logging.getLogger("srvpulse.notifiers.slack.sdk")
+_sdk_log.setLevel(logging.CRITICAL + 1)
+_sdk_log.propagate = False
+
+
+def validate(config: Mapping[str, Any], local: bool) -> Config:
+    config = require_mapping(config)
+    url = require_str(config, "url", "config.url", max_len=500)
+    validate_url(url, "config.url", https_only=True, local=local, host_suffix="slack.com")
+    return {"url": url}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def build_payload(event: AlertEvent) -> dict[str, Any]:
+    """The webhook body: fallback text plus Block Kit blocks in a coloured attachment."""
+    title = headline(event)
+    last = event.last_ping.strftime("%Y-%m-%d %H:%M UTC") if event.last_ping else "never"
+    fields = [
+        {"type": "mrkdwn", "text": _cut(f"*Status*\n{event.status.value}", 2000)},
+        {"type": "mrkdwn", "text": _cut(f"*Reason*\n{reason_text(event)}", 2000)},
+        {"type": "mrkdwn", "text": f"*Last ping*\n{last}"},
+    ]
+    if event.last_ping_summary:
+        fields.append(
+            {
+                "type": "mrkdwn",
+                "text": _cut(f"*Summary*\n{event.last_ping_summary}", SLACK_FIELD_TEXT_MAX),
+            }
+        )
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _cut(title, SLACK_HEADER_MAX)},
+        },
+        {"type": "section", "fields": fields},
+    ]
+    if event.check_url:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Open check"},
+                        "url": event.check_url[:SLACK_URL_MAX],
+                    }
+                ],
+            }
+        )
+    colour = COLOUR_UP if event.status == Status.UP else COLOUR_DOWN
+    return {
+        "text": _cut(title, SLACK_FALLBACK_TEXT_MAX),
+        "attachments": [{"color": colour, "blocks": blocks}],
+    }
+
+
+class SlackNotifier:
+    kind = "slack"
+
+    def __init__(self, context: NotifierContext) -> None:
+        pass
+
+    def send(self, event: AlertEvent, config: Mapping[str, Any], timeout: float) -> Delivery:
+        from slack_sdk.webhook import WebhookClient
+
+        url = str(config["url"])
+        payload = build_payload(event)
+        client = WebhookClient(
+            url,
+            timeout=max(1, math.ceil(timeout)),
+            logger=_sdk_log,
+            retry_handlers=[],  # the dispatcher retries, with its own budget
+        )
+        try:
+            resp = client.send(text=payload["text"], attachments=payload["attachments"])
+        except TimeoutError:
+            return Delivery.failed("Slack did not answer in time", retryable=True)
+        except OSError as exc:  # URLError is an OSError
+            return Delivery.failed(scrub(f"Slack unreachable: {exc}", url), retryable=True)
+        body = (resp.body or "").strip()
+        if 200 <= resp.status_code < 300:
+            return Delivery.sent()
+        error = f"Slack answered HTTP {resp.status_code} {body[:100]}".strip()
+        if resp.status_code == 429 or resp.status_code >= 500:
+            retry_after = parse_retry_after(
+                resp.headers.get("retry-after") or resp.headers.get("Retry-After"),
+                datetime.now(UTC),
+            )
+            return Delivery.failed(error, retryable=True, retry_after=retry_after)
+        return Delivery.failed(error, retryable=False, channel_broken=body in BROKEN_WEBHOOK_ERRORS)
+
+
+KIND = ChannelKind(
+    kind="slack",
+    label="Slack",
+    validate=validate,
+    build=SlackNotifier,
+    secret_fields=("url",),
+    describe=lambda c: "Slack webhook " + mask(str(c.get("url", ""))),
+)
