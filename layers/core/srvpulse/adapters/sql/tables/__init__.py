@@ -17,10 +17,12 @@ from .analyzer import alert_events, maintenance_windows
 from .base import metadata
 from .channels import channels, check_channels
 from .checks import api_keys, checks, flips, orphan_pings, ping_receipts, pings, projects
+from .notifications import channel_health, notifications
 
 __all__ = [
     "alert_events",
     "api_keys",
+    "channel_health",
     "channels",
     "check_channels",
     "checks",
@@ -28,6 +30,7 @@ __all__ = [
     "invitations",
     "maintenance_windows",
     "metadata",
+    "notifications",
     "orphan_pings",
     "password_reset_tokens",
     "ping_receipts",
