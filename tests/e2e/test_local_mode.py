@@ -1,0 +1,229 @@
+"""The local mode end to end: `python -m srvpulse.local` as a subprocess, a check created
+through /api/v3, pinged in every form by a real HTTP client, seen through the API."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+API_KEY = "e2e-read-write-key-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalMode:
+    def __init__(self, proc: subprocess.Popen[str], base: str, log: Path) -> None:
+        self.proc = proc
+        self.base = base
+        self.log = log
+        self.http = httpx.Client(base_url=base, timeout=10)
+        self.api = httpx.Client(base_url=base, timeout=10, headers={"X-Api-Key": API_KEY})
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def ping_key(self) -> str:
+        m = re.search(r"/ping/([A-Za-z0-9_-]+)/<slug>", self.output())
+        assert m, self.output()
+        return m.group(1)
+
+
+@pytest.fixture
+def local_mode(tmp_path: Path) -> Iterator[LocalMode]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "SRVPULSE_DATA_DIR": str(tmp_path / "data"),
+        "SRVPULSE_BOOTSTRAP_API_KEY": API_KEY,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("PING_QUEUE_URL", None)
+    log = tmp_path / "srvpulse.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "srvpulse.local"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    mode = LocalMode(proc, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + 30
+    while "is running on" not in mode.output():
+        assert proc.poll() is None, f"srvpulse exited early:\n{mode.output()}"
+        assert time.monotonic() < deadline, f"srvpulse did not start:\n{mode.output()}"
+        time.sleep(0.1)
+    yield mode
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def eventually(fetch: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 15) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if ok(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def test_a_check_created_through_the_api_is_pinged_in_every_form_and_shows_it(
+    local_mode: LocalMode,
+) -> None:
+    http, api = local_mode.http, local_mode.api
+    r = api.post(
+        "/api/v3/checks/",
+        json={"name": "Nightly backup", "slug": "nightly-backup", "timeout": 3600, "grace": 60},
+    )
+    assert r.status_code == 201, r.text
+    check = r.json()
+    code = check.get("uuid") or check["ping_url"].rstrip("/").rsplit("/", 1)[-1]
+    assert check["status"] == "new"
+    key = local_mode.ping_key()
+    rid = str(uuid.uuid4())
+
+    def get_check() -> dict[str, Any]:
+        reply = api.get(f"/api/v3/checks/{code}")
+        assert reply.status_code == 200, reply.text
+        result: dict[str, Any] = reply.json()
+        return result
+
+    def ping(method: str, path: str, **kw: Any) -> None:
+        reply = http.request(method, f"/ping/{path}", **kw)
+        assert (reply.status_code, reply.text) == (200, "OK" if method != "HEAD" else "")
+
+    # Every form, each waited for so the pings list has a known order.
+    expected_n = 0
+
+    def sent(n: int = 1) -> dict[str, Any]:
+        nonlocal expected_n
+        expected_n += n
+        return eventually(get_check, lambda c: c["n_pings"] >= expected_n)  # type: ignore[no-any-return]
+
+    ping("GET", f"{code}/start", params={"rid": rid})
+    assert sent()["status"] == "started"
+    ping("POST", code, params={"rid": rid}, content=b"backup done: 12 GB\n")
+    c = sent()
+    assert c["status"] == "up" and c["last_ping"] is not None
+    ping("HEAD", f"{code}/log")
+    assert sent()["status"] == "up"
+    ping("POST", f"{key}/nightly-backup/0", content=b"exit 0 via slug")
+    assert sent()["status"] == "up"
+    completion = {"status": "success", "summary": "12 GB in 3 min", "report": "all good"}
+    ping("POST", code, json=completion)
+    assert sent()["status"] == "up"
+    ping("POST", f"{code}/fail", content=b"disk full")
+    c = sent()
+    assert c["status"] == "down"  # a fail ping turns it down at once
+    ping("GET", f"{code}/0")
+    assert sent()["status"] == "up"
+    ping("GET", f"{key}/nightly-backup/3")
+    assert sent()["status"] == "down"
+
+    # The pings, newest first, with their kinds, details and report bodies.
+    r = api.get(f"/api/v3/checks/{code}/pings/")
+    assert r.status_code == 200, r.text
+    pings = r.json()["pings"]
+    assert [p["type"] for p in pings] == [
+        "fail", "success", "fail", "success", "success", "log", "success", "start",
+    ]  # fmt: skip
+    by_n = {p["n"]: p for p in pings}
+    assert by_n[1]["rid"] == rid and by_n[2]["rid"] == rid
+    assert by_n[2].get("duration") is not None
+    assert by_n[3]["method"] == "HEAD" and by_n[1]["scheme"] == "http"
+    assert by_n[1]["ua"].startswith("python-httpx")
+    assert by_n[5].get("summary") == "12 GB in 3 min"
+    bodies = {n: api.get(f"/api/v3/checks/{code}/pings/{n}/body") for n in (2, 4, 5, 6)}
+    assert bodies[2].text == "backup done: 12 GB\n"
+    assert bodies[4].text == "exit 0 via slug"
+    assert bodies[5].text == "all good"
+    assert bodies[6].text == "disk full"
+
+    # Flips: down after the failure, up again, down again.
+    r = api.get(f"/api/v3/checks/{code}/flips/")
+    assert r.status_code == 200, r.text
+    flips = r.json()
+    flips = flips["flips"] if isinstance(flips, dict) else flips
+    assert len(flips) >= 3
+
+
+def test_create_1_provisions_a_check_and_malformed_pings_get_400(local_mode: LocalMode) -> None:
+    http, api = local_mode.http, local_mode.api
+    key = local_mode.ping_key()
+    assert http.get(f"/ping/{key}/made-by-ping", params={"create": "1"}).text == "OK"
+
+    def find() -> list[dict[str, Any]]:
+        checks: list[dict[str, Any]] = api.get("/api/v3/checks/").json()["checks"]
+        return [c for c in checks if c.get("slug") == "made-by-ping"]
+
+    [made] = eventually(find, lambda found: len(found) == 1)
+    assert made["status"] == "up" and made["n_pings"] == 1
+
+    r = http.get("/ping/not-a-uuid")
+    assert r.status_code == 400 and "invalid check id" in r.text
+    r = http.get(f"/ping/{uuid.uuid4()}/256")
+    assert r.status_code == 400 and "0 and 255" in r.text
+    assert api.get("/api/v3/nowhere").status_code == 404
+
+
+def test_ctrl_c_drains_the_queue_and_exits_cleanly(local_mode: LocalMode) -> None:
+    api = local_mode.api
+    r = api.post("/api/v3/checks/", json={"name": "drained"})
+    assert r.status_code == 201, r.text
+    code = r.json().get("uuid") or r.json()["ping_url"].rstrip("/").rsplit("/", 1)[-1]
+    for i in range(20):
+        local_mode.http.post(f"/ping/{code}", content=f"run {i}".encode())
+    local_mode.proc.send_signal(signal.SIGINT)
+    assert local_mode.proc.wait(timeout=30) == 0
+    out = local_mode.output()
+    assert "stopped (0 pings left queued" in out, out
+    assert "Traceback" not in out, out
+
+    # Restart on the same data: everything acknowledged was ingested before exit.
+    env_port = local_mode.base.rsplit(":", 1)[-1]
+    data_dir = local_mode.log.parent / "data"
+    proc = subprocess.run(
+        [sys.executable, "-c", _COUNT_PINGS, str(data_dir), code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PORT": env_port},
+    )
+    assert json.loads(proc.stdout) == 20
+
+
+# Reads the stopped instance's SQLite database directly: the server is gone.
+_COUNT_PINGS = """
+import json, sys
+from sqlalchemy import create_engine, text
+engine = create_engine(f"sqlite:///{sys.argv[1]}/srvpulse.sqlite3")
+with engine.connect() as conn:
+    n = conn.execute(text("SELECT n_pings FROM checks WHERE uuid = :u"), {"u": sys.argv[2]})
+    print(json.dumps(n.scalar_one()))
+"""
