@@ -8,11 +8,14 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from srvpulse.adapters.local_queue import LocalDurableQueue
+from srvpulse.local.queue_worker import QueueDrainWorker
 
 
 class FakeClock:
@@ -141,3 +144,99 @@ def test_an_acknowledged_message_survives_kill_9_of_the_process(tmp_path: Path) 
     q.close()
     assert bodies[:50] == [f"ping-{i}" for i in range(50)]
     assert set(bodies[50:]) <= {"late"}
+
+
+# --- the queue drain worker (the local SQS -> Lambda event source mapping) -------------
+def _wait_until(condition: Callable[[], bool], timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_the_drain_worker_sends_sqs_shaped_batches_and_deletes_what_succeeded(
+    tmp_path: Path,
+) -> None:
+    q = LocalDurableQueue(tmp_path / "q.sqlite3")
+    events: list[dict[str, Any]] = []
+
+    def ingest(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        events.append(event)
+        assert context.get_remaining_time_in_millis() > 0
+        return {"batchItemFailures": []}
+
+    for i in range(15):
+        q.send(f"ping {i}")
+    worker = QueueDrainWorker(q, ingest, idle_wait=0.05)
+    worker.start()
+    assert _wait_until(lambda: q.depth() == 0)
+    worker.stop(drain=True)
+    records = [r for e in events for r in e["Records"]]
+    assert [r["body"] for r in records] == [f"ping {i}" for i in range(15)]
+    assert len({r["messageId"] for r in records}) == 15  # unique, like SQS
+    assert {r["attributes"]["ApproximateReceiveCount"] for r in records} == {"1"}
+    assert {r["eventSource"] for r in records} == {"aws:sqs"}
+    assert max(len(e["Records"]) for e in events) <= 10
+    q.close()
+
+
+def test_a_record_the_handler_keeps_failing_is_retried_then_dead_lettered(
+    tmp_path: Path,
+) -> None:
+    q = LocalDurableQueue(tmp_path / "q.sqlite3", max_receives=3)
+    attempts: list[str] = []
+
+    def ingest(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        failures = []
+        for r in event["Records"]:
+            if r["body"] == "poison":
+                attempts.append(r["attributes"]["ApproximateReceiveCount"])
+                failures.append({"itemIdentifier": r["messageId"]})
+        return {"batchItemFailures": failures}
+
+    q.send("poison")
+    q.send("fine")
+    worker = QueueDrainWorker(q, ingest, retry_delay=0.05, idle_wait=0.02)
+    worker.start()
+    assert _wait_until(lambda: len(q.dead_letters()) == 1)
+    worker.stop(drain=True)
+    assert attempts == ["1", "2", "3"]
+    assert q.depth() == 0 and worker.processed == 1
+    q.close()
+
+
+def test_a_handler_that_raises_fails_the_whole_batch_which_comes_back(tmp_path: Path) -> None:
+    q = LocalDurableQueue(tmp_path / "q.sqlite3")
+    calls: list[int] = []
+
+    def flaky(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append(len(event["Records"]))
+        if len(calls) == 1:
+            raise RuntimeError("database restarting")
+        return {"batchItemFailures": []}
+
+    q.send("a")
+    q.send("b")
+    worker = QueueDrainWorker(q, flaky, retry_delay=0.05, idle_wait=0.02)
+    worker.start()
+    assert _wait_until(lambda: q.depth() == 0)
+    worker.stop(drain=True)
+    assert calls[0] == 2 and sum(calls[1:]) == 2
+
+
+def test_stop_with_drain_ingests_everything_still_queued(tmp_path: Path) -> None:
+    q = LocalDurableQueue(tmp_path / "q.sqlite3")
+    seen: list[str] = []
+
+    def slow(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        time.sleep(0.01)
+        seen.extend(r["body"] for r in event["Records"])
+        return {"batchItemFailures": []}
+
+    worker = QueueDrainWorker(q, slow, idle_wait=0.05)
+    worker.start()
+    for i in range(100):
+        q.send(str(i))
+    worker.stop(drain=True)
+    assert q.depth() == 0 and sorted(seen, key=int) == [str(i) for i in range(100)]
+    q.close()
