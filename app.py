@@ -6,4 +6,7 @@ The ping endpoints are a separate, smaller function (functions/ping).
 
 from chalice import Chalice
 
+from chalicelib import api_checks
+
 app = Chalice(app_name="srvpulse")
+app.register_blueprint(api_checks.bp)

@@ -17,7 +17,17 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    and_,
+    delete,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ...domain.model import Check, Flip, FlipReason, Status
@@ -178,7 +188,7 @@ class SqlCheckTx:
             q = q.where(checks.c.slug == slug)
         for tag in tags:
             # Tags are space-separated words; pad both sides so "a" never matches "ab".
-            padded = func.concat(" ", checks.c.tags, " ")
+            padded = literal(" ", String) + checks.c.tags + literal(" ", String)
             q = q.where(padded.contains(f" {tag} ", autoescape=True))
         if limit is not None:
             q = q.limit(limit)
