@@ -105,6 +105,12 @@ class ApiGatewayEmulator:
         self.binary_types: list[str] = list(api_app.api.binary_types)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        body = self._respond(environ, start_response)
+        # A HEAD reply keeps the GET's headers (Content-Length too) but sends no body;
+        # waitress leaves that to the application.
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else body
+
+    def _respond(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         try:
             request = _read_request(environ)
         except _TooLarge:
