@@ -39,6 +39,8 @@ from srvpulse.errors import (
 )
 from srvpulse.services.projects import ApiCaller, verify_api_key
 
+from .session_auth import has_session_cookie, session_caller
+
 logger = logging.getLogger("srvpulse.api")
 
 # Accept any request content type: Healthchecks clients often POST JSON with curl's
@@ -156,8 +158,17 @@ def query_int(
 
 def require_api_key(request: Request, *, write: bool) -> ApiCaller:
     """Authenticate by the ``X-Api-Key`` header: 401 for a missing or wrong key, 403 when
-    a read-only key is used for a change (``write=True``)."""
+    a read-only key is used for a change (``write=True``).
+
+    Without X-Api-Key, a dashboard session cookie is accepted instead, with the project
+    named by ``X-Project`` (or ``?project=``) and, for unsafe methods, the session's
+    ``X-CSRF-Token``: 404 when the user is not a member of that project, 403 when a
+    read-only member writes (chalicelib/session_auth.py). Either way the caller is one
+    project, and every query below filters by ``caller.project_id``.
+    """
     key = request.headers.get(API_KEY_HEADER) if request.headers else None
+    if not key and has_session_cookie(request):
+        return session_caller(request, write=write)
     caller = verify_api_key(runtime().check_store, key)
     if write and caller.read_only:
         raise Forbidden("this API key is read-only")

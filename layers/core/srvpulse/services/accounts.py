@@ -53,9 +53,12 @@ def csrf_token_for(session_token: str) -> str:
     return hashlib.sha256(b"srvpulse-csrf:" + session_token.encode()).hexdigest()
 
 
+_RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32: no 0/1/8/9 to misread
+
+
 def _recovery_code() -> str:
     # 10 characters of base32 (50 bits) in two groups: easy to type from paper.
-    raw = pyotp.random_base32(10).lower()
+    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
     return f"{raw[:5]}-{raw[5:]}"
 
 
@@ -259,16 +262,17 @@ class AccountService:
         self.store.end_sessions(current.user.id)
 
     def authorize_project(
-        self, current: CurrentUser, project_uuid: str | None, method: str
+        self, current: CurrentUser, project_uuid: str | None, *, write: bool
     ) -> ApiCaller:
-        """The API caller for a signed-in user acting in ``project_uuid``.
+        """The API caller for a signed-in user acting in ``project_uuid``: the session
+        side of authorization, next to X-Api-Key verification.
 
         NotFound when the user is not a member (the project's existence is not revealed),
-        Forbidden when a read-only member tries an unsafe method.
+        Forbidden when a read-only member asks to change something (``write``).
         """
         membership = self.membership(current, project_uuid)
         read_only = not membership.role.can_write
-        if read_only and method.upper() not in SAFE_METHODS:
+        if read_only and write:
             raise Forbidden("read-only access to this project")
         return ApiCaller(membership.project.id, read_only)
 

@@ -1,0 +1,162 @@
+"""Test plumbing for the accounts API: a real SMTP server (aiosmtpd) catching mail, a
+Runtime on the test engine with a controllable clock, and a cookie-keeping browser
+around Chalice's test client."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
+from http.cookies import SimpleCookie
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from argon2 import PasswordHasher
+from chalice.test import Client
+from sqlalchemy import Engine
+from srvpulse import bootstrap
+from srvpulse.settings import Settings
+
+import app as chalice_app
+
+SITE = "https://srvpulse.test"
+# argon2id with small parameters: the tests hash hundreds of passwords. The production
+# parameters are checked by one test on its own.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+class MailSink:
+    """aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[MailSink]:
+    sink = MailSink(_free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@dataclass
+class Env:
+    runtime: bootstrap.Runtime
+    clock: Clock
+    mail: MailSink
+    client: Client
+
+
+@pytest.fixture
+def env(engine: Engine, smtp: MailSink) -> Iterator[Env]:
+    smtp.messages.clear()
+    settings = Settings(
+        site_url=SITE,
+        ping_url="https://srvp.test/ping/",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        email_from="srvpulse <noreply@srvpulse.test>",
+        secure_cookies=True,
+    )
+    rt = bootstrap.Runtime(settings)
+    rt.__dict__["engine"] = engine  # the migrated test database (cached_property slot)
+    clock = Clock()
+    rt.accounts.clock = clock
+    rt.accounts.hasher = FAST_HASHER
+    rt.project_admin.clock = clock
+    bootstrap.install(rt)
+    with Client(chalice_app.app) as client:
+        yield Env(rt, clock, smtp, client)
+    bootstrap.install(None)
+
+
+class Browser:
+    """Keeps cookies like a browser and echoes the CSRF cookie in X-CSRF-Token, as the
+    dashboard's script does."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.cookies: dict[str, str] = {}
+        self.last_set_cookie: list[str] = []
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        csrf: bool = True,
+    ) -> Any:
+        h = {"Content-Type": "application/json"}
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if csrf and "srvpulse_csrf" in self.cookies:
+            h["X-CSRF-Token"] = self.cookies["srvpulse_csrf"]
+        h.update(headers or {})
+        raw = None if body is None else json.dumps(body)
+        response = self.client.http.request(method, path, headers=h, body=raw or b"")
+        set_cookie = response.headers.get("Set-Cookie") or response.headers.get("set-cookie")
+        values = set_cookie if isinstance(set_cookie, list) else [set_cookie] if set_cookie else []
+        self.last_set_cookie = values
+        for value in values:
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(value)
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return response
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Any:
+        return self.request("POST", path, body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.request("DELETE", path, **kw)
+
+
+def register(env: Env, email: str, password: str = "correct horse battery") -> Browser:
+    browser = Browser(env.client)
+    r = browser.post("/api/v3/auth/register", {"email": email, "password": password})
+    assert r.status_code == 201, r.body
+    return browser
+
+
+def body(response: Any) -> Any:
+    return json.loads(response.body) if response.body else None

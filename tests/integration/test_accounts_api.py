@@ -1,0 +1,432 @@
+"""Every account flow end to end through the Chalice app, on SQLite and MariaDB: mail
+caught by a real SMTP server, TOTP codes computed from the secret with pyotp."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+from srvpulse.adapters.sql.tables import api_keys, projects, sessions, users
+from srvpulse.errors import Unauthorized
+from srvpulse.services.projects import verify_api_key
+
+from .account_helpers import SITE, Browser, Env, body, env, register, smtp
+
+__all__ = ["env", "smtp"]  # fixtures
+
+PASSWORD = "correct horse battery"
+NEW_PASSWORD = "staple gun 4 lunch"
+
+
+def _sign_in(env: Env, email: str, password: str = PASSWORD) -> tuple[Browser, object]:
+    browser = Browser(env.client)
+    r = browser.post("/api/v3/auth/signin", {"email": email, "password": password})
+    return browser, r
+
+
+def _enable_totp(browser: Browser, env: Env) -> tuple[pyotp.TOTP, list[str]]:
+    setup = body(browser.post("/api/v3/account/totp/setup"))
+    totp = pyotp.TOTP(setup["secret"])
+    r = browser.post("/api/v3/account/totp/confirm", {"code": totp.at(env.clock.now)})
+    assert r.status_code == 200, r.body
+    return totp, body(r)["recovery_codes"]
+
+
+# --- registration, sign-in, sessions ------------------------------------------------------
+
+
+def test_registering_signs_the_user_in_with_a_safe_session_cookie(env: Env) -> None:
+    browser = Browser(env.client)
+    r = browser.post("/api/v3/auth/register", {"email": " Ann@Example.com", "password": PASSWORD})
+    assert r.status_code == 201
+    assert body(r)["user"]["email"] == "ann@example.com"
+    session_cookie = next(c for c in browser.last_set_cookie if c.startswith("srvpulse_session="))
+    for attribute in ("HttpOnly", "Secure", "SameSite=Lax", "Path=/"):
+        assert attribute in session_cookie
+    csrf_cookie = next(c for c in browser.last_set_cookie if c.startswith("srvpulse_csrf="))
+    assert "HttpOnly" not in csrf_cookie  # the dashboard's script reads it
+    token = browser.cookies["srvpulse_session"]
+    assert len(token) >= 43  # 256 bits, URL-safe base64
+    with env.runtime.engine.connect() as conn:
+        stored = conn.execute(select(sessions.c.id_hash)).scalars().all()
+    assert token not in stored and len(stored) == 1  # only its hash is kept
+    account = body(browser.get("/api/v3/account"))
+    assert account["email"] == "ann@example.com"
+    assert account["totp_enabled"] is False
+    listed = body(browser.get("/api/v3/projects"))["projects"]
+    assert [p["role"] for p in listed] == ["owner"]
+
+
+def test_passwords_are_stored_as_argon2id_hashes_with_the_production_parameters(
+    env: Env,
+) -> None:
+    env.runtime.accounts.hasher = PasswordHasher()
+    register(env, "hash@example.com")
+    with env.runtime.engine.connect() as conn:
+        stored = conn.execute(select(users.c.password_hash)).scalar_one()
+    assert stored.startswith("$argon2id$")
+    assert "m=65536,t=3,p=4" in stored
+    assert PASSWORD not in stored
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "text"),
+    [
+        ({"email": "a@example.com", "password": "short"}, "password", "at least 8"),
+        ({"email": "a@example.com", "password": "x" * 129}, "password", "at most 128"),
+        ({"email": "a@example.com", "password": "iloveyou1"}, "password", "too common"),
+        ({"email": "not-an-address", "password": PASSWORD}, "email", "valid email"),
+        ({"password": PASSWORD}, "email", "email"),
+    ],
+)
+def test_registration_refuses_bad_input_naming_the_field(
+    env: Env, payload: dict[str, str], field: str, text: str
+) -> None:
+    r = Browser(env.client).post("/api/v3/auth/register", payload)
+    assert r.status_code == 400
+    assert body(r)["field"] == field
+    assert text in body(r)["error"]
+
+
+def test_an_address_can_register_only_once(env: Env) -> None:
+    register(env, "twice@example.com")
+    r = Browser(env.client).post(
+        "/api/v3/auth/register", {"email": "TWICE@example.com", "password": PASSWORD}
+    )
+    assert r.status_code == 409
+
+
+def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(env: Env) -> None:
+    register(env, "bob@example.com")
+    _, wrong = _sign_in(env, "bob@example.com", "not the password")
+    _, unknown = _sign_in(env, "nobody@example.com", PASSWORD)
+    assert wrong.status_code == unknown.status_code == 401
+    assert body(wrong) == body(unknown)
+
+
+def test_signing_in_issues_a_new_session_id_and_ends_the_one_sent_along(env: Env) -> None:
+    browser = register(env, "rot@example.com")
+    before = browser.cookies["srvpulse_session"]
+    r = browser.post("/api/v3/auth/signin", {"email": "rot@example.com", "password": PASSWORD})
+    assert r.status_code == 200
+    after = browser.cookies["srvpulse_session"]
+    assert after != before
+    stale = Browser(env.client)
+    stale.cookies = {"srvpulse_session": before}
+    assert stale.get("/api/v3/account").status_code == 401
+    assert browser.get("/api/v3/account").status_code == 200
+
+
+def test_signing_out_ends_the_session_and_clears_the_cookies(env: Env) -> None:
+    browser = register(env, "out@example.com")
+    token = browser.cookies["srvpulse_session"]
+    r = browser.post("/api/v3/auth/signout")
+    assert r.status_code == 204
+    assert browser.cookies == {}
+    replay = Browser(env.client)
+    replay.cookies = {"srvpulse_session": token}
+    assert replay.get("/api/v3/account").status_code == 401
+
+
+def test_signing_out_everywhere_ends_every_session_of_the_account(env: Env) -> None:
+    laptop = register(env, "many@example.com")
+    phone, r = _sign_in(env, "many@example.com")
+    assert r.status_code == 200  # type: ignore[attr-defined]
+    assert laptop.post("/api/v3/auth/signout-everywhere").status_code == 204
+    assert laptop.get("/api/v3/account").status_code == 401
+    assert phone.get("/api/v3/account").status_code == 401
+
+
+def test_unsafe_requests_with_a_session_cookie_need_the_csrf_token(env: Env) -> None:
+    browser = register(env, "csrf@example.com")
+    assert browser.get("/api/v3/account", csrf=False).status_code == 200
+    r = browser.post("/api/v3/projects", {"name": "X"}, csrf=False)
+    assert r.status_code == 403
+    assert "CSRF" in body(r)["error"]
+    forged = browser.post("/api/v3/projects", {"name": "X"}, headers={"X-CSRF-Token": "0" * 64})
+    assert forged.status_code == 403
+    assert browser.post("/api/v3/projects", {"name": "X"}).status_code == 201
+
+
+def test_a_session_ends_after_fourteen_idle_days(env: Env) -> None:
+    browser = register(env, "idle@example.com")
+    env.clock.advance(days=13, hours=23)
+    assert browser.get("/api/v3/account").status_code == 200
+    env.clock.advance(days=14)
+    assert browser.get("/api/v3/account").status_code == 401
+
+
+def test_a_session_in_daily_use_still_ends_after_thirty_days(env: Env) -> None:
+    browser = register(env, "busy@example.com")
+    for _ in range(29):
+        env.clock.advance(days=1)
+        assert browser.get("/api/v3/account").status_code == 200
+    env.clock.advance(days=1)
+    assert browser.get("/api/v3/account").status_code == 401
+
+
+# --- password change, account deletion -------------------------------------------------
+
+
+def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(env: Env) -> None:
+    here = register(env, "chg@example.com")
+    elsewhere, _ = _sign_in(env, "chg@example.com")
+    wrong = here.post(
+        "/api/v3/account/password",
+        {"current_password": "guess guess", "new_password": NEW_PASSWORD},
+    )
+    assert wrong.status_code == 400
+    assert body(wrong)["field"] == "current_password"
+    weak = here.post(
+        "/api/v3/account/password", {"current_password": PASSWORD, "new_password": "password"}
+    )
+    assert body(weak)["field"] == "password"
+    ok = here.post(
+        "/api/v3/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert ok.status_code == 204
+    assert here.get("/api/v3/account").status_code == 200
+    assert elsewhere.get("/api/v3/account").status_code == 401
+    assert _sign_in(env, "chg@example.com")[1].status_code == 401  # type: ignore[attr-defined]
+    assert _sign_in(env, "chg@example.com", NEW_PASSWORD)[1].status_code == 200  # type: ignore[attr-defined]
+
+
+def test_deleting_the_account_deletes_its_projects_and_keys_too(env: Env) -> None:
+    browser = register(env, "gone@example.com")
+    project = body(browser.get("/api/v3/projects"))["projects"][0]["uuid"]
+    key = body(browser.post(f"/api/v3/projects/{project}/keys", {"name": "ci"}))["key"]
+    assert browser.post("/api/v3/account/delete", {"password": "wrong one!"}).status_code == 400
+    r = browser.post("/api/v3/account/delete", {"password": PASSWORD})
+    assert r.status_code == 204
+    assert browser.cookies == {}
+    assert _sign_in(env, "gone@example.com")[1].status_code == 401  # type: ignore[attr-defined]
+    with env.runtime.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(projects)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(api_keys)).scalar_one() == 0
+    with pytest.raises(Unauthorized):
+        verify_api_key(env.runtime.check_store, key)
+
+
+# --- password reset ------------------------------------------------------------------------
+
+
+def _reset_token(env: Env, address: str) -> str:
+    mails = env.mail.to(address)
+    assert mails, f"no mail to {address}"
+    text = mails[-1].get_payload(decode=True).decode()  # type: ignore[union-attr]
+    link = re.search(r"https://\S+", text)
+    assert link is not None
+    url = urlsplit(link.group(0))
+    assert f"{url.scheme}://{url.netloc}" == SITE
+    assert not url.query  # the token never travels in a query string (logs, Referer)
+    return parse_qs(url.fragment)["token"][0]
+
+
+def test_a_reset_request_answers_the_same_whether_or_not_the_address_exists(env: Env) -> None:
+    register(env, "real@example.com")
+    anon = Browser(env.client)
+    known = anon.post("/api/v3/auth/password-reset", {"email": "real@example.com"})
+    unknown = anon.post("/api/v3/auth/password-reset", {"email": "ghost@example.com"})
+    assert known.status_code == unknown.status_code == 202
+    assert body(known) == body(unknown)
+    assert len(env.mail.to("real@example.com")) == 1
+    assert env.mail.to("ghost@example.com") == []
+
+
+def test_the_mailed_reset_link_sets_a_new_password_once_and_signs_out_everywhere(
+    env: Env,
+) -> None:
+    signed_in = register(env, "lost@example.com")
+    anon = Browser(env.client)
+    anon.post("/api/v3/auth/password-reset", {"email": "lost@example.com"})
+    mail = env.mail.to("lost@example.com")[-1]
+    assert mail["Subject"] == "Reset your srvpulse password"
+    token = _reset_token(env, "lost@example.com")
+    r = anon.post("/api/v3/auth/password-reset/confirm", {"token": token, "password": NEW_PASSWORD})
+    assert r.status_code == 204
+    assert signed_in.get("/api/v3/account").status_code == 401
+    assert _sign_in(env, "lost@example.com", NEW_PASSWORD)[1].status_code == 200  # type: ignore[attr-defined]
+    again = anon.post(
+        "/api/v3/auth/password-reset/confirm", {"token": token, "password": "another 1 pass"}
+    )
+    assert again.status_code == 404
+    assert _sign_in(env, "lost@example.com", "another 1 pass")[1].status_code == 401  # type: ignore[attr-defined]
+
+
+def test_a_reset_link_expires_after_one_hour(env: Env) -> None:
+    register(env, "late@example.com")
+    anon = Browser(env.client)
+    anon.post("/api/v3/auth/password-reset", {"email": "late@example.com"})
+    token = _reset_token(env, "late@example.com")
+    env.clock.advance(minutes=60, seconds=1)
+    r = anon.post("/api/v3/auth/password-reset/confirm", {"token": token, "password": NEW_PASSWORD})
+    assert r.status_code == 404
+    assert "expired" in body(r)["error"]
+
+
+def test_a_reset_with_a_weak_password_keeps_the_token_usable(env: Env) -> None:
+    register(env, "weak@example.com")
+    anon = Browser(env.client)
+    anon.post("/api/v3/auth/password-reset", {"email": "weak@example.com"})
+    token = _reset_token(env, "weak@example.com")
+    weak = anon.post("/api/v3/auth/password-reset/confirm", {"token": token, "password": "123"})
+    assert weak.status_code == 400
+    assert body(weak)["field"] == "password"
+    ok = anon.post(
+        "/api/v3/auth/password-reset/confirm", {"token": token, "password": NEW_PASSWORD}
+    )
+    assert ok.status_code == 204
+
+
+# --- two-factor authentication ---------------------------------------------------------------
+
+
+def test_totp_setup_gives_a_provisioning_uri_and_qr_code_and_ten_recovery_codes(
+    env: Env,
+) -> None:
+    browser = register(env, "totp@example.com")
+    setup = body(browser.post("/api/v3/account/totp/setup"))
+    assert setup["provisioning_uri"].startswith("otpauth://totp/srvpulse:totp%40example.com?")
+    assert "<svg" in setup["qr_svg"]
+    wrong = browser.post("/api/v3/account/totp/confirm", {"code": "000000"})
+    assert wrong.status_code == 400
+    assert body(wrong)["field"] == "code"
+    totp = pyotp.TOTP(setup["secret"])
+    r = browser.post("/api/v3/account/totp/confirm", {"code": totp.at(env.clock.now)})
+    codes = body(r)["recovery_codes"]
+    assert len(codes) == len(set(codes)) == 10
+    account = body(browser.get("/api/v3/account"))
+    assert account["totp_enabled"] is True
+    assert account["recovery_codes_left"] == 10
+    assert browser.post("/api/v3/account/totp/setup").status_code == 409
+
+
+def test_with_totp_on_signing_in_takes_a_password_then_a_code(env: Env) -> None:
+    browser = register(env, "two@example.com")
+    totp, _ = _enable_totp(browser, env)
+    env.clock.advance(seconds=30)
+    second, r = _sign_in(env, "two@example.com")
+    assert body(r)["totp_required"] is True
+    pending = second.cookies["srvpulse_session"]
+    assert second.get("/api/v3/account").status_code == 401  # the password alone is not enough
+    wrong = second.post("/api/v3/auth/signin/totp", {"code": "123456"})
+    assert wrong.status_code == 401
+    ok = second.post("/api/v3/auth/signin/totp", {"code": totp.at(env.clock.now)})
+    assert ok.status_code == 200
+    assert body(ok)["totp_required"] is False
+    assert second.cookies["srvpulse_session"] != pending  # rotated again
+    assert second.get("/api/v3/account").status_code == 200
+
+
+def test_a_totp_code_cannot_be_replayed_within_its_window(env: Env) -> None:
+    browser = register(env, "replay@example.com")
+    totp, _ = _enable_totp(browser, env)
+    env.clock.advance(seconds=30)
+    code = totp.at(env.clock.now)
+    first, _ = _sign_in(env, "replay@example.com")
+    assert first.post("/api/v3/auth/signin/totp", {"code": code}).status_code == 200
+    thief, _ = _sign_in(env, "replay@example.com")
+    replayed = thief.post("/api/v3/auth/signin/totp", {"code": code})
+    assert replayed.status_code == 401
+    assert "used already" in body(replayed)["error"]
+    env.clock.advance(seconds=30)
+    fresh = thief.post("/api/v3/auth/signin/totp", {"code": totp.at(env.clock.now)})
+    assert fresh.status_code == 200
+
+
+def test_the_second_step_must_come_within_five_minutes(env: Env) -> None:
+    browser = register(env, "slow@example.com")
+    totp, _ = _enable_totp(browser, env)
+    second, _ = _sign_in(env, "slow@example.com")
+    env.clock.advance(minutes=5, seconds=1)
+    r = second.post("/api/v3/auth/signin/totp", {"code": totp.at(env.clock.now)})
+    assert r.status_code == 401
+
+
+def test_a_recovery_code_signs_in_once(env: Env) -> None:
+    browser = register(env, "rec@example.com")
+    _, codes = _enable_totp(browser, env)
+    second, _ = _sign_in(env, "rec@example.com")
+    ok = second.post("/api/v3/auth/signin/totp", {"recovery_code": codes[3].upper()})
+    assert ok.status_code == 200
+    assert body(second.get("/api/v3/account"))["recovery_codes_left"] == 9
+    third, _ = _sign_in(env, "rec@example.com")
+    assert third.post("/api/v3/auth/signin/totp", {"recovery_code": codes[3]}).status_code == 401
+
+
+def test_disabling_totp_needs_the_password_and_a_code(env: Env) -> None:
+    browser = register(env, "off@example.com")
+    totp, _ = _enable_totp(browser, env)
+    env.clock.advance(seconds=30)
+    code = totp.at(env.clock.now)
+    bad_password = browser.post(
+        "/api/v3/account/totp/disable", {"password": "not it at all", "code": code}
+    )
+    assert bad_password.status_code == 400
+    assert body(bad_password)["field"] == "password"
+    no_code = browser.post("/api/v3/account/totp/disable", {"password": PASSWORD})
+    assert no_code.status_code == 400
+    assert body(no_code)["field"] == "code"
+    ok = browser.post("/api/v3/account/totp/disable", {"password": PASSWORD, "code": code})
+    assert ok.status_code == 204
+    _, r = _sign_in(env, "off@example.com")
+    assert body(r)["totp_required"] is False
+
+
+# --- throttling ------------------------------------------------------------------------------
+
+
+def test_sign_in_attempts_per_account_are_limited_with_retry_after(env: Env) -> None:
+    register(env, "brute@example.com")
+    for _ in range(10):
+        assert _sign_in(env, "brute@example.com", "guess guess")[1].status_code == 401  # type: ignore[attr-defined]
+    _, r = _sign_in(env, "brute@example.com")  # even the right password waits now
+    assert r.status_code == 429  # type: ignore[attr-defined]
+    assert int(r.headers["Retry-After"]) > 0  # type: ignore[attr-defined]
+    env.clock.advance(seconds=int(r.headers["Retry-After"]))  # type: ignore[attr-defined]
+    assert _sign_in(env, "brute@example.com")[1].status_code == 200  # type: ignore[attr-defined]
+
+
+def test_sign_in_attempts_per_ip_are_limited_across_accounts(env: Env) -> None:
+    statuses = [
+        _sign_in(env, f"user{i}@example.com", "guess guess")[1].status_code  # type: ignore[attr-defined]
+        for i in range(51)
+    ]
+    assert statuses[:50] == [401] * 50
+    assert statuses[50] == 429
+
+
+def test_reset_requests_are_limited_per_address_and_per_ip(env: Env) -> None:
+    register(env, "spam@example.com")
+    anon = Browser(env.client)
+    per_address = [
+        anon.post("/api/v3/auth/password-reset", {"email": "spam@example.com"}).status_code
+        for _ in range(4)
+    ]
+    assert per_address == [202, 202, 202, 429]
+    assert len(env.mail.to("spam@example.com")) == 3
+    per_ip = [
+        anon.post("/api/v3/auth/password-reset", {"email": f"x{i}@example.com"}) for i in range(17)
+    ]
+    assert [r.status_code for r in per_ip[:16]] == [202] * 16
+    assert per_ip[16].status_code == 429
+    assert "Retry-After" in per_ip[16].headers
+
+
+def test_totp_and_recovery_code_attempts_are_limited(env: Env) -> None:
+    browser = register(env, "guess@example.com")
+    totp, _ = _enable_totp(browser, env)
+    second, _ = _sign_in(env, "guess@example.com")
+    tries = [second.post("/api/v3/auth/signin/totp", {"code": "000000"}) for _ in range(3)]
+    tries += [
+        second.post("/api/v3/auth/signin/totp", {"recovery_code": "aaaaa-bbbbb"}) for _ in range(3)
+    ]
+    assert [r.status_code for r in tries] == [401, 401, 401, 401, 401, 429]
+    env.clock.advance(seconds=30)
+    assert (
+        second.post("/api/v3/auth/signin/totp", {"code": totp.at(env.clock.now)}).status_code == 429
+    )
