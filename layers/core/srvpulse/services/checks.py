@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..domain.model import Check, Flip, FlipReason, ScheduleKind, Status
+from ..domain import status
+from ..domain.model import Check, Flip, ScheduleKind, Status
 from ..domain.schedule import validate_cron, validate_tz
 from ..errors import Conflict, InvalidInput, NotFound
 from ..ports import CheckStore, CheckTx, StoredPing
@@ -206,7 +207,12 @@ def update_check(
 ) -> CheckView:
     """Change the given fields (omitted ones stay). ``channels``: None leaves the
     assignments alone, "*" all, "" none, else comma-separated channel uuids."""
-    return _change(store, project_id, key, lambda c: (_apply_fields(c, fields), None), channels)
+
+    def edit(c: Check) -> tuple[Check, Flip | None]:
+        # Schedule settings move the deadline the analyzer watches.
+        return status.with_deadlines(_apply_fields(c, fields)), None
+
+    return _change(store, project_id, key, edit, channels)
 
 
 def delete_check(store: CheckStore, project_id: int, key: str) -> CheckView:
@@ -220,21 +226,7 @@ def delete_check(store: CheckStore, project_id: int, key: str) -> CheckView:
 
 def pause_check(store: CheckStore, project_id: int, key: str, now: datetime) -> CheckView:
     """Stop monitoring until the next ping (or an explicit resume with manual_resume)."""
-
-    def pause(c: Check) -> tuple[Check, Flip | None]:
-        flip = None
-        if c.status is not Status.PAUSED:
-            flip = Flip(c.id, now, c.status, Status.PAUSED, FlipReason.PAUSED)
-        paused = c.with_changes(
-            status=Status.PAUSED,
-            last_start=None,
-            last_start_rid=None,
-            alert_after=None,
-            next_reminder_at=None,
-        )
-        return paused, flip
-
-    return _change(store, project_id, key, pause)
+    return _change(store, project_id, key, lambda c: status.pause(c, now))
 
 
 def resume_check(store: CheckStore, project_id: int, key: str, now: datetime) -> CheckView:
@@ -244,16 +236,7 @@ def resume_check(store: CheckStore, project_id: int, key: str, now: datetime) ->
     def resume(c: Check) -> tuple[Check, Flip | None]:
         if c.status is not Status.PAUSED:
             raise Conflict("the check is not paused")
-        flip = Flip(c.id, now, Status.PAUSED, Status.NEW, FlipReason.RESUMED)
-        resumed = c.with_changes(
-            status=Status.NEW,
-            last_ping=None,
-            last_start=None,
-            last_start_rid=None,
-            alert_after=None,
-            next_reminder_at=None,
-        )
-        return resumed, flip
+        return status.resume(c, now)
 
     return _change(store, project_id, key, resume)
 
