@@ -17,8 +17,10 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from .adapters.local_queue import LocalDurableQueue
-    from .ports import AccountStore, CheckStore, Mailer, PingQueue
+    from .adapters.sql.analyzer_store import SqlAnalyzerStore
+    from .ports import AccountStore, AlertBus, CheckStore, Mailer, PingQueue
     from .services.accounts import AccountService
+    from .services.analyzing import Analyzer
     from .services.project_admin import ProjectAdminService
 
 
@@ -116,6 +118,31 @@ class Runtime:
             site_url=s.site_url,
             email_from=s.email_from,
         )
+
+    # --- analyzer (schedules, flips, alert rules, alert events) ---
+    @cached_property
+    def alert_bus(self) -> AlertBus:
+        """SNS when ALERT_TOPIC_ARN is set (AWS), else the in-process LocalAlertBus."""
+        if self.settings.alert_topic_arn:
+            from .adapters.sns import SnsAlertBus
+
+            return SnsAlertBus(self.settings.alert_topic_arn)
+        from .adapters.memory import LocalAlertBus
+
+        return LocalAlertBus()
+
+    @cached_property
+    def analyzer_store(self) -> SqlAnalyzerStore:
+        """Due checks, flips, assignment state, maintenance windows, alert-event outbox."""
+        from .adapters.sql.analyzer_store import SqlAnalyzerStore
+
+        return SqlAnalyzerStore(self.engine)
+
+    @cached_property
+    def analyzer(self) -> Analyzer:
+        from .services.analyzing import Analyzer
+
+        return Analyzer(self.analyzer_store, self.alert_bus, site_url=self.settings.site_url)
 
 
 def for_local(settings: Settings | None = None) -> Runtime:

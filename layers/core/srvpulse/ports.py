@@ -27,6 +27,7 @@ from .domain.accounts import (
 )
 from .domain.delivery import Delivery
 from .domain.model import AlertEvent, Check, Flip, PingMessage
+from .domain.rules import Assignment, MaintenanceWindow
 
 
 class QueueFull(Exception):
@@ -269,3 +270,107 @@ class AccountStore(Protocol):
     ) -> ApiKey: ...
     def api_keys(self, project_id: int) -> list[ApiKey]: ...
     def revoke_api_key(self, project_id: int, key_id: int, now: datetime) -> bool: ...
+
+
+# --- Analyzer store (due checks, flips, alert rules, the alert-event outbox) --------------
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """What the analyzer needs about one due check, read in bulk for a pass."""
+
+    check: Check
+    new_flips: Sequence[Flip]  # not yet processed by the alert rules, oldest first
+    assignments: Sequence[Assignment]
+    windows: Sequence[MaintenanceWindow]
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisPlan:
+    """Everything one analyzer decision writes, as one transaction. New flips carry
+    negative placeholder ids; assignments and events may refer to them, and the store
+    swaps in the real ids."""
+
+    check: Check
+    expected_version: int
+    new_flips: Sequence[Flip]
+    processed_flip_ids: Sequence[int]
+    assignments: Sequence[Assignment]
+    events: Sequence[AlertEvent]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    id: int  # alert_events row
+    event: AlertEvent
+
+
+class AnalyzerStore(Protocol):
+    """The analyzer's view of the SQL store (adapters/sql/analyzer_store.py)."""
+
+    def due_check_ids(self, now: datetime, limit: int) -> list[int]:
+        """Ids of checks whose ``alert_after`` or ``next_reminder_at`` is at or before
+        ``now``, through their indexes (never a scan of all checks)."""
+        ...
+
+    def load(self, check_ids: Sequence[int]) -> list[CheckContext]: ...
+
+    def apply(self, plan: AnalysisPlan, now: datetime) -> list[OutboxEvent] | None:
+        """Write the plan in one transaction, guarded by the check's version; return the
+        alert events it recorded (claimed for publishing by this caller), or None when
+        another writer changed the check first (nothing was written)."""
+        ...
+
+    def claim_unpublished(
+        self, now: datetime, stale_before: datetime, limit: int
+    ) -> list[OutboxEvent]:
+        """Claim recorded events never marked published whose claim is older than
+        ``stale_before`` (their publisher crashed), for re-publishing."""
+        ...
+
+    def mark_published(self, ids: Sequence[int], now: datetime) -> None: ...
+
+
+class MaintenanceStore(Protocol):
+    """Maintenance windows (CRUD for the API)."""
+
+    def list_windows(self, project_id: int) -> list[MaintenanceWindow]: ...
+    def get_window(self, project_id: int, uuid: str) -> MaintenanceWindow | None: ...
+    def add_window(self, window: MaintenanceWindow, now: datetime) -> MaintenanceWindow: ...
+    def delete_window(self, project_id: int, uuid: str) -> bool: ...
+    def check_id_by_uuid(self, project_id: int, uuid: str) -> int | None: ...
+    def check_uuid_by_id(self, check_id: int) -> str | None: ...
+
+
+class NotificationStore(Protocol):
+    """Notifications and channel health for the alert dispatcher
+    (SQL: adapters/sql/channels_store.py)."""
+
+    def channel_target(self, channel_id: int) -> ChannelTarget | None: ...
+
+    def claim(
+        self,
+        key: str,
+        event: AlertEvent,
+        kind: str,
+        is_test: bool,
+        now: datetime,
+        lease_until: datetime,
+    ) -> Claim | None:
+        """Create the notification row for ``key`` (or take over one whose lease ran
+        out while it was sending or waiting to retry). None when it was already sent or
+        failed, or another worker holds it: the caller must not send."""
+        ...
+
+    def record(
+        self, notification_id: int, status: str, attempts: int, error: str, now: datetime
+    ) -> None: ...
+
+    def channel_result(
+        self, channel_id: int, ok: bool, error: str, broken: bool, now: datetime
+    ) -> bool:
+        """Update the channel's health; True when this call marked it failing and the
+        owner has not been told yet (the caller tells them once)."""
+        ...
+
+    def owner_emails(self, project_id: int) -> list[str]: ...

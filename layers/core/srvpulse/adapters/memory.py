@@ -7,8 +7,12 @@ threads.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+from collections.abc import Sequence
 from email.message import EmailMessage
+
+from ..domain.model import AlertEvent
 
 log = logging.getLogger(__name__)
 
@@ -32,3 +36,19 @@ class RecordingMailer:
             message["Subject"],
             body.get_content() if body is not None else "",
         )
+
+
+class LocalAlertBus:
+    """The local mode's AlertBus: keeps every event in ``published`` (tests read it) and
+    puts each on ``queue``, a thread-safe queue the local alert-delivery worker drains."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.published: list[AlertEvent] = []
+        self.queue: queue.Queue[AlertEvent] = queue.Queue()
+
+    def publish(self, events: Sequence[AlertEvent]) -> None:
+        with self._lock:
+            self.published.extend(events)
+        for event in events:
+            self.queue.put(event)

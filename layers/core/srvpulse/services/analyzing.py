@@ -1,0 +1,201 @@
+"""The analyzer: one pass finds the checks due now, moves them on the clock, runs the
+alert rules for each assigned channel and publishes the alert events.
+
+A pass:
+
+1. re-publishes outbox events whose publisher crashed between commit and publish
+   (claimed more than ``claim_lease`` ago and never marked published);
+2. reads the due check ids (``alert_after`` / ``next_reminder_at`` <= now, LIMIT) and
+   their context in bulk (unprocessed flips, assignments, maintenance windows);
+3. per check, decides purely (``plan_check``: domain.status.evaluate + domain.rules) and
+   writes the plan in one version-guarded transaction: a lost race writes nothing and the
+   check is looked at again on the next pass;
+4. after the commits, publishes the recorded events on the AlertBus and marks them
+   published. An event is published by the analyzer that recorded it, or (after a crash)
+   by the one that claims it after the lease: never by two at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from ..domain.model import AlertEvent, Check, Flip, FlipReason, Status
+from ..domain.rules import Assignment, NoticeKind, decide, maintenance_until
+from ..domain.status import evaluate
+from ..ports import AlertBus, AnalysisPlan, AnalyzerStore, CheckContext, OutboxEvent
+
+log = logging.getLogger(__name__)
+
+_EVAL_FLIP_ID = -1  # placeholder ids of the flips a plan creates
+_REMINDER_FLIP_ID = -2
+
+
+@dataclass(frozen=True, slots=True)
+class PassReport:
+    due: int = 0  # checks read as due
+    written: int = 0  # checks whose plan committed
+    lost_races: int = 0  # checks another writer changed first
+    flips: int = 0  # flips created by this pass (late, too long, reminders)
+    published: int = 0  # alert events published (incl. re-published)
+    republished: int = 0
+    rows_read: int = 0
+
+
+def plan_check(ctx: CheckContext, now: datetime, check_url: str = "") -> AnalysisPlan:
+    """The pure decision for one due check at ``now``."""
+    ev = evaluate(ctx.check, now)
+    check = ev.check
+    new_flips: list[Flip] = []
+    flips = list(ctx.new_flips)
+    if ev.flip is not None:
+        flip = replace(ev.flip, id=_EVAL_FLIP_ID)
+        new_flips.append(flip)
+        flips.append(flip)
+    flips.sort(key=lambda f: f.created)
+
+    maintenance_end = maintenance_until(ctx.windows, now)
+    down = check.status is Status.DOWN
+    assignments: list[Assignment] = []
+    events: list[AlertEvent] = []
+    reminder_needed = False
+    for a in ctx.assignments:
+        d = decide(
+            a,
+            flips,
+            check_down=down,
+            failures=check.consecutive_failures,
+            now=now,
+            maintenance_end=maintenance_end,
+        )
+        assignments.append(d.assignment)
+        for n in d.notices:
+            reminder = n.kind is NoticeKind.REMINDER
+            reminder_needed = reminder_needed or reminder
+            extra = {"down_reason": a.down_reason} if reminder and a.down_reason else {}
+            events.append(
+                AlertEvent(
+                    flip_id=_REMINDER_FLIP_ID if n.flip_id is None else n.flip_id,
+                    channel_id=n.channel_id,
+                    check_uuid=check.uuid,
+                    check_name=check.name,
+                    project_id=check.project_id,
+                    status=Status.UP if n.kind is NoticeKind.UP else Status.DOWN,
+                    reason=n.reason,
+                    created=now,
+                    is_reminder=reminder,
+                    last_ping=check.last_ping,
+                    check_url=check_url,
+                    extra=extra,
+                    channel_kind=a.channel_kind,
+                )
+            )
+    if reminder_needed:
+        new_flips.append(
+            Flip(check.id, now, Status.DOWN, Status.DOWN, FlipReason.REMINDER, _REMINDER_FLIP_ID)
+        )
+    reminders = [a.next_reminder_at for a in assignments if a.next_reminder_at is not None]
+    check = check.with_changes(next_reminder_at=min(reminders) if reminders else None)
+    return AnalysisPlan(
+        check=check,
+        expected_version=ctx.check.version,
+        new_flips=new_flips,
+        processed_flip_ids=[f.id for f in ctx.new_flips if f.id is not None],
+        assignments=assignments,
+        events=events,
+    )
+
+
+class Analyzer:
+    """One analyzer: ``run_pass(now)`` as often as needed (AWS: every few seconds inside
+    the minutely invocation; local: a worker thread). Several may run at once."""
+
+    def __init__(
+        self,
+        store: AnalyzerStore,
+        bus: AlertBus,
+        *,
+        site_url: str = "",
+        batch_limit: int = 500,
+        claim_lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.store = store
+        self.bus = bus
+        self.site_url = site_url.rstrip("/")
+        self.batch_limit = batch_limit
+        self.claim_lease = claim_lease
+
+    def check_url(self, check: Check) -> str:
+        return f"{self.site_url}/checks/{check.uuid}" if self.site_url else ""
+
+    def run_pass(self, now: datetime) -> PassReport:
+        rows_before = getattr(self.store, "rows_read", 0)
+        stale = self.store.claim_unpublished(now, now - self.claim_lease, self.batch_limit)
+        republished = self._publish(stale, now)
+
+        ids = self.store.due_check_ids(now, self.batch_limit)
+        # Several analyzers read the same due rows: start at different places so they
+        # mostly work on different checks instead of queueing on the same row locks.
+        random.shuffle(ids)
+        contexts = self.store.load(ids)
+        written = lost = flips = 0
+        recorded: list[OutboxEvent] = []
+        for ctx in contexts:
+            plan = plan_check(ctx, now, self.check_url(ctx.check))
+            result = self.store.apply(plan, now)
+            if result is None:
+                lost += 1
+                continue
+            written += 1
+            flips += len(plan.new_flips)
+            recorded.extend(result)
+        published = self._publish(recorded, now)
+        rows = getattr(self.store, "rows_read", 0) - rows_before
+        return PassReport(
+            due=len(contexts),
+            written=written,
+            lost_races=lost,
+            flips=flips,
+            published=published + republished,
+            republished=republished,
+            rows_read=rows,
+        )
+
+    def _publish(self, outbox: Sequence[OutboxEvent], now: datetime) -> int:
+        if not outbox:
+            return 0
+        try:
+            self.bus.publish([o.event for o in outbox])
+        except Exception:
+            # Left claimed: the pass after the lease re-publishes them.
+            log.exception("publishing %d alert events failed", len(outbox))
+            return 0
+        self.store.mark_published([o.id for o in outbox], now)
+        return len(outbox)
+
+
+def run_for(
+    analyzer: Analyzer,
+    remaining_ms: Callable[[], int],
+    *,
+    interval: float = 5.0,
+    reserve_ms: int = 8000,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[PassReport]:
+    """Repeat passes every ``interval`` seconds while more than ``reserve_ms`` of the
+    invocation remain (AWS: one invocation per minute, so alerts go out within
+    ``interval`` seconds of their deadline instead of within a minute)."""
+    reports: list[PassReport] = []
+    while True:
+        started = time.monotonic()
+        reports.append(analyzer.run_pass(clock()))
+        elapsed = time.monotonic() - started
+        pause = max(0.0, interval - elapsed)
+        if remaining_ms() - pause * 1000 <= reserve_ms:
+            return reports
+        sleep(pause)
