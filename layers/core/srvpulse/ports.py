@@ -25,7 +25,7 @@ from .domain.accounts import (
     TotpDevice,
     User,
 )
-from .domain.delivery import Delivery
+from .domain.delivery import ChannelTarget, Claim, Delivery
 from .domain.model import AlertEvent, Check, Flip, PingMessage
 from .domain.rules import Assignment, MaintenanceWindow
 

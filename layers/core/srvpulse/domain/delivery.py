@@ -79,7 +79,7 @@ class RetryPolicy:
 
         ``rand`` is uniform in [0, 1). A provider's Retry-After wins when it is longer
         than our own backoff."""
-        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
         backoff = ceiling * rand
         if retry_after is not None:
             return max(backoff, retry_after)
@@ -156,3 +156,40 @@ def headline(event: AlertEvent) -> str:
     state = "UP" if event.status == Status.UP else "DOWN"
     prefix = "REMINDER " if event.is_reminder else ""
     return f"{prefix}{state}: {name} ({reason_text(event)})"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTarget:
+    """A channel as the dispatcher needs it: where to send and how."""
+
+    id: int
+    project_id: int
+    kind: str
+    name: str
+    config: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The right to deliver one notification now (see NotificationStore.claim)."""
+
+    notification_id: int
+    attempts: int  # made so far, by earlier invocations
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRecord:
+    """One notification as the API shows it."""
+
+    id: int
+    channel_id: int
+    channel_uuid: str
+    channel_kind: str
+    check_status: str
+    is_reminder: bool
+    is_test: bool
+    status: str
+    attempts: int
+    error: str
+    created: datetime
+    updated: datetime

@@ -1,0 +1,212 @@
+"""SQL side of alert delivery: channel targets, notifications (claimed by a unique
+idempotency key) and channel health. SQLAlchemy Core; the same on SQLite and MySQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ...domain.delivery import ChannelTarget, Claim, NotificationRecord
+from ...domain.model import AlertEvent
+from .tables import channel_health, channels, checks, notifications, project_members, users
+
+# Notifications in these states are finished: a redelivered event must not send again.
+_DONE = ("sent", "failed")
+
+
+class SqlNotificationStore:
+    """Implements ports.NotificationStore."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def channel_target(self, channel_id: int) -> ChannelTarget | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    channels.c.id,
+                    channels.c.project_id,
+                    channels.c.kind,
+                    channels.c.name,
+                    channels.c.config,
+                ).where(channels.c.id == channel_id)
+            ).first()
+        if row is None:
+            return None
+        return ChannelTarget(row.id, row.project_id, row.kind, row.name, json.loads(row.config))
+
+    def claim(
+        self,
+        key: str,
+        event: AlertEvent,
+        kind: str,
+        is_test: bool,
+        now: datetime,
+        lease_until: datetime,
+    ) -> Claim | None:
+        with self.engine.begin() as conn:
+            check_id = conn.execute(
+                select(checks.c.id).where(checks.c.uuid == event.check_uuid)
+            ).scalar()
+            try:
+                with conn.begin_nested():
+                    result = conn.execute(
+                        insert(notifications).values(
+                            idem_key=key,
+                            channel_id=event.channel_id,
+                            check_id=check_id,
+                            flip_id=None if is_test else event.flip_id,
+                            kind=kind,
+                            check_status=event.status.value,
+                            is_reminder=event.is_reminder,
+                            is_test=is_test,
+                            status="sending",
+                            attempts=0,
+                            error="",
+                            created=now,
+                            updated=now,
+                            lease_until=lease_until,
+                        )
+                    )
+                    pk = result.inserted_primary_key
+                    assert pk is not None
+                    return Claim(int(pk[0]), 0)
+            except IntegrityError:
+                pass  # the key exists: a redelivery, or a retry of a deferred delivery
+            row = conn.execute(
+                select(notifications.c.id, notifications.c.attempts).where(
+                    notifications.c.idem_key == key
+                )
+            ).first()
+            if row is None:
+                return None
+            # Take it over only if unfinished and nobody holds a live lease on it; the
+            # conditional UPDATE makes two concurrent redeliveries agree on one winner.
+            taken = conn.execute(
+                update(notifications)
+                .where(
+                    and_(
+                        notifications.c.id == row.id,
+                        notifications.c.status.not_in(_DONE),
+                        or_(
+                            notifications.c.lease_until.is_(None),
+                            notifications.c.lease_until <= now,
+                        ),
+                    )
+                )
+                .values(status="sending", lease_until=lease_until, updated=now)
+            ).rowcount
+            return Claim(row.id, row.attempts) if taken == 1 else None
+
+    def record(
+        self, notification_id: int, status: str, attempts: int, error: str, now: datetime
+    ) -> None:
+        # A row left "retrying" releases its lease, so a redelivery may take it at once.
+        values: dict[str, object] = {
+            "status": str(status),
+            "attempts": attempts,
+            "error": error[:500],
+            "updated": now,
+        }
+        if str(status) != "sending":
+            values["lease_until"] = None
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(notifications).where(notifications.c.id == notification_id).values(values)
+            )
+
+    def channel_result(
+        self, channel_id: int, ok: bool, error: str, broken: bool, now: datetime
+    ) -> bool:
+        with self.engine.begin() as conn:
+            exists = conn.execute(
+                select(channel_health.c.channel_id).where(channel_health.c.channel_id == channel_id)
+            ).first()
+            if exists is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            insert(channel_health).values(
+                                channel_id=channel_id, last_error="", last_attempt_at=now
+                            )
+                        )
+                except IntegrityError:
+                    pass
+            h = channel_health.c
+            if ok:
+                conn.execute(
+                    update(channel_health)
+                    .where(h.channel_id == channel_id)
+                    .values(
+                        failing_since=None,
+                        last_error="",
+                        last_attempt_at=now,
+                        last_success_at=now,
+                        owner_told_at=None,
+                    )
+                )
+                return False
+            conn.execute(
+                update(channel_health)
+                .where(h.channel_id == channel_id)
+                .values(last_error=error[:500], last_attempt_at=now)
+            )
+            if not broken:
+                return False
+            conn.execute(
+                update(channel_health)
+                .where(and_(h.channel_id == channel_id, h.failing_since.is_(None)))
+                .values(failing_since=now)
+            )
+            # Exactly one caller wins the right to tell the owner, once per failing period.
+            told = conn.execute(
+                update(channel_health)
+                .where(and_(h.channel_id == channel_id, h.owner_told_at.is_(None)))
+                .values(owner_told_at=now)
+            ).rowcount
+            return told == 1
+
+    def owner_emails(self, project_id: int) -> list[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(users.c.email)
+                .join(project_members, project_members.c.user_id == users.c.id)
+                .where(
+                    and_(
+                        project_members.c.project_id == project_id,
+                        project_members.c.role == "owner",
+                    )
+                )
+            ).all()
+        return [r.email for r in rows]
+
+    def notifications_for_check(self, check_id: int, limit: int = 100) -> list[NotificationRecord]:
+        n = notifications.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(notifications, channels.c.uuid.label("channel_uuid"))
+                .join(channels, channels.c.id == n.channel_id)
+                .where(n.check_id == check_id)
+                .order_by(n.created.desc(), n.id.desc())
+                .limit(limit)
+            ).all()
+        return [
+            NotificationRecord(
+                id=r.id,
+                channel_id=r.channel_id,
+                channel_uuid=r.channel_uuid,
+                channel_kind=r.kind,
+                check_status=r.check_status,
+                is_reminder=r.is_reminder,
+                is_test=r.is_test,
+                status=r.status,
+                attempts=r.attempts,
+                error=r.error,
+                created=r.created,
+                updated=r.updated,
+            )
+            for r in rows
+        ]
