@@ -117,7 +117,11 @@ def main() -> None:
     parser.add_argument("--serve-baseline", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_baseline:
+        import logging
+
         import waitress
+
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         from srvpulse.local.runner import HTTP_THREADS
 
         waitress.serve(

@@ -54,10 +54,12 @@ def build_workers(runtime: Runtime) -> list[Worker]:
     """Every background worker of the local mode, in start order; they are stopped in
     reverse order (the queue drain, first here, stops last). Each area adds ONE line to
     the list, e.g. ``AnalyzerWorker(runtime),``."""
+    from .analyzer_worker import AnalyzerWorker
     from .queue_worker import QueueDrainWorker
 
     workers: list[Worker] = [
         QueueDrainWorker(runtime.local_queue, load_handler("functions.ingest.handler")),
+        AnalyzerWorker(runtime.analyzer),
     ]
     return workers
 
@@ -108,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # "Task queue depth is N" on every queued request under load: noise, not a problem.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     settings = Settings.from_env()
     root = find_app_root()
     if str(root) not in sys.path:
