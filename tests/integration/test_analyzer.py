@@ -334,3 +334,47 @@ def test_a_pass_reads_only_due_checks(
     report = analyzer.run_pass(T0 + 2 * MIN)
     assert report.due == 3
     assert report.rows_read <= 3 * 2
+
+
+def test_the_scheduled_function_repeats_passes_until_the_minute_is_nearly_over(
+    runtime: Runtime,
+    project_id: int,
+    engine: Engine,
+    bus: LocalAlertBus,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from functions.analyzer import handler as analyzer_function
+
+    monkeypatch.setattr(analyzer_function, "PASS_INTERVAL_S", 0.01)
+
+    check = new_check(runtime, project_id)
+    add_channel(engine, project_id, check)
+    send(runtime, check, PingKind.FAIL, at=datetime.now(UTC) - MIN)
+
+    class Context:  # a 60 s invocation whose clock runs 2.5 s per question
+        left = 60_000
+
+        def get_remaining_time_in_millis(self) -> int:
+            self.left -= 2_500
+            return self.left
+
+    reply = analyzer_function.handler({"source": "aws.events"}, Context())
+    assert reply["passes"] >= 5
+    assert reply["published"] == 1
+    assert sent(bus) == [("down", "failed", False)]
+
+
+def test_the_local_worker_runs_passes_in_the_background(
+    runtime: Runtime, project_id: int, engine: Engine, bus: LocalAlertBus
+) -> None:
+    from srvpulse.local.analyzer_worker import AnalyzerWorker
+
+    check = new_check(runtime, project_id)
+    add_channel(engine, project_id, check)
+    send(runtime, check, PingKind.FAIL, at=datetime.now(UTC) - MIN)
+    worker = AnalyzerWorker(runtime.analyzer, interval=0.05)
+    worker.start()
+    event = bus.queue.get(timeout=10)
+    worker.stop(drain=True)
+    assert (event.check_uuid, event.status) == (check.uuid, Status.DOWN)
+    assert worker.passes >= 1
