@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from srvpulse.bootstrap import runtime
 from srvpulse.domain.accounts import ApiKey, Member, Membership
 from srvpulse.errors import InvalidInput
-from srvpulse.services.accounts import SignIn
+from srvpulse.services.accounts import CurrentUser, SignIn
 
 from .http import api_view, json_response, parse_body
 from .session_auth import (
@@ -271,6 +271,15 @@ def _key_json(k: ApiKey) -> dict[str, Any]:
     }
 
 
+def _member_of(project: str) -> CurrentUser:
+    """The signed-in user, after checking they are a member of ``project`` (404
+    otherwise), so nobody learns anything about other projects, not even from a
+    validation error."""
+    current = current_user(bp.current_request)
+    runtime().accounts.membership(current, project)
+    return current
+
+
 @bp.route("/api/v3/projects", methods=["GET", "POST"])
 @api_view
 def projects() -> Response:
@@ -287,7 +296,7 @@ def projects() -> Response:
 @api_view
 def project(project: str) -> Response:
     req = bp.current_request
-    current = current_user(req)
+    current = _member_of(project)
     admin = runtime().project_admin
     if req.method == "POST":
         renamed = admin.rename(current, project, parse_body(req, ProjectName).name)
@@ -301,7 +310,7 @@ def project(project: str) -> Response:
 @api_view
 def members(project: str) -> Response:
     req = bp.current_request
-    current = current_user(req)
+    current = _member_of(project)
     admin = runtime().project_admin
     if req.method == "POST":
         body = parse_body(req, Invitation)
@@ -315,7 +324,7 @@ def members(project: str) -> Response:
 @api_view
 def remove_member(project: str) -> Response:
     req = bp.current_request
-    current = current_user(req)
+    current = _member_of(project)
     body = parse_body(req, MemberEmail)
     runtime().project_admin.remove_member(current, project, body.email)
     return _no_content()
@@ -325,7 +334,7 @@ def remove_member(project: str) -> Response:
 @api_view
 def api_keys(project: str) -> Response:
     req = bp.current_request
-    current = current_user(req)
+    current = _member_of(project)
     admin = runtime().project_admin
     if req.method == "POST":
         body = parse_body(req, NewKey)
@@ -338,7 +347,7 @@ def api_keys(project: str) -> Response:
 @bp.route("/api/v3/projects/{project}/keys/{key_id}", methods=["DELETE"])
 @api_view
 def revoke_api_key(project: str, key_id: str) -> Response:
-    current = current_user(bp.current_request)
+    current = _member_of(project)
     if not key_id.isdigit():
         raise InvalidInput("key id must be a number", "key_id")
     runtime().project_admin.revoke_api_key(current, project, int(key_id))
@@ -353,12 +362,12 @@ def _ping_key_json(ping_key: str) -> dict[str, Any]:
 @bp.route("/api/v3/projects/{project}/ping-key", methods=["GET"])
 @api_view
 def ping_key(project: str) -> Response:
-    found = runtime().project_admin.ping_key(current_user(bp.current_request), project)
+    found = runtime().project_admin.ping_key(_member_of(project), project)
     return json_response(_ping_key_json(found.ping_key))
 
 
 @bp.route("/api/v3/projects/{project}/ping-key/rotate", methods=["POST"])
 @api_view
 def rotate_ping_key(project: str) -> Response:
-    rotated = runtime().project_admin.rotate_ping_key(current_user(bp.current_request), project)
+    rotated = runtime().project_admin.rotate_ping_key(_member_of(project), project)
     return json_response(_ping_key_json(rotated.ping_key))
