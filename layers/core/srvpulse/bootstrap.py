@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .adapters.sql.analyzer_store import SqlAnalyzerStore
     from .ports import AccountStore, AlertBus, CheckStore, Mailer, PingQueue
     from .services.accounts import AccountService
+    from .services.alerting import Dispatcher
     from .services.analyzing import Analyzer
     from .services.project_admin import ProjectAdminService
 
@@ -90,6 +91,26 @@ class Runtime:
         return RecordingMailer()
 
     # --- accounts (sessions, 2FA, projects as members see them) ---
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        """Alert delivery: notifiers for every channel kind over the SQL store."""
+        from .adapters.sql.channels_store import SqlNotificationStore
+        from .notifiers import NotifierContext, build_notifiers
+        from .services.alerting import Dispatcher
+
+        s = self.settings
+        context = NotifierContext(
+            mailer=self.mailer,
+            pagerduty_events_url=s.pagerduty_events_url,
+            ca_file=s.alert_ca_file,
+        )
+        return Dispatcher(
+            store=SqlNotificationStore(self.engine),
+            notifiers=build_notifiers(context),
+            mailer=self.mailer,
+            site_url=s.site_url,
+        )
+
     @cached_property
     def account_store(self) -> AccountStore:
         from .adapters.sql.accounts_store import SqlAccountStore

@@ -32,6 +32,10 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_tls: str = "none"  # none | starttls | tls
+    # Alert delivery: PagerDuty Events API v2 base URL (tests and local receivers point
+    # it elsewhere) and an extra CA bundle trusted for HTTPS providers.
+    pagerduty_events_url: str = "https://events.pagerduty.com"
+    alert_ca_file: str | None = None
     secure_cookies: bool = False
     ping_receipt_days: int = 15  # idempotency memory; longer than SQS max retention
 
@@ -67,6 +71,8 @@ class Settings:
             smtp_user=e.get("SMTP_USER") or None,
             smtp_password=e.get("SMTP_PASSWORD") or None,
             smtp_tls=e.get("SMTP_TLS", "none"),
+            pagerduty_events_url=e.get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"),
+            alert_ca_file=e.get("ALERT_CA_FILE") or None,
             secure_cookies=e.get("SECURE_COOKIES", "") in ("1", "true", "yes"),
             ping_receipt_days=int(e.get("PING_RECEIPT_DAYS", "15")),
         )

@@ -54,12 +54,14 @@ def build_workers(runtime: Runtime) -> list[Worker]:
     """Every background worker of the local mode, in start order; they are stopped in
     reverse order (the queue drain, first here, stops last). Each area adds ONE line to
     the list, e.g. ``AnalyzerWorker(runtime),``."""
+    from .alert_worker import AlertWorker
     from .analyzer_worker import AnalyzerWorker
     from .queue_worker import QueueDrainWorker
 
     workers: list[Worker] = [
         QueueDrainWorker(runtime.local_queue, load_handler("functions.ingest.handler")),
         AnalyzerWorker(runtime.analyzer),
+        AlertWorker(runtime.alert_bus, load_handler("functions.alerters.handler")),
     ]
     return workers
 
