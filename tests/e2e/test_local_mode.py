@@ -227,3 +227,10 @@ with engine.connect() as conn:
     n = conn.execute(text("SELECT n_pings FROM checks WHERE uuid = :u"), {"u": sys.argv[2]})
     print(json.dumps(n.scalar_one()))
 """
+
+
+def test_sigterm_stops_it_cleanly_too(local_mode: LocalMode) -> None:
+    assert local_mode.http.get(f"/ping/{uuid.uuid4()}").text == "OK"
+    local_mode.proc.send_signal(signal.SIGTERM)
+    assert local_mode.proc.wait(timeout=30) == 0
+    assert "stopped (0 pings left queued" in local_mode.output()
