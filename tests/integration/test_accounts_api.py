@@ -430,3 +430,87 @@ def test_totp_and_recovery_code_attempts_are_limited(env: Env) -> None:
     assert (
         second.post("/api/v3/auth/signin/totp", {"code": totp.at(env.clock.now)}).status_code == 429
     )
+
+
+# --- projects, members, API keys, ping keys -------------------------------------------------
+
+
+def test_projects_can_be_created_renamed_and_deleted_but_not_the_last_one(env: Env) -> None:
+    browser = register(env, "proj@example.com")
+    first = body(browser.get("/api/v3/projects"))["projects"][0]["uuid"]
+    created = browser.post("/api/v3/projects", {"name": "Backups"})
+    assert created.status_code == 201
+    second = body(created)["uuid"]
+    assert body(browser.post("/api/v3/projects", {"name": "  "}))["field"] == "name"
+    renamed = browser.post(f"/api/v3/projects/{second}", {"name": "Nightly backups"})
+    assert body(renamed)["name"] == "Nightly backups"
+    assert body(browser.get(f"/api/v3/projects/{second}"))["name"] == "Nightly backups"
+    assert browser.delete(f"/api/v3/projects/{second}").status_code == 200
+    assert browser.get(f"/api/v3/projects/{second}").status_code == 404
+    last = browser.delete(f"/api/v3/projects/{first}")
+    assert last.status_code == 409
+
+
+def test_an_invited_address_joins_the_project_when_it_registers(env: Env) -> None:
+    owner = register(env, "owner@example.com")
+    project = body(owner.get("/api/v3/projects"))["projects"][0]["uuid"]
+    r = owner.post(
+        f"/api/v3/projects/{project}/members", {"email": "New@Example.com", "role": "member"}
+    )
+    assert r.status_code == 201
+    assert body(r) == {"email": "new@example.com", "role": "member", "pending": True}
+    invitation = env.mail.to("new@example.com")[-1]
+    assert "owner@example.com" in invitation.get_payload()  # type: ignore[operator]
+    bad_role = owner.post(
+        f"/api/v3/projects/{project}/members", {"email": "x@example.com", "role": "owner"}
+    )
+    assert body(bad_role)["field"] == "role"
+    newcomer = register(env, "new@example.com")
+    roles = {p["uuid"]: p["role"] for p in body(newcomer.get("/api/v3/projects"))["projects"]}
+    assert roles[project] == "member"
+    members = body(owner.get(f"/api/v3/projects/{project}/members"))["members"]
+    assert [(m["email"], m["role"], m["pending"]) for m in members] == [
+        ("owner@example.com", "owner", False),
+        ("new@example.com", "member", False),
+    ]
+    # a member works in the project (API keys) but cannot manage its members
+    assert newcomer.post(f"/api/v3/projects/{project}/keys", {"name": "n"}).status_code == 201
+    assert (
+        newcomer.post(
+            f"/api/v3/projects/{project}/members/remove", {"email": "owner@example.com"}
+        ).status_code
+        == 403
+    )
+
+
+def test_api_keys_are_shown_once_stored_hashed_and_stop_working_when_revoked(env: Env) -> None:
+    browser = register(env, "keys@example.com")
+    project = body(browser.get("/api/v3/projects"))["projects"][0]["uuid"]
+    rw = body(browser.post(f"/api/v3/projects/{project}/keys", {"name": "deploy"}))
+    ro = body(
+        browser.post(f"/api/v3/projects/{project}/keys", {"name": "grafana", "read_only": True})
+    )
+    listed = body(browser.get(f"/api/v3/projects/{project}/keys"))["keys"]
+    assert [(k["name"], k["read_only"]) for k in listed] == [("deploy", False), ("grafana", True)]
+    assert all("key" not in k for k in listed)
+    assert listed[0]["prefix"] == rw["key"][:8]
+    with env.runtime.engine.connect() as conn:
+        stored = conn.execute(select(api_keys.c.key_hash)).scalars().all()
+    assert rw["key"] not in stored and len(stored[0]) == 64
+    headers = {"X-Api-Key": ro["key"]}
+    assert env.client.http.get("/api/v3/checks", headers=headers).status_code == 200
+    assert browser.delete(f"/api/v3/projects/{project}/keys/{ro['id']}").status_code == 204
+    assert env.client.http.get("/api/v3/checks", headers=headers).status_code == 401
+    assert browser.delete(f"/api/v3/projects/{project}/keys/{ro['id']}").status_code == 404
+    caller = verify_api_key(env.runtime.check_store, rw["key"])
+    assert caller.read_only is False
+
+
+def test_the_ping_key_can_be_shown_and_rotated(env: Env) -> None:
+    browser = register(env, "ping@example.com")
+    project = body(browser.get("/api/v3/projects"))["projects"][0]["uuid"]
+    shown = body(browser.get(f"/api/v3/projects/{project}/ping-key"))
+    assert shown["ping_url"] == f"https://srvp.test/ping/{shown['ping_key']}/"
+    rotated = body(browser.post(f"/api/v3/projects/{project}/ping-key/rotate"))
+    assert rotated["ping_key"] != shown["ping_key"]
+    assert body(browser.get(f"/api/v3/projects/{project}/ping-key")) == rotated

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, case, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...domain.accounts import (
@@ -434,7 +434,11 @@ class SqlAccountStore:
                 select(users.c.email, users.c.uuid, project_members.c.role)
                 .join(project_members, project_members.c.user_id == users.c.id)
                 .where(project_members.c.project_id == project_id)
-                .order_by(project_members.c.created, users.c.email)
+                .order_by(
+                    case((project_members.c.role == Role.OWNER.value, 0), else_=1),
+                    project_members.c.created,
+                    users.c.email,
+                )
             ).all()
             pending = conn.execute(
                 select(invitations.c.email, invitations.c.role)
