@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from srvpulse.adapters.sql.tables import api_keys, projects, sessions, users
 from srvpulse.errors import Unauthorized
-from srvpulse.services.projects import verify_api_key
+from srvpulse.services.projects import ensure_default_project, verify_api_key
 
 from .account_helpers import SITE, Browser, Env, body, env, register, smtp
 
@@ -514,3 +514,15 @@ def test_the_ping_key_can_be_shown_and_rotated(env: Env) -> None:
     rotated = body(browser.post(f"/api/v3/projects/{project}/ping-key/rotate"))
     assert rotated["ping_key"] != shown["ping_key"]
     assert body(browser.get(f"/api/v3/projects/{project}/ping-key")) == rotated
+
+
+def test_the_first_account_adopts_the_local_modes_default_project(env: Env) -> None:
+    default = ensure_default_project(env.runtime.check_store, env.clock.now)
+    first = register(env, "first@example.com")
+    second = register(env, "second@example.com")
+    first_projects = {p["uuid"] for p in body(first.get("/api/v3/projects"))["projects"]}
+    second_projects = {p["uuid"] for p in body(second.get("/api/v3/projects"))["projects"]}
+    assert default.project_uuid in first_projects
+    assert default.project_uuid not in second_projects
+    checks = first.get("/api/v3/checks", headers={"X-Project": default.project_uuid})
+    assert checks.status_code == 200

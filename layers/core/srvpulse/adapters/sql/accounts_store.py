@@ -68,9 +68,15 @@ class SqlAccountStore:
         project: Project,
     ) -> User:
         """Create the user, their first project (as owner), and turn pending
-        invitations for the address into memberships. Conflict if the address is taken."""
+        invitations for the address into memberships. Conflict if the address is taken.
+
+        The installation's first user also becomes the owner of projects nobody is a
+        member of: the local mode's default project, made at start-up before any account
+        existed, whose API keys the runner printed.
+        """
         try:
             with self.engine.begin() as conn:
+                first_user = conn.execute(select(users.c.id).limit(1)).first() is None
                 user_id = conn.execute(
                     insert(users).values(
                         uuid=uuid,
@@ -93,9 +99,24 @@ class SqlAccountStore:
                         )
                     )
                 conn.execute(delete(invitations).where(invitations.c.email == email))
+                if first_user:
+                    self._adopt_orphan_projects(conn, user_id, now)
         except IntegrityError as exc:
             raise Conflict("an account with this email address exists") from exc
         return User(user_id, uuid, email, password_hash, now)
+
+    @staticmethod
+    def _adopt_orphan_projects(conn: Connection, user_id: int, now: datetime) -> None:
+        has_members = select(project_members.c.project_id).where(
+            project_members.c.project_id == projects.c.id
+        )
+        orphans = conn.execute(select(projects.c.id).where(~has_members.exists())).scalars()
+        for project_id in list(orphans):
+            conn.execute(
+                insert(project_members).values(
+                    project_id=project_id, user_id=user_id, role=Role.OWNER.value, created=now
+                )
+            )
 
     def user_by_email(self, email: str) -> User | None:
         with self.engine.connect() as conn:
