@@ -357,3 +357,27 @@ def test_old_ping_receipts_are_pruned(engine: Engine, runtime: Runtime) -> None:
     assert prune_receipts(runtime.check_store, T0, keep_days=15) == 2
     with engine.connect() as conn:
         assert list(conn.execute(select(ping_receipts.c.ping_id)).scalars()) == ["new-1"]
+
+
+def test_concurrent_pings_of_one_check_are_all_counted_without_failing(
+    runtime: Runtime, project: Any, engine: Engine
+) -> None:
+    import threading
+
+    check = new_check(runtime, project)
+    failures: list[str] = []
+
+    def deliver_many(worker: int) -> None:
+        for i in range(40):
+            message = ping(check.uuid, at=T0 + timedelta(seconds=i, milliseconds=worker))
+            reply = run(message)
+            failures.extend(f["itemIdentifier"] for f in reply["batchItemFailures"])
+
+    threads = [threading.Thread(target=deliver_many, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert load(runtime, check).n_pings == 160
+    assert [r.n for r in ping_rows(engine, check)] == list(range(61, 161))

@@ -158,7 +158,9 @@ def ingest_ping(store: CheckStore, msg: PingMessage) -> IngestResult:
             with store.transaction() as tx:
                 if not tx.add_receipt(msg.ping_id, msg.received_at):
                     return IngestResult(Outcome.DUPLICATE, check_id, target=target)
-                check = None if check_id is None else tx.get_check(check_id)
+                # Locked: concurrent pings of one check queue here instead of losing
+                # the version race; the conditional save still guards other writers.
+                check = None if check_id is None else tx.get_check(check_id, for_update=True)
                 if check is None:
                     tx.count_orphan(_orphan_target(msg), msg.received_at)
                     return IngestResult(Outcome.ORPHAN, target=target)

@@ -159,10 +159,11 @@ class SqlCheckTx:
         self.conn = conn
 
     # checks ------------------------------------------------------------------------------
-    def get_check(self, check_id: int) -> Check | None:
-        return _check_or_none(
-            self.conn.execute(select(checks).where(checks.c.id == check_id)).first()
-        )
+    def get_check(self, check_id: int, *, for_update: bool = False) -> Check | None:
+        q = select(checks).where(checks.c.id == check_id)
+        if for_update:
+            q = q.with_for_update()  # SELECT ... FOR UPDATE on MySQL; a no-op on SQLite
+        return _check_or_none(self.conn.execute(q).first())
 
     def get_check_by_uuid(self, uuid: str, project_id: int | None = None) -> Check | None:
         q = select(checks).where(checks.c.uuid == uuid)
