@@ -18,7 +18,7 @@ users' crontabs already do:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cronsim import CronSim, CronSimError
@@ -118,6 +118,9 @@ def next_cron_fire(expr: str, tz: str, after: datetime) -> datetime:
     """The first time ``expr`` fires strictly after ``after``, in UTC."""
     zone = ZoneInfo(tz)
     after = utc(after)
+    parts = expr.split()
+    if tz != "UTC" and (parts[0].startswith("*") or parts[1].startswith("*")):
+        return _next_real_time_fire(expr, zone, after)
     local = after.astimezone(zone)
     # cronsim iterates fixed-time expressions on the naive wall clock, so an ``after``
     # in the second pass of a repeated hour can yield the first pass (earlier in real
@@ -127,6 +130,41 @@ def next_cron_fire(expr: str, tz: str, after: datetime) -> datetime:
         if fire_utc > after:
             return fire_utc
     raise ValueError(f"{expr!r} never fires")  # validate_cron rejects these
+
+
+def _next_real_time_fire(expr: str, zone: ZoneInfo, after: datetime) -> datetime:
+    """Real-time expressions in a zone with DST, day by day: every instant whose local
+    wall-clock time matches. cronsim 2.8 steps whole hours from the local time and so
+    skips fires across a shift that is not a whole hour (Australia/Lord_Howe moves by
+    30 minutes; tests/unit/test_schedule_properties.py found it); its field parsing and
+    day matching are used as they are."""
+    sim = CronSim(expr, datetime(2000, 1, 1))
+    hours, minutes = sorted(sim.hours), sorted(sim.minutes)
+    local_after = after.astimezone(zone)
+    day = local_after.date()
+    for _ in range(366 * 60):
+        if day.month in sim.months and sim.match_day(day):
+            fires: list[datetime] = []
+            first_hour: int | None = None
+            for h in hours:
+                # No DST shift exceeds 2 hours: wall-clock hours more than 2 before
+                # ``after`` are gone, and more than 2 after the first found fire are later.
+                if day == local_after.date() and h < local_after.hour - 2:
+                    continue
+                if first_hour is not None and h > first_hour + 2:
+                    break
+                for m in minutes:
+                    wall = datetime(day.year, day.month, day.day, h, m)
+                    for fold in (0, 1):
+                        instant = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+                        real = instant.astimezone(zone).replace(tzinfo=None) == wall
+                        if real and instant > after:
+                            fires.append(instant)
+                            first_hour = h if first_hour is None else first_hour
+            if fires:
+                return min(fires)
+        day += timedelta(days=1)
+    raise ValueError(f"{expr!r} never fires")
 
 
 def next_expected_after(check: Check, after: datetime) -> datetime:
