@@ -6,8 +6,9 @@ The ping endpoints are a separate, smaller function (functions/ping).
 
 from chalice import Chalice
 
-from chalicelib import api_accounts, api_checks
+from chalicelib import api_accounts, api_channels, api_checks
 
 app = Chalice(app_name="srvpulse")
 app.register_blueprint(api_accounts.bp)
 app.register_blueprint(api_checks.bp)
+app.register_blueprint(api_channels.bp)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from .adapters.local_queue import LocalDurableQueue
     from .adapters.sql.analyzer_store import SqlAnalyzerStore
-    from .ports import AccountStore, AlertBus, CheckStore, Mailer, PingQueue
+    from .ports import AccountStore, AlertBus, ChannelStore, CheckStore, Mailer, PingQueue
     from .services.accounts import AccountService
     from .services.alerting import Dispatcher
     from .services.analyzing import Analyzer
@@ -91,6 +91,12 @@ class Runtime:
         return RecordingMailer()
 
     # --- accounts (sessions, 2FA, projects as members see them) ---
+    @cached_property
+    def channel_store(self) -> ChannelStore:
+        from .adapters.sql.channels_store import SqlChannelStore
+
+        return SqlChannelStore(self.engine)
+
     @cached_property
     def dispatcher(self) -> Dispatcher:
         """Alert delivery: notifiers for every channel kind over the SQL store."""

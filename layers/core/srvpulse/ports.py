@@ -25,7 +25,7 @@ from .domain.accounts import (
     TotpDevice,
     User,
 )
-from .domain.delivery import ChannelTarget, Claim, Delivery
+from .domain.delivery import ChannelRow, ChannelTarget, Claim, Delivery, NotificationRecord
 from .domain.model import AlertEvent, Check, Flip, PingMessage
 from .domain.rules import Assignment, MaintenanceWindow
 
@@ -378,3 +378,31 @@ class NotificationStore(Protocol):
         ...
 
     def owner_emails(self, project_id: int) -> list[str]: ...
+
+
+class ChannelStore(Protocol):
+    """Channels CRUD, their assignment to checks, and notifications per check
+    (SQL: adapters/sql/channels_store.py)."""
+
+    def list_channels(self, project_id: int) -> list[ChannelRow]: ...
+    def get_channel(self, project_id: int, channel_uuid: str) -> ChannelRow | None: ...
+    def add_channel(
+        self,
+        project_id: int,
+        channel_uuid: str,
+        kind: str,
+        name: str,
+        config: dict[str, object],
+        now: datetime,
+    ) -> None: ...
+    def update_channel(self, channel_id: int, name: str, config: dict[str, object]) -> None: ...
+    def delete_channel(self, channel_id: int) -> None: ...
+    def check_id(self, project_id: int, check_uuid: str) -> int | None: ...
+    def assign(
+        self, check_id: int, channel_id: int, settings: dict[str, object], now: datetime
+    ) -> None: ...
+    def unassign(self, check_id: int, channel_id: int) -> bool: ...
+    def assignments(self, check_id: int) -> list[dict[str, object]]: ...
+    def notifications_for_check(
+        self, check_id: int, limit: int = 100
+    ) -> list[NotificationRecord]: ...

@@ -193,3 +193,18 @@ class NotificationRecord:
     error: str
     created: datetime
     updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRow:
+    """A stored channel with its delivery health (for the API)."""
+
+    id: int
+    uuid: str
+    project_id: int
+    kind: str
+    name: str
+    config: dict[str, object]
+    created: datetime
+    failing_since: datetime | None = None
+    last_error: str = ""

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ...domain.delivery import ChannelTarget, Claim, NotificationRecord
+from ...domain.delivery import ChannelRow, ChannelTarget, Claim, NotificationRecord
 from ...domain.model import AlertEvent
-from .tables import channel_health, channels, checks, notifications, project_members, users
+from .tables import (
+    channel_health,
+    channels,
+    check_channels,
+    checks,
+    notifications,
+    project_members,
+    users,
+)
 
 # Notifications in these states are finished: a redelivered event must not send again.
 _DONE = ("sent", "failed")
@@ -210,3 +219,152 @@ class SqlNotificationStore:
             )
             for r in rows
         ]
+
+
+class SqlChannelStore:
+    """Channels CRUD, assignments to checks and the per-check notification list."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.notifications = SqlNotificationStore(engine)
+
+    def list_channels(self, project_id: int) -> list[ChannelRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(channels, channel_health.c.failing_since, channel_health.c.last_error)
+                .outerjoin(channel_health, channel_health.c.channel_id == channels.c.id)
+                .where(channels.c.project_id == project_id)
+                .order_by(channels.c.created, channels.c.id)
+            ).all()
+        return [_channel_row(r) for r in rows]
+
+    def get_channel(self, project_id: int, channel_uuid: str) -> ChannelRow | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(channels, channel_health.c.failing_since, channel_health.c.last_error)
+                .outerjoin(channel_health, channel_health.c.channel_id == channels.c.id)
+                .where(and_(channels.c.project_id == project_id, channels.c.uuid == channel_uuid))
+            ).first()
+        return None if r is None else _channel_row(r)
+
+    def add_channel(
+        self,
+        project_id: int,
+        channel_uuid: str,
+        kind: str,
+        name: str,
+        config: dict[str, object],
+        now: datetime,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(channels).values(
+                    uuid=channel_uuid,
+                    project_id=project_id,
+                    kind=kind,
+                    name=name,
+                    config=json.dumps(config),
+                    created=now,
+                )
+            )
+
+    def update_channel(self, channel_id: int, name: str, config: dict[str, object]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(channels)
+                .where(channels.c.id == channel_id)
+                .values(name=name, config=json.dumps(config))
+            )
+            # New configuration: give it a fresh chance (and a fresh owner email).
+            conn.execute(
+                update(channel_health)
+                .where(channel_health.c.channel_id == channel_id)
+                .values(failing_since=None, owner_told_at=None)
+            )
+
+    def delete_channel(self, channel_id: int) -> None:
+        with self.engine.begin() as conn:
+            for table, column in (
+                (notifications, notifications.c.channel_id),
+                (channel_health, channel_health.c.channel_id),
+                (check_channels, check_channels.c.channel_id),
+            ):
+                conn.execute(delete(table).where(column == channel_id))
+            conn.execute(delete(channels).where(channels.c.id == channel_id))
+
+    def check_id(self, project_id: int, check_uuid: str) -> int | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(checks.c.id).where(
+                    and_(checks.c.project_id == project_id, checks.c.uuid == check_uuid)
+                )
+            ).scalar()
+        return None if value is None else int(value)
+
+    def assign(
+        self, check_id: int, channel_id: int, settings: dict[str, object], now: datetime
+    ) -> None:
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(check_channels)
+                .where(
+                    and_(
+                        check_channels.c.check_id == check_id,
+                        check_channels.c.channel_id == channel_id,
+                    )
+                )
+                .values(**settings)
+            ).rowcount
+            if not done:
+                conn.execute(
+                    insert(check_channels).values(
+                        check_id=check_id, channel_id=channel_id, created=now, **settings
+                    )
+                )
+
+    def unassign(self, check_id: int, channel_id: int) -> bool:
+        with self.engine.begin() as conn:
+            return bool(
+                conn.execute(
+                    delete(check_channels).where(
+                        and_(
+                            check_channels.c.check_id == check_id,
+                            check_channels.c.channel_id == channel_id,
+                        )
+                    )
+                ).rowcount
+            )
+
+    def assignments(self, check_id: int) -> list[dict[str, object]]:
+        cc = check_channels.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    channels.c.uuid,
+                    cc.after_failures,
+                    cc.after_down_minutes,
+                    cc.reminder_every_minutes,
+                    cc.reminder_max,
+                    cc.notify_on_recovery,
+                )
+                .join(channels, channels.c.id == cc.channel_id)
+                .where(cc.check_id == check_id)
+            ).all()
+        return [dict(r._mapping) for r in rows]
+
+    def notifications_for_check(self, check_id: int, limit: int = 100) -> list[NotificationRecord]:
+        return self.notifications.notifications_for_check(check_id, limit)
+
+
+def _channel_row(r: Any) -> ChannelRow:
+    return ChannelRow(
+        id=r.id,
+        uuid=r.uuid,
+        project_id=r.project_id,
+        kind=r.kind,
+        name=r.name,
+        config=json.loads(r.config),
+        created=r.created,
+        failing_since=r.failing_since,
+        last_error=r.last_error or "",
+    )

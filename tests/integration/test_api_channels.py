@@ -1,0 +1,138 @@
+"""/api/v3/channels and channel assignment through Chalice's test client against
+app.app, on SQLite and MariaDB, sending test notifications to real local receivers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from tests.alerting_peers import Reply, http_peer
+from tests.integration.test_api_checks import (  # noqa: F401  (fixtures)
+    RW_KEY,
+    Api,
+    client,
+    project,
+    runtime,
+)
+
+
+@pytest.fixture
+def api(client: Client) -> Api:  # noqa: F811
+    return Api(client, RW_KEY)
+
+
+def _create_check(api: Api) -> str:
+    status, body = api.call("post", "/api/v3/checks", {"name": "nightly-backup"})
+    assert status == 201, body
+    return str(body["uuid"]) if "uuid" in body else str(body["ping_url"]).rsplit("/", 1)[-1]
+
+
+def test_channels_are_created_listed_in_healthchecks_shape_and_secrets_stay_hidden(
+    api: Api,
+) -> None:
+    status, made = api.call(
+        "post",
+        "/api/v3/channels",
+        {
+            "kind": "slack",
+            "name": "ops",
+            "config": {"url": "https://hooks.slack.com/services/T/B/SECRET123"},
+        },
+    )
+    assert status == 201, made
+    status, listed = api.call("get", "/api/v3/channels")
+    assert status == 200
+    (channel,) = listed["channels"]
+    assert {k: channel[k] for k in ("id", "name", "kind")} == {
+        "id": made["id"],
+        "name": "ops",
+        "kind": "slack",
+    }
+    assert "SECRET123" not in str(listed)
+    assert channel["failing"] is False
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"kind": "email", "config": {"to": "not-an-email"}}, "config.to"),
+        ({"kind": "slack", "config": {"url": "http://hooks.slack.com/services/x"}}, "config.url"),
+        ({"kind": "pagerduty", "config": {"routing_key": "abc"}}, "config.routing_key"),
+        ({"kind": "carrier-pigeon", "config": {}}, "kind"),
+    ],
+)
+def test_invalid_channels_are_refused_naming_the_field(
+    api: Api, body: dict[str, Any], field: str
+) -> None:
+    status, reply = api.call("post", "/api/v3/channels", body)
+    assert status == 400
+    assert reply["field"] == field
+
+
+def test_update_and_delete(api: Api) -> None:
+    _, made = api.call(
+        "post", "/api/v3/channels", {"kind": "email", "config": {"to": "a@example.com"}}
+    )
+    status, updated = api.call(
+        "post",
+        f"/api/v3/channels/{made['id']}",
+        {"name": "on call", "config": {"to": ["b@example.com"]}},
+    )
+    assert status == 200 and updated["name"] == "on call"
+    assert updated["config"] == {"to": ["b@example.com"]}
+    assert api.call("delete", f"/api/v3/channels/{made['id']}")[0] == 200
+    assert api.call("get", f"/api/v3/channels/{made['id']}")[0] == 404
+
+
+def test_assignment_settings_are_stored_and_validated(api: Api) -> None:
+    check = _create_check(api)
+    _, ch = api.call(
+        "post", "/api/v3/channels", {"kind": "email", "config": {"to": "a@example.com"}}
+    )
+    path = f"/api/v3/checks/{check}/channels/{ch['id']}"
+    status, body = api.call(
+        "put", path, {"after_failures": 3, "reminder_every_minutes": 60, "reminder_max": 2}
+    )
+    assert status == 200, body
+    status, listed = api.call("get", f"/api/v3/checks/{check}/channels")
+    assert listed["channels"][0]["after_failures"] == 3
+    assert listed["channels"][0]["reminder_max"] == 2
+    status, bad = api.call("put", path, {"after_failures": 0})
+    assert status == 400 and bad["field"] == "after_failures"
+    assert api.call("delete", path)[0] == 200
+    assert api.call("delete", path)[0] == 404
+
+
+def test_a_test_notification_reaches_the_receiver_and_is_recorded(api: Api) -> None:
+    with http_peer([Reply(200)]) as hook:
+        _, ch = api.call(
+            "post",
+            "/api/v3/channels",
+            {
+                "kind": "webhook",
+                "config": {"down": {"url": hook.url + "/t", "body": "$NAME: $REASON"}},
+            },
+        )
+        status, result = api.call("post", f"/api/v3/channels/{ch['id']}/test")
+        (req,) = hook.wait_for(1)
+    assert status == 200 and result == {"status": "sent", "error": ""}
+    assert req.body == b"srvpulse test: this is a test notification"
+
+
+def test_a_failing_test_send_says_why_and_marks_a_dead_slack_webhook(api: Api) -> None:
+    with http_peer([Reply(404, "no_service")]) as slack:
+        _, ch = api.call(
+            "post", "/api/v3/channels", {"kind": "slack", "config": {"url": slack.url + "/hook"}}
+        )
+        status, result = api.call("post", f"/api/v3/channels/{ch['id']}/test")
+    assert status == 200 and result["status"] == "failed"
+    assert "no_service" in result["error"]
+    _, channel = api.call("get", f"/api/v3/channels/{ch['id']}")
+    assert channel["failing"] is True
+
+
+def test_a_missing_key_cannot_list_channels(client: Client) -> None:  # noqa: F811
+    status, _ = Api(client, None).call("get", "/api/v3/channels")
+    assert status == 401
