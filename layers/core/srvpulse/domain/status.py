@@ -236,7 +236,12 @@ def evaluate(check: Check, now: datetime) -> Evaluation:
             events.append((start + limit, FlipReason.TOO_LONG))
 
     missed = check.missed_deadline
-    masked = bool(runs) and check.status is not Status.DOWN and not events
+    # A running job is not late: while runs are open (and the check is not down) only
+    # their limits count. A run found overdue stands for its period, so the schedule
+    # continues from its deadline instead of counting the same period twice.
+    masked = check.status is not Status.DOWN and (bool(runs) or bool(events))
+    if events and check.status is not Status.DOWN:
+        missed = max(at for at, _ in events)
     if not masked:
         ref = missed or check.last_ping
         grace = timedelta(seconds=check.grace)
