@@ -4,13 +4,14 @@ caught by a real SMTP server, TOTP codes computed from the secret with pyotp."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
-from srvpulse.adapters.sql.tables import api_keys, projects, sessions, users
+from srvpulse.adapters.sql.tables import api_keys, projects, sessions, throttle_buckets, users
 from srvpulse.errors import Unauthorized
 from srvpulse.services.projects import ensure_default_project, verify_api_key
 
@@ -526,3 +527,24 @@ def test_the_first_account_adopts_the_local_modes_default_project(env: Env) -> N
     assert default.project_uuid not in second_projects
     checks = first.get("/api/v3/checks", headers={"X-Project": default.project_uuid})
     assert checks.status_code == 200
+
+
+def test_timed_out_sessions_are_deleted_when_the_user_signs_in_again(env: Env) -> None:
+    register(env, "tidy@example.com")
+    env.clock.advance(days=15)
+    assert _sign_in(env, "tidy@example.com")[1].status_code == 200  # type: ignore[attr-defined]
+    with env.runtime.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(sessions)).scalar_one() == 1
+
+
+def test_idle_throttle_buckets_are_forgotten(env: Env) -> None:
+    _sign_in(env, "who@example.com", "guess guess")
+    store = env.runtime.account_store
+    with env.runtime.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(throttle_buckets)).scalar_one() == 2
+    store.prune_buckets(env.clock.now - timedelta(days=1))
+    with env.runtime.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(throttle_buckets)).scalar_one() == 2
+    store.prune_buckets(env.clock.now + timedelta(seconds=1))
+    with env.runtime.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(throttle_buckets)).scalar_one() == 0

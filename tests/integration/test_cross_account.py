@@ -36,7 +36,17 @@ PUBLIC_ROUTES = {
     "/api/v3/auth/password-reset/confirm",
 }
 
-ALICE_SECRETS = ("alice-secret-job", "alice-secret-report", "alice@example.com")
+# Routes authenticated by X-Api-Key or session + X-Project (chalicelib/http.py's
+# require_api_key); the account and project-management routes take sessions only.
+PROJECT_SCOPED = ("/api/v3/checks", "/api/v3/channels")
+
+ALICE_SECRETS = (
+    "alice-secret-job",
+    "alice-secret-report",
+    "alice-secret-channel",
+    "ops@alice.test",
+    "alice@example.com",
+)
 
 
 @dataclass
@@ -87,6 +97,21 @@ def world(env: Env) -> World:
         ),
     )
     ping_key = body(alice.get(f"/api/v3/projects/{project}/ping-key"))["ping_key"]
+    channel = alice.client.http.post(
+        "/api/v3/channels",
+        headers={"X-Api-Key": alice_key, "Content-Type": "application/json"},
+        body=json.dumps(
+            {"kind": "email", "name": "alice-secret-channel", "config": {"to": "ops@alice.test"}}
+        ),
+    )
+    assert channel.status_code == 201, channel.body
+    channel_id = body(channel)["id"]
+    assigned = alice.client.http.put(
+        f"/api/v3/checks/{check_uuid}/channels/{channel_id}",
+        headers={"X-Api-Key": alice_key, "Content-Type": "application/json"},
+        body=b"{}",
+    )
+    assert assigned.status_code in (200, 201, 204), assigned.body
 
     bob = register(env, "bob@example.com")
     bob_project = body(bob.get("/api/v3/projects"))["projects"][0]["uuid"]
@@ -97,10 +122,12 @@ def world(env: Env) -> World:
     ids = {
         "projects/project": project,
         "checks/key": check_uuid,
+        "checks/check": check_uuid,
+        "channels/channel": channel_id,
         "keys/key_id": str(key_id),
         "pings/n": "1",
     }
-    markers = (*ALICE_SECRETS, check_uuid, ping_key, alice_key)
+    markers = (*ALICE_SECRETS, check_uuid, channel_id, ping_key, alice_key)
     return World(env, ids, project, markers, bob_user.id, bob_project, bob_key)
 
 
@@ -172,7 +199,7 @@ def test_a_second_account_gets_404_for_the_first_accounts_ids(
         filled = _fill(path, world.alice_ids)
         r = _call(world, method, filled, credential, world.bob_project)
         _assert_no_data(world, r, f"{credential} {method} {filled}")
-        session_only = not path.startswith("/api/v3/checks")
+        session_only = not path.startswith(PROJECT_SCOPED)
         allowed = {401} if credential == "key" and session_only else {404}
         if r.status_code not in allowed:
             failures.append(f"{method} {filled}: {r.status_code} {r.body[:120]!r}")
@@ -186,7 +213,7 @@ def test_a_second_account_cannot_act_in_the_first_accounts_project_by_naming_it(
     (all of /api/v3 outside the account and project management routes) answers 404."""
     failures = []
     for path, method in _routes():
-        if not path.startswith("/api/v3/checks"):
+        if not path.startswith(PROJECT_SCOPED):
             continue
         filled = _fill(path, world.alice_ids)
         r = _call(world, method, filled, "session", world.alice_project)

@@ -31,6 +31,7 @@ from .projects import ApiCaller, new_ping_key
 
 FIRST_PROJECT_NAME = "My Project"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BUCKET_PRUNE_ONE_IN = 200  # throttled requests per prune of idle throttle buckets
 
 
 @lru_cache(maxsize=1)
@@ -136,6 +137,9 @@ class AccountService:
             decision = self.store.take_token(key, policy, now)
             if not decision.allowed:
                 wait = max(wait, decision.retry_after)
+        # Now and then forget buckets idle for a day (all refilled long since).
+        if secrets.randbelow(BUCKET_PRUNE_ONE_IN) == 0:
+            self.store.prune_buckets(now - timedelta(days=1))
         if wait:
             raise RateLimited("too many attempts, try again later", wait)
 
@@ -209,8 +213,13 @@ class AccountService:
         self, user: User, verified: bool, ip: str, user_agent: str, replaces: str | None
     ) -> SignIn:
         token = secrets.token_urlsafe(32)  # 256 bits
+        now = self.clock()
+        # Timed-out sessions of this user go now: cheap (indexed), and keeps the table small.
+        self.store.prune_sessions(
+            user.id, now - rules.SESSION_IDLE_TIMEOUT, now - rules.SESSION_ABSOLUTE_TIMEOUT
+        )
         self.store.create_session(
-            digest(token), user.id, verified, self.clock(), ip, user_agent, replaces=replaces
+            digest(token), user.id, verified, now, ip, user_agent, replaces=replaces
         )
         return SignIn(token, csrf_token_for(token), not verified, user)
 

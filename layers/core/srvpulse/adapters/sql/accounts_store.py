@@ -201,6 +201,21 @@ class SqlAccountStore:
                 update(sessions).where(sessions.c.id_hash == id_hash).values(last_seen=now)
             )
 
+    def prune_sessions(
+        self, user_id: int, last_seen_before: datetime, created_before: datetime
+    ) -> None:
+        """Delete the user's sessions that timed out (idle or absolute)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(sessions).where(
+                    sessions.c.user_id == user_id,
+                    or_(
+                        sessions.c.last_seen < last_seen_before,
+                        sessions.c.created < created_before,
+                    ),
+                )
+            )
+
     def end_session(self, id_hash: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(sessions).where(sessions.c.id_hash == id_hash))
