@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Build and deploy srvpulse to AWS with SAM, then bring the database schema up to date.
+#
+#   infra/deploy.sh --guided   first deploy: SAM asks for every parameter of template.yaml
+#                              and saves the answers in samconfig.toml (commit it, or keep
+#                              it per environment: SAM_CONFIG_ENV)
+#   infra/deploy.sh            later deploys, non-interactive, with samconfig.toml
+#
+# Environment (all optional):
+#   STACK_NAME              CloudFormation stack (default: srvpulse)
+#   AWS_REGION              region (default: the AWS CLI/SDK default)
+#   SAM_CONFIG_ENV          samconfig.toml environment (default: default)
+#   SAM_PARAMETER_OVERRIDES "Key=Value Key2=Value2" for template parameters (CI: no
+#                           samconfig.toml needed; see infra/README.md for the list)
+#   SAM                     the sam executable (default: sam)
+#   PYTHON                  a python with boto3, to run the migrations (default: python3)
+#
+# Needs: AWS credentials, SAM CLI, make, and python3.11 on PATH (sam build uses it to
+# install the layer's wheels for arm64; no Docker). Not run by the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SAM="${SAM:-sam}"
+PYTHON="${PYTHON:-python3}"
+STACK_NAME="${STACK_NAME:-srvpulse}"
+SAM_CONFIG_ENV="${SAM_CONFIG_ENV:-default}"
+export SAM_CLI_TELEMETRY="${SAM_CLI_TELEMETRY:-0}"
+region_args=()
+[ -n "${AWS_REGION:-}" ] && region_args=(--region "$AWS_REGION")
+
+echo "== validate template.yaml"
+"$SAM" validate --lint --template-file template.yaml "${region_args[@]}"
+
+echo "== build (layer for arm64, one folder per function, the API via infra/api-build)"
+"$SAM" build --template-file template.yaml "${region_args[@]}"
+
+echo "== deploy stack $STACK_NAME"
+deploy_args=(
+  --stack-name "$STACK_NAME"
+  --config-env "$SAM_CONFIG_ENV"
+  --capabilities CAPABILITY_IAM
+  --resolve-s3
+  --no-fail-on-empty-changeset
+  "${region_args[@]}"
+)
+if [ "${1:-}" = "--guided" ]; then
+  "$SAM" deploy --guided "${deploy_args[@]}"
+else
+  if [ -n "${SAM_PARAMETER_OVERRIDES:-}" ]; then
+    # Word splitting on purpose: "Key=Value Key2=Value2" becomes separate arguments.
+    # shellcheck disable=SC2206
+    deploy_args+=(--parameter-overrides $SAM_PARAMETER_OVERRIDES)
+  fi
+  "$SAM" deploy --no-confirm-changeset "${deploy_args[@]}"
+fi
+
+echo "== migrate the database (MigrateFunction runs in the VPC, next to it)"
+STACK_NAME="$STACK_NAME" "$PYTHON" - <<'PY'
+import json
+import os
+import sys
+
+import boto3
+
+stack = os.environ["STACK_NAME"]
+region = os.environ.get("AWS_REGION") or None
+outputs = boto3.client("cloudformation", region_name=region).describe_stacks(
+    StackName=stack
+)["Stacks"][0]["Outputs"]
+values = {o["OutputKey"]: o["OutputValue"] for o in outputs}
+reply = boto3.client("lambda", region_name=region).invoke(
+    FunctionName=values["MigrateFunctionName"], InvocationType="RequestResponse"
+)
+body = reply["Payload"].read().decode()
+print(body)
+if reply.get("FunctionError"):
+    sys.exit(f"migration failed: {reply['FunctionError']}")
+print()
+for key in ("ApiUrl", "PingUrl"):
+    print(f"{key}: {values.get(key)}")
+print(json.dumps({"stack": stack, "migrated": True}))
+PY
