@@ -548,3 +548,16 @@ def test_idle_throttle_buckets_are_forgotten(env: Env) -> None:
     store.prune_buckets(env.clock.now + timedelta(seconds=1))
     with env.runtime.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(throttle_buckets)).scalar_one() == 0
+
+
+def test_guessing_the_password_inside_a_session_is_throttled_like_sign_in(env: Env) -> None:
+    browser = register(env, "stolen@example.com")
+    guesses = [
+        browser.post(
+            "/api/v3/account/password",
+            {"current_password": f"guess {i:04}", "new_password": NEW_PASSWORD},
+        ).status_code
+        for i in range(11)
+    ]
+    assert guesses == [400] * 10 + [429]
+    assert browser.post("/api/v3/account/delete", {"password": PASSWORD}).status_code == 429

@@ -301,10 +301,16 @@ class AccountService:
         left = self.store.recovery_codes_left(current.user.id) if enabled else 0
         return AccountInfo(current.user, enabled, left)
 
+    def _throttle_password_check(self, current: CurrentUser) -> None:
+        """Re-entering the password in a session shares the account's sign-in bucket, so
+        a stolen session cannot be used to guess the password faster than sign-in can."""
+        self._throttle((rules.SIGNIN_PER_ACCOUNT, current.user.email))
+
     def change_password(
         self, current: CurrentUser, current_password: str, new_password: str
     ) -> None:
         """Needs the current password; every other session of the user ends."""
+        self._throttle_password_check(current)
         if not self._password_ok(current.user, current_password):
             raise InvalidInput("wrong current password", "current_password")
         rules.check_password(new_password, common_passwords())
@@ -315,6 +321,7 @@ class AccountService:
     def delete_account(self, current: CurrentUser, password: str) -> None:
         """Delete the account, its sessions and every project it owns with all their
         checks, pings, channels and keys. Needs the password."""
+        self._throttle_password_check(current)
         if not self._password_ok(current.user, password):
             raise InvalidInput("wrong password", "password")
         self.store.delete_user(current.user.id)
@@ -395,6 +402,7 @@ class AccountService:
         device = self.store.totp_device(current.user.id)
         if device is None or not device.confirmed:
             raise Conflict("two-factor authentication is not on")
+        self._throttle_password_check(current)
         if not self._password_ok(current.user, password):
             raise InvalidInput("wrong password", "password")
         self._verify_second_factor(current.user.id, code, recovery_code, ip)
