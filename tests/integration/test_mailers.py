@@ -140,7 +140,14 @@ def test_the_runtime_picks_smtp_when_configured_ses_on_aws_else_a_recording_mail
     assert isinstance(Runtime(Settings(mode="aws")).mailer, SesMailer)
     local = Runtime(Settings()).mailer
     assert isinstance(local, RecordingMailer)
-    with caplog.at_level(logging.INFO):
-        local.send(_message())
+    # Chalice's app (named "srvpulse") stops propagation on the "srvpulse" logger, so
+    # listen on the mailer's own logger rather than the root.
+    memory_log = logging.getLogger("srvpulse.adapters.memory")
+    memory_log.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="srvpulse.adapters.memory"):
+            local.send(_message())
+    finally:
+        memory_log.removeHandler(caplog.handler)
     assert local.sent[0]["Subject"] == "Reset your password"
     assert "https://srvpulse.test/reset/abc" in caplog.text
