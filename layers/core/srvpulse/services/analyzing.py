@@ -110,6 +110,10 @@ def plan_check(ctx: CheckContext, now: datetime, check_url: str = "") -> Analysi
     )
 
 
+def _due(check: Check, now: datetime) -> bool:
+    return any(t is not None and t <= now for t in (check.alert_after, check.next_reminder_at))
+
+
 class Analyzer:
     """One analyzer: ``run_pass(now)`` as often as needed (AWS: every few seconds inside
     the minutely invocation; local: a worker thread). Several may run at once."""
@@ -145,6 +149,8 @@ class Analyzer:
         written = lost = flips = 0
         recorded: list[OutboxEvent] = []
         for ctx in contexts:
+            if not _due(ctx.check, now):
+                continue  # another analyzer handled it between our two reads
             plan = plan_check(ctx, now, self.check_url(ctx.check))
             result = self.store.apply(plan, now)
             if result is None:
