@@ -6,9 +6,10 @@ The ping endpoints are a separate, smaller function (functions/ping).
 
 from chalice import Chalice
 
-from chalicelib import api_accounts, api_channels, api_checks
+from chalicelib import api_accounts, api_channels, api_checks, api_maintenance
 
 app = Chalice(app_name="srvpulse")
 app.register_blueprint(api_accounts.bp)
 app.register_blueprint(api_checks.bp)
 app.register_blueprint(api_channels.bp)
+app.register_blueprint(api_maintenance.bp)

@@ -351,13 +351,25 @@ class SqlAnalyzerStore:
             assert res.inserted_primary_key is not None
         return replace(window, id=int(res.inserted_primary_key[0]), uuid=uuid)
 
-    def delete_window(self, project_id: int, uuid: str) -> bool:
+    def delete_window(self, project_id: int, uuid: str, now: datetime) -> bool:
         mw = maintenance_windows.c
         with self.engine.begin() as conn:
-            res = conn.execute(
-                delete(maintenance_windows).where(mw.project_id == project_id, mw.uuid == uuid)
+            row = conn.execute(
+                select(mw.id, mw.check_id).where(mw.project_id == project_id, mw.uuid == uuid)
+            ).first()
+            if row is None:
+                return False
+            conn.execute(delete(maintenance_windows).where(mw.id == row.id))
+            # Alerts held until the window's end are looked at on the next pass instead.
+            scope = (
+                checks.c.id == row.check_id if row.check_id else checks.c.project_id == project_id
             )
-        return res.rowcount == 1
+            conn.execute(
+                update(checks)
+                .where(scope, checks.c.next_reminder_at > now)
+                .values(next_reminder_at=now)
+            )
+        return True
 
     def check_id_by_uuid(self, project_id: int, uuid: str) -> int | None:
         with self.engine.connect() as conn:

@@ -1,0 +1,100 @@
+"""/api/v3/maintenance: maintenance windows (no alerts while one is open).
+
+GET    /api/v3/maintenance           the project's windows
+POST   /api/v3/maintenance           create: {"name", "check" (uuid, optional: all
+                                     checks), "starts_at"+"ends_at" (one-off) or
+                                     "schedule"+"duration"+"tz" (recurring)}
+GET    /api/v3/maintenance/<uuid>    one window
+DELETE /api/v3/maintenance/<uuid>    delete (returns the deleted window)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field
+from srvpulse.bootstrap import runtime
+from srvpulse.services import maintenance as service
+
+from .http import ANY_CONTENT, api_view, json_response, parse_body, require_api_key
+
+bp = Blueprint(__name__)
+
+
+class WindowIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=100)
+    check: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    schedule: str = ""
+    duration: int = 0
+    tz: str = "UTC"
+
+
+def window_json(view: service.WindowView) -> dict[str, Any]:
+    w = view.window
+    return {
+        "uuid": w.uuid,
+        "name": w.name,
+        "check": view.check_uuid,
+        "kind": "recurring" if w.recurring else "once",
+        "starts_at": w.starts_at.isoformat() if w.starts_at else None,
+        "ends_at": w.ends_at.isoformat() if w.ends_at else None,
+        "schedule": w.schedule or None,
+        "duration": w.duration if w.recurring else None,
+        "tz": w.tz,
+        "open": view.open_until is not None,
+        "open_until": view.open_until.isoformat() if view.open_until else None,
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@bp.route("/api/v3/maintenance", methods=["GET"])
+@api_view
+def list_windows() -> Response:
+    caller = require_api_key(bp.current_request, write=False)
+    views = service.list_windows(runtime().analyzer_store, caller.project_id, _now())
+    return json_response({"windows": [window_json(v) for v in views]})
+
+
+@bp.route("/api/v3/maintenance", methods=["POST"], content_types=ANY_CONTENT)
+@api_view
+def create_window() -> Response:
+    caller = require_api_key(bp.current_request, write=True)
+    body = parse_body(bp.current_request, WindowIn)
+    view = service.create_window(
+        runtime().analyzer_store,
+        caller.project_id,
+        _now(),
+        name=body.name,
+        check_uuid=body.check,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        schedule=body.schedule,
+        duration=body.duration,
+        tz=body.tz,
+    )
+    return json_response(window_json(view), status=201)
+
+
+@bp.route("/api/v3/maintenance/{uuid}", methods=["GET"])
+@api_view
+def get_window(uuid: str) -> Response:
+    caller = require_api_key(bp.current_request, write=False)
+    view = service.get_window(runtime().analyzer_store, caller.project_id, uuid, _now())
+    return json_response(window_json(view))
+
+
+@bp.route("/api/v3/maintenance/{uuid}", methods=["DELETE"])
+@api_view
+def delete_window(uuid: str) -> Response:
+    caller = require_api_key(bp.current_request, write=True)
+    view = service.delete_window(runtime().analyzer_store, caller.project_id, uuid, _now())
+    return json_response(window_json(view))

@@ -1,0 +1,140 @@
+"""/api/v3/maintenance and the analyzer seen through the API (flips with their reason,
+status fields), via Chalice's test client on SQLite and MariaDB."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from sqlalchemy import Engine
+from srvpulse import bootstrap
+from srvpulse.bootstrap import Runtime
+from srvpulse.domain.model import PingKind, PingMessage
+from srvpulse.services.projects import DefaultProject, ensure_default_project
+from srvpulse.settings import Settings
+
+import app as app_module
+from functions.ingest import handler as ingest
+from tests.integration.test_ingest import sqs_event
+
+RW_KEY = "maintenance-test-key-0123456789"
+
+
+@pytest.fixture
+def runtime(engine: Engine, tmp_path: Path) -> Iterator[Runtime]:
+    rt = Runtime(Settings(data_dir=tmp_path, site_url="https://srvpulse.test"))
+    rt.__dict__["engine"] = engine
+    bootstrap.install(rt)
+    yield rt
+    bootstrap.install(None)
+
+
+@pytest.fixture
+def project(runtime: Runtime) -> DefaultProject:
+    return ensure_default_project(runtime.check_store, datetime.now(UTC), RW_KEY)
+
+
+@pytest.fixture
+def api(project: DefaultProject) -> Iterator[Any]:
+    with Client(app_module.app) as client:
+
+        def call(method: str, path: str, body: Any = None, key: str = RW_KEY) -> Any:
+            resp = getattr(client.http, method)(
+                path,
+                headers={"Content-Type": "application/json", "X-Api-Key": key},
+                body=None if body is None else json.dumps(body),
+            )
+            assert resp.status_code != 500, resp.body
+            return resp.status_code, json.loads(resp.body)
+
+        yield call
+
+
+def deliver(check_uuid: str, kind: PingKind, at: datetime) -> None:
+    msg = PingMessage(ping_id=str(uuid.uuid4()), received_at=at, kind=kind, check_uuid=check_uuid)
+    assert ingest.handler(sqs_event(msg.to_json()), None) == {"batchItemFailures": []}
+
+
+def test_a_one_off_and_a_recurring_window_are_created_listed_and_deleted(api: Any) -> None:
+    _, check = api("post", "/api/v3/checks/", {"name": "db-backup"})
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    status, once = api(
+        "post",
+        "/api/v3/maintenance",
+        {
+            "name": "db upgrade",
+            "check": check["uuid"],
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert status == 201
+    assert (once["kind"], once["check"], once["open"]) == ("once", check["uuid"], True)
+    status, weekly = api(
+        "post",
+        "/api/v3/maintenance",
+        {"name": "patching", "schedule": "0 2 * * 6", "duration": 7200, "tz": "Europe/Riga"},
+    )
+    assert status == 201
+    assert (weekly["kind"], weekly["check"], weekly["duration"]) == ("recurring", None, 7200)
+    _, listing = api("get", "/api/v3/maintenance")
+    assert [w["uuid"] for w in listing["windows"]] == [once["uuid"], weekly["uuid"]]
+    assert api("get", f"/api/v3/maintenance/{weekly['uuid']}") == (200, weekly)
+    assert api("delete", f"/api/v3/maintenance/{once['uuid']}")[0] == 200
+    assert api("get", f"/api/v3/maintenance/{once['uuid']}")[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"schedule": "0 2 * *", "duration": 3600}, "schedule"),
+        ({"schedule": "0 2 * * *", "duration": 10}, "duration"),
+        ({"schedule": "0 2 * * *", "duration": 3600, "tz": "Mars/Olympus"}, "tz"),
+        ({"starts_at": "2026-01-01T00:00:00Z"}, "ends_at"),
+        ({"starts_at": "yesterday", "ends_at": "2026-01-01T00:00:00Z"}, "starts_at"),
+        ({"check": "no-such-check", "schedule": "0 2 * * *", "duration": 3600}, "check"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_a_bad_window_is_a_400_naming_the_field(api: Any, body: dict[str, Any], field: str) -> None:
+    status, error = api("post", "/api/v3/maintenance", body)
+    assert status == 400
+    assert error["field"] == field
+
+
+def test_a_read_only_key_cannot_create_windows(api: Any, project: DefaultProject) -> None:
+    body = {"schedule": "0 2 * * *", "duration": 3600}
+    assert api("post", "/api/v3/maintenance", body, key=project.read_only_key)[0] == 403
+    assert api("get", "/api/v3/maintenance", key=project.read_only_key)[0] == 200
+
+
+def test_a_check_made_through_the_api_goes_grace_then_down_and_shows_its_flips(
+    api: Any, runtime: Runtime
+) -> None:
+    now = datetime.now(UTC)
+    _, late = api("post", "/api/v3/checks/", {"name": "late", "timeout": 60, "grace": 60})
+    _, failing = api("post", "/api/v3/checks/", {"name": "failing", "timeout": 3600, "grace": 60})
+    deliver(late["uuid"], PingKind.SUCCESS, now - timedelta(seconds=90))  # expected 30 s ago
+    _, shown = api("get", f"/api/v3/checks/{late['uuid']}")
+    assert shown["status"] == "grace"
+
+    runtime.analyzer.run_pass(now + timedelta(seconds=31))  # the grace time is over
+    _, shown = api("get", f"/api/v3/checks/{late['uuid']}")
+    assert shown["status"] == "down"
+    _, flips = api("get", f"/api/v3/checks/{late['uuid']}/flips/")
+    assert [(f["old_status"], f["status"], f["reason"]) for f in flips] == [("up", "down", "late")]
+
+    deliver(failing["uuid"], PingKind.SUCCESS, now - timedelta(seconds=10))
+    deliver(failing["uuid"], PingKind.FAIL, now - timedelta(seconds=5))
+    deliver(failing["uuid"], PingKind.SUCCESS, now)
+    _, flips = api("get", f"/api/v3/checks/{failing['uuid']}/flips/")
+    assert sorted((f["status"], f["reason"]) for f in flips) == [
+        ("down", "failed"),
+        ("up", "recovered"),
+    ]
