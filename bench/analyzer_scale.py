@@ -1,0 +1,185 @@
+"""Analyzer scale: one pass over 100 000 checks of which 1 % are due, on MariaDB and SQLite.
+
+    .venv/bin/python bench/analyzer_scale.py [--checks 100000] [--backends sqlite,mysql]
+
+Every check has one channel assigned. For each backend it measures one analyzer pass
+with 0 due checks (baseline), 0.1 % due and 1 % due (each due check flips to down and
+records one alert event), and prints time per pass, rows read and the ratio to the
+0.1 % pass measured in the same run. Cost proportional to the due checks means the 1 %
+pass costs about 10x the 0.1 % pass, and the 0-due pass next to nothing, whatever the
+table size. The MariaDB server is SRVPULSE_TEST_MYSQL (as in the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select, text, update
+from srvpulse.adapters.memory import LocalAlertBus
+from srvpulse.adapters.sql.analyzer_store import SqlAnalyzerStore
+from srvpulse.adapters.sql.db import make_engine, migrate
+from srvpulse.adapters.sql.tables import channels, check_channels, checks, projects
+from srvpulse.services.analyzing import Analyzer
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+NOW = T0 + timedelta(hours=2)
+MYSQL = os.environ.get("SRVPULSE_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306")
+REPEATS = 3
+
+
+def seed(engine: Engine, n: int) -> None:
+    with engine.begin() as conn:
+        pid = conn.execute(
+            insert(projects).values(uuid=str(uuid.uuid4()), name="b", ping_key="k", created=T0)
+        ).inserted_primary_key[0]
+        cid = conn.execute(
+            insert(channels).values(
+                uuid=str(uuid.uuid4()),
+                project_id=pid,
+                kind="webhook",
+                name="w",
+                config="{}",
+                created=T0,
+            )
+        ).inserted_primary_key[0]
+    base = {
+        "project_id": pid,
+        "tags": "",
+        "desc": "",
+        "kind": "simple",
+        "timeout": 3600,
+        "grace": 600,
+        "schedule": "* * * * *",
+        "tz": "UTC",
+        "manual_resume": False,
+        "methods": "",
+        "recovery_threshold": 1,
+        "status": "up",
+        "n_pings": 1,
+        "consecutive_failures": 0,
+        "consecutive_successes": 1,
+        "version": 1,
+        "created": T0,
+        "open_runs": "",
+    }
+    batch = 5000
+    for start in range(0, n, batch):
+        # Not due: pinged "now", next deadline in 70 minutes.
+        rows = [
+            {
+                **base,
+                "uuid": str(uuid.uuid4()),
+                "name": f"job-{i}",
+                "last_ping": NOW,
+                "alert_after": NOW + timedelta(minutes=70),
+            }
+            for i in range(start, min(n, start + batch))
+        ]
+        with engine.begin() as conn:
+            conn.execute(insert(checks), rows)
+    with engine.begin() as conn:
+        ids = [r[0] for r in conn.execute(select(checks.c.id).order_by(checks.c.id))]
+        for start in range(0, len(ids), batch):
+            conn.execute(
+                insert(check_channels),
+                [
+                    {"check_id": i, "channel_id": cid, "created": T0}
+                    for i in ids[start : start + batch]
+                ],
+            )
+
+
+def make_due(engine: Engine, first_id: int, count: int) -> None:
+    if count == 0:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            update(checks)
+            .where(checks.c.id >= first_id, checks.c.id < first_id + count)
+            .values(last_ping=T0, alert_after=T0 + timedelta(minutes=70))
+        )
+
+
+def measure(engine: Engine, n: int) -> dict[int, tuple[float, int, int]]:
+    """due count -> (median seconds per pass, rows read, flips)."""
+    results: dict[int, tuple[float, int, int]] = {}
+    next_id = 1
+    for due in (0, n // 1000, n // 100):
+        times, rows, flips = [], [], []
+        for _ in range(REPEATS):
+            make_due(engine, next_id, due)
+            next_id += due
+            store = SqlAnalyzerStore(engine)
+            analyzer = Analyzer(store, LocalAlertBus(), batch_limit=max(due, 1))
+            started = time.perf_counter()
+            report = analyzer.run_pass(NOW)
+            times.append(time.perf_counter() - started)
+            rows.append(report.rows_read)
+            flips.append(report.flips)
+            assert report.flips == due and report.published == due, report
+        results[due] = (statistics.median(times), int(statistics.median(rows)), flips[0])
+    return results
+
+
+def explain_due_query(engine: Engine) -> str:
+    sql = checks.select().with_only_columns(checks.c.id).where(checks.c.alert_after <= NOW)
+    compiled = (
+        sql.order_by(checks.c.alert_after)
+        .limit(1000)
+        .compile(engine, compile_kwargs={"literal_binds": True})
+    )
+    prefix = "EXPLAIN " if engine.dialect.name == "mysql" else "EXPLAIN QUERY PLAN "
+    with engine.connect() as conn:
+        return "; ".join(str(tuple(r)) for r in conn.execute(text(prefix + str(compiled))))
+
+
+def run_backend(name: str, n: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="srvpulse-bench-"))
+    db_name = f"srvpulse_bench_{uuid.uuid4().hex[:8]}"
+    if name == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp / 'bench.sqlite3'}")
+    else:
+        server = make_engine(MYSQL + "/")
+        with server.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE `{db_name}`"))
+        engine = make_engine(f"{MYSQL}/{db_name}")
+    try:
+        migrate(engine)
+        started = time.perf_counter()
+        seed(engine, n)
+        print(f"\n{name}: {n} checks seeded in {time.perf_counter() - started:.1f} s")
+        print(f"  due-check query plan: {explain_due_query(engine)}")
+        results = measure(engine, n)
+        base_due = n // 1000
+        base_time = results[base_due][0]
+        print(f"  {'due checks':>10} {'ms/pass':>9} {'rows read':>10} {'x time vs 0.1 %':>16}")
+        for due, (secs, rows, _flips) in results.items():
+            print(f"  {due:>10} {secs * 1000:>9.1f} {rows:>10} {secs / base_time:>16.2f}")
+        per_check = results[n // 100][0] / (n // 100) * 1000
+        print(f"  => {per_check:.2f} ms per due check; rows read ~ due checks, not {n}")
+    finally:
+        engine.dispose()
+        if name == "mysql":
+            with server.begin() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{db_name}`"))
+            server.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--checks", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite,mysql")
+    args = parser.parse_args()
+    for backend in args.backends.split(","):
+        run_backend(backend.strip(), args.checks)
+
+
+if __name__ == "__main__":
+    main()
