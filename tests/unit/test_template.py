@@ -319,6 +319,20 @@ def test_the_database_is_private_encrypted_and_kept_on_delete(cfn: dict[str, Any
     assert [rule["SourceSecurityGroupId"] for rule in ingress] == [{"Ref": "LambdaSecurityGroup"}]
 
 
+def test_a_deploy_migrates_the_schema_before_the_new_code_uses_it(cfn: dict[str, Any]) -> None:
+    migration = cfn["Resources"]["SchemaMigration"]
+    props = migration["Properties"]
+    assert props["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
+    # Re-run whenever the layer, which holds the migrations, is a new version.
+    (layer_id,) = _of_type(cfn, "AWS::Lambda::LayerVersion")
+    assert props["CoreLayerVersion"] == {"Ref": layer_id}
+    assert props["ServiceTimeout"] <= 900
+    for name, function in _of_type(cfn, "AWS::Lambda::Function").items():
+        uses_database = _function(cfn, name)["Environment"]["Variables"]["DATABASE_URL"] != ""
+        if uses_database and name != "MigrateFunction":
+            assert function.get("DependsOn") == "SchemaMigration", name
+
+
 def test_the_outputs_give_the_api_and_ping_urls(cfn: dict[str, Any]) -> None:
     outputs = cfn["Outputs"]
     assert "execute-api" in json.dumps(outputs["ApiUrl"]["Value"])
