@@ -38,13 +38,15 @@ deploy_args=(
   --stack-name "$STACK_NAME"
   --config-env "$SAM_CONFIG_ENV"
   --capabilities CAPABILITY_IAM
-  --resolve-s3
   --no-fail-on-empty-changeset
   "${region_args[@]}"
 )
 if [ "${1:-}" = "--guided" ]; then
   "$SAM" deploy --guided "${deploy_args[@]}"
 else
+  # The artifact bucket: samconfig.toml names it after a guided deploy; without that file
+  # (CI), SAM creates and reuses a managed one.
+  [ -f samconfig.toml ] || deploy_args+=(--resolve-s3)
   if [ -n "${SAM_PARAMETER_OVERRIDES:-}" ]; then
     # Word splitting on purpose: "Key=Value Key2=Value2" becomes separate arguments.
     # shellcheck disable=SC2206
