@@ -31,6 +31,8 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_flips_check_id_processed_at"), ["check_id", "processed_at"]
         )
+    # Flips from before the analyzer are history: alerting on them now would be stale.
+    op.execute(sa.text("UPDATE flips SET processed_at = created WHERE processed_at IS NULL"))
 
     with op.batch_alter_table("check_channels", schema=None) as batch_op:
         batch_op.add_column(sa.Column("down_flip_id", sa.BigInteger(), nullable=True))
