@@ -143,9 +143,10 @@ def test_a_fail_ping_alerts_at_once_and_the_next_success_sends_the_recovery(
     check = new_check(runtime, project_id)
     add_channel(engine, project_id, check)
     send(runtime, check, at=T0)
-    send(runtime, check, PingKind.FAIL, at=T0 + MIN)
+    send(runtime, check, PingKind.FAIL, at=T0 + MIN, summary="disk full")
     analyzer.run_pass(T0 + MIN + timedelta(seconds=2))
     assert sent(bus) == [("down", "failed", False)]
+    assert bus.published[0].last_ping_summary == "disk full"
     send(runtime, check, at=T0 + 2 * MIN)
     analyzer.run_pass(T0 + 2 * MIN + timedelta(seconds=2))
     assert sent(bus) == [("down", "failed", False), ("up", "recovered", False)]

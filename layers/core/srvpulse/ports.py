@@ -291,6 +291,7 @@ class CheckContext:
     new_flips: Sequence[Flip]  # not yet processed by the alert rules, oldest first
     assignments: Sequence[Assignment]
     windows: Sequence[MaintenanceWindow]
+    last_ping_summary: str | None = None  # of the check's latest ping, for the alerts
 
 
 @dataclass(frozen=True, slots=True)

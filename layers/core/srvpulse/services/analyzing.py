@@ -89,6 +89,7 @@ def plan_check(ctx: CheckContext, now: datetime, check_url: str = "") -> Analysi
                     created=now,
                     is_reminder=reminder,
                     last_ping=check.last_ping,
+                    last_ping_summary=ctx.last_ping_summary,
                     check_url=check_url,
                     extra=extra,
                     channel_kind=a.channel_kind,

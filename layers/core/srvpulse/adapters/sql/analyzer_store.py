@@ -29,7 +29,15 @@ from ...domain.model import AlertEvent, Flip, FlipReason, Status
 from ...domain.rules import Assignment, MaintenanceWindow
 from ...ports import AnalysisPlan, CheckContext, OutboxEvent
 from .checks_store import check_from_row, check_values
-from .tables import alert_events, channels, check_channels, checks, flips, maintenance_windows
+from .tables import (
+    alert_events,
+    channels,
+    check_channels,
+    checks,
+    flips,
+    maintenance_windows,
+    pings,
+)
 
 _CHUNK = 500  # ids per IN (...) list
 
@@ -121,6 +129,7 @@ class SqlAnalyzerStore:
         new_flips: dict[int, list[Flip]] = {i: [] for i in ids}
         assigned: dict[int, list[Assignment]] = {i: [] for i in ids}
         windows: list[MaintenanceWindow] = []
+        summaries: dict[int, str] = {}
         with self.engine.connect() as conn:
             for part in _chunks(ids):
                 rows = conn.execute(select(checks).where(checks.c.id.in_(part))).all()
@@ -164,7 +173,16 @@ class SqlAnalyzerStore:
                     )
                 ).all()
                 windows.extend(_window(r._mapping) for r in w_rows)
-                self._count(len(rows) + len(flip_rows) + len(cc_rows) + len(w_rows))
+                # The latest ping's summary, through the (check_id, n) index.
+                latest = and_(pings.c.check_id == checks.c.id, pings.c.n == checks.c.n_pings)
+                s_rows = conn.execute(
+                    select(pings.c.check_id, pings.c.summary)
+                    .select_from(pings.join(checks, latest))
+                    .where(checks.c.id.in_(part), pings.c.summary.is_not(None))
+                ).all()
+                for r in s_rows:
+                    summaries[r.check_id] = r.summary
+                self._count(len(rows) + len(flip_rows) + len(cc_rows) + len(w_rows) + len(s_rows))
         out = []
         for i in ids:
             check = by_id.get(i)
@@ -175,7 +193,7 @@ class SqlAnalyzerStore:
                 for w in windows
                 if w.check_id == i or (w.check_id is None and w.project_id == check.project_id)
             ]
-            out.append(CheckContext(check, new_flips[i], assigned[i], ws))
+            out.append(CheckContext(check, new_flips[i], assigned[i], ws, summaries.get(i)))
         return out
 
     def apply(self, plan: AnalysisPlan, now: datetime) -> list[OutboxEvent] | None:
