@@ -381,3 +381,35 @@ def test_concurrent_pings_of_one_check_are_all_counted_without_failing(
     assert failures == []
     assert load(runtime, check).n_pings == 160
     assert [r.n for r in ping_rows(engine, check)] == list(range(61, 161))
+
+
+def test_concurrent_create_pings_for_a_new_slug_make_one_check_holding_every_ping(
+    runtime: Runtime, project: Any, engine: Engine
+) -> None:
+    import threading
+
+    failures: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def deliver(worker: int) -> None:
+        barrier.wait()
+        for i in range(5):
+            message = ping(
+                ping_key=project.ping_key,
+                slug="made-by-many",
+                create=True,
+                at=T0 + timedelta(seconds=i, milliseconds=worker),
+            )
+            failures.extend(f["itemIdentifier"] for f in run(message)["batchItemFailures"])
+
+    threads = [threading.Thread(target=deliver, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    with engine.connect() as conn:
+        rows = list(conn.execute(select(checks).where(checks.c.slug == "made-by-many")))
+        assert [(r.n_pings, r.status) for r in rows] == [(20, "up")]
+        stored = conn.execute(select(func.count()).select_from(pings)).scalar()
+    assert stored == 20

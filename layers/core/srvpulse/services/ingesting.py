@@ -56,43 +56,45 @@ def _orphan_target(msg: PingMessage) -> str:
     return f"slug:{msg.ping_key}/{msg.slug}"
 
 
-def _resolve(store: CheckStore, msg: PingMessage) -> tuple[int | None, bool]:
-    """The id of the check the ping addresses (None if there is none) and whether it was
-    created now. Auto-creation is race-safe: the unique (project, slug) decides."""
+@dataclass(frozen=True, slots=True)
+class _Target:
+    check_id: int | None  # the existing check, if any
+    project_id: int | None  # for slug pings: the project the ping key names
+
+
+def _resolve(store: CheckStore, msg: PingMessage) -> _Target:
+    """Find the check the ping addresses (a read; locking happens in the ping's own
+    transaction)."""
     if msg.check_uuid:
         with store.transaction() as tx:
             check = tx.get_check_by_uuid(msg.check_uuid)
-        return (None if check is None else check.id), False
+        return _Target(None if check is None else check.id, None)
     if not msg.ping_key or not msg.slug:
         raise ValueError("ping message names neither a check uuid nor a ping key and slug")
     with store.transaction() as tx:
         project_id = tx.project_id_by_ping_key(msg.ping_key)
         if project_id is None:
-            return None, False
+            return _Target(None, None)
         check = tx.get_check_by_slug(project_id, msg.slug)
-    if check is not None:
-        return check.id, False
-    if not msg.create:
-        return None, False
+    return _Target(None if check is None else check.id, project_id)
+
+
+def _provision(tx: CheckTx, project_id: int, msg: PingMessage) -> Check:
+    """Create the check a ``?create=1`` slug ping names, in the ping's own transaction,
+    so nobody ever sees it without its first ping. Raises Conflict when another ingest
+    created it first (the unique (project, slug) decides); the caller retries."""
     new = Check(
         id=0,
         uuid=str(uuid.uuid4()),
         project_id=project_id,
-        name=msg.slug,
-        slug=msg.slug,
+        name=msg.slug or "",
+        slug=msg.slug or "",
         created=msg.received_at,
     )
-    try:
-        with store.transaction() as tx:
-            created = tx.insert_check(new)
-            # Like Healthchecks: an auto-provisioned check alerts on every channel.
-            tx.set_check_channels(created, None)
-        return created.id, True
-    except Conflict:
-        # Another ingest created it first: use theirs.
-        with store.transaction() as tx:
-            check = tx.get_check_by_slug(project_id, msg.slug)
-        return (None if check is None else check.id), False
+    created = tx.insert_check(new)
+    # Like Healthchecks: an auto-provisioned check alerts on every channel.
+    tx.set_check_channels(created, None)
+    return created
 
 
 def _start_of_run(tx: CheckTx, check: Check, msg: PingMessage) -> datetime | None:
@@ -151,9 +153,12 @@ def ingest_ping(store: CheckStore, msg: PingMessage) -> IngestResult:
     that names no check, and RuntimeError when the check kept changing under us (the
     queue retries the record later).
     """
-    check_id, created = _resolve(store, msg)
     target = _safe_target(msg)
+    check_id: int | None = None
     for _attempt in range(MAX_ATTEMPTS):
+        found = _resolve(store, msg)
+        check_id = found.check_id
+        created = False
         try:
             with store.transaction() as tx:
                 if not tx.add_receipt(msg.ping_id, msg.received_at):
@@ -161,6 +166,8 @@ def ingest_ping(store: CheckStore, msg: PingMessage) -> IngestResult:
                 # Locked: concurrent pings of one check queue here instead of losing
                 # the version race; the conditional save still guards other writers.
                 check = None if check_id is None else tx.get_check(check_id, for_update=True)
+                if check is None and msg.create and found.project_id is not None:
+                    check, created = _provision(tx, found.project_id, msg), True
                 if check is None:
                     tx.count_orphan(_orphan_target(msg), msg.received_at)
                     return IngestResult(Outcome.ORPHAN, target=target)
@@ -173,7 +180,9 @@ def ingest_ping(store: CheckStore, msg: PingMessage) -> IngestResult:
                 flipped_to=result.flipped_to,
                 target=target,
             )
-        except _LostRace:
+        except (_LostRace, Conflict):
+            # The check changed (or was created by another ingest) under us: the
+            # transaction was rolled back, so read again and re-apply.
             continue
     raise RuntimeError(f"check {check_id} kept changing during ingest; retry later")
 
