@@ -38,7 +38,7 @@ PUBLIC_ROUTES = {
 
 # Routes authenticated by X-Api-Key or session + X-Project (chalicelib/http.py's
 # require_api_key); the account and project-management routes take sessions only.
-PROJECT_SCOPED = ("/api/v3/checks", "/api/v3/channels")
+PROJECT_SCOPED = ("/api/v3/checks", "/api/v3/channels", "/api/v3/maintenance")
 
 ALICE_SECRETS = (
     "alice-secret-job",
@@ -46,6 +46,7 @@ ALICE_SECRETS = (
     "alice-secret-channel",
     "ops@alice.test",
     "alice@example.com",
+    "alice-secret-window",
 )
 
 
@@ -113,6 +114,14 @@ def world(env: Env) -> World:
     )
     assert assigned.status_code in (200, 201, 204), assigned.body
 
+    window = alice.client.http.post(
+        "/api/v3/maintenance",
+        headers={"X-Api-Key": alice_key, "Content-Type": "application/json"},
+        body=json.dumps({"name": "alice-secret-window", "schedule": "0 2 * * *", "duration": 3600}),
+    )
+    assert window.status_code == 201, window.body
+    window_uuid = body(window)["uuid"]
+
     bob = register(env, "bob@example.com")
     bob_project = body(bob.get("/api/v3/projects"))["projects"][0]["uuid"]
     bob_key = body(bob.post(f"/api/v3/projects/{bob_project}/keys", {"name": "bob"}))["key"]
@@ -126,8 +135,9 @@ def world(env: Env) -> World:
         "channels/channel": channel_id,
         "keys/key_id": str(key_id),
         "pings/n": "1",
+        "maintenance/uuid": window_uuid,
     }
-    markers = (*ALICE_SECRETS, check_uuid, channel_id, ping_key, alice_key)
+    markers = (*ALICE_SECRETS, check_uuid, channel_id, window_uuid, ping_key, alice_key)
     return World(env, ids, project, markers, bob_user.id, bob_project, bob_key)
 
 
