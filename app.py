@@ -4,11 +4,13 @@ Routes live in chalicelib/ as one blueprint per area; this module only assembles
 The ping endpoints are a separate, smaller function (functions/ping).
 """
 
-from chalice import Chalice
+from chalice.app import Chalice
 
 from chalicelib import api_accounts, api_channels, api_checks, api_maintenance
 
-app = Chalice(app_name="srvpulse")
+# Chalice configures a logger named after the app (and stops its propagation): a name
+# other than the "srvpulse" package keeps the core's logs flowing to the root logger.
+app = Chalice(app_name="srvpulse-api")
 app.register_blueprint(api_accounts.bp)
 app.register_blueprint(api_checks.bp)
 app.register_blueprint(api_channels.bp)
