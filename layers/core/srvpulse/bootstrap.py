@@ -39,6 +39,10 @@ class Runtime:
     def engine(self) -> Engine:
         from .adapters.sql.db import make_engine
 
+        if self.is_aws:
+            # A Lambda container serves one request at a time: one pooled connection
+            # each, so thousands of containers cannot exhaust RDS's connection limit.
+            return make_engine(self.settings.sqlalchemy_url, pool_size=1, max_overflow=1)
         return make_engine(self.settings.sqlalchemy_url)
 
     # --- check store (ingest+API) ---

@@ -10,24 +10,28 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .domain.accounts import (
-    ApiKey,
-    BucketDecision,
-    BucketPolicy,
-    Member,
-    Membership,
-    Project,
-    Role,
-    Session,
-    TotpDevice,
-    User,
-)
-from .domain.delivery import ChannelRow, ChannelTarget, Claim, Delivery, NotificationRecord
-from .domain.model import AlertEvent, Check, Flip, PingMessage
-from .domain.rules import Assignment, MaintenanceWindow
+# Types only: the ping function imports this module on its cold-start path, and the
+# Protocols below never need these names at run time (annotations are not evaluated).
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from .domain.accounts import (
+        ApiKey,
+        BucketDecision,
+        BucketPolicy,
+        Member,
+        Membership,
+        Project,
+        Role,
+        Session,
+        TotpDevice,
+        User,
+    )
+    from .domain.delivery import ChannelRow, ChannelTarget, Claim, Delivery, NotificationRecord
+    from .domain.model import AlertEvent, Check, Flip, PingMessage
+    from .domain.rules import Assignment, MaintenanceWindow
 
 
 class QueueFull(Exception):
