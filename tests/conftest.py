@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from srvpulse import bootstrap
 from srvpulse.adapters.sql.db import make_engine, migrate
 from srvpulse.adapters.sql.tables import metadata
+from srvpulse.bootstrap import Runtime
+from srvpulse.settings import Settings
 
 MYSQL_SERVER_URL = os.environ.get("SRVPULSE_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -111,6 +114,27 @@ def mysql_engine(request: pytest.FixtureRequest, databases: _Databases) -> Engin
     eng = databases.engine("mysql")
     _empty_all_tables(eng)
     return eng
+
+
+def make_runtime(engine: Engine, **settings: object) -> Runtime:
+    """A Runtime on the test database (instead of the one its settings name)."""
+    rt = Runtime(Settings(**settings))  # type: ignore[arg-type]
+    rt.__dict__["engine"] = engine  # fills the cached_property
+    return rt
+
+
+@pytest.fixture
+def runtime(engine: Engine, tmp_path: Path) -> Iterator[Runtime]:
+    """The process's runtime for a test, on both databases, with test URLs."""
+    rt = make_runtime(
+        engine,
+        data_dir=tmp_path,
+        site_url="https://srvpulse.test",
+        ping_url="https://srvp.test/ping/",
+    )
+    bootstrap.install(rt)
+    yield rt
+    bootstrap.install(None)
 
 
 # --- "how many ran on each database" in the summary -------------------------------------

@@ -20,9 +20,9 @@ from argon2 import PasswordHasher
 from chalice.test import Client
 from sqlalchemy import Engine
 from srvpulse import bootstrap
-from srvpulse.settings import Settings
 
 import app as chalice_app
+from tests.conftest import make_runtime
 
 SITE = "https://srvpulse.test"
 # argon2id with small parameters: the tests hash hundreds of passwords. The production
@@ -83,7 +83,8 @@ class Env:
 @pytest.fixture
 def env(engine: Engine, smtp: MailSink) -> Iterator[Env]:
     smtp.messages.clear()
-    settings = Settings(
+    rt = make_runtime(
+        engine,
         site_url=SITE,
         ping_url="https://srvp.test/ping/",
         smtp_host="127.0.0.1",
@@ -91,8 +92,6 @@ def env(engine: Engine, smtp: MailSink) -> Iterator[Env]:
         email_from="srvpulse <noreply@srvpulse.test>",
         secure_cookies=True,
     )
-    rt = bootstrap.Runtime(settings)
-    rt.__dict__["engine"] = engine  # the migrated test database (cached_property slot)
     clock = Clock()
     rt.accounts.clock = clock
     rt.accounts.hasher = FAST_HASHER

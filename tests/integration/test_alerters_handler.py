@@ -13,17 +13,16 @@ from srvpulse.adapters.memory import LocalAlertBus
 from srvpulse.bootstrap import Runtime
 from srvpulse.local.alert_worker import AlertWorker, sns_event
 from srvpulse.local.runner import load_handler
-from srvpulse.settings import Settings
 
 from tests.alerting_events import down_event
 from tests.alerting_peers import Reply, http_peer
+from tests.conftest import make_runtime
 from tests.integration.test_dispatch import _seed, _webhook
 
 
 @pytest.fixture
 def runtime(sqlite_engine: Engine) -> Iterator[Runtime]:
-    rt = Runtime(Settings())
-    rt.engine = sqlite_engine  # type: ignore[misc]
+    rt = make_runtime(sqlite_engine)
     bootstrap.install(rt)
     yield rt
     bootstrap.install(None)

@@ -4,14 +4,11 @@ is a parameter, alert events land on the in-process bus and in the outbox table.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, insert, select, update
-from srvpulse import bootstrap
 from srvpulse.adapters.memory import LocalAlertBus
 from srvpulse.adapters.sql.tables import alert_events, channels, check_channels, checks, flips
 from srvpulse.bootstrap import Runtime
@@ -20,19 +17,9 @@ from srvpulse.domain.rules import MaintenanceWindow
 from srvpulse.services.analyzing import Analyzer
 from srvpulse.services.ingesting import ingest_ping
 from srvpulse.services.projects import ensure_default_project
-from srvpulse.settings import Settings
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
-
-
-@pytest.fixture
-def runtime(engine: Engine, tmp_path: Path) -> Iterator[Runtime]:
-    rt = Runtime(Settings(data_dir=tmp_path, site_url="https://srvpulse.test"))
-    rt.__dict__["engine"] = engine
-    bootstrap.install(rt)
-    yield rt
-    bootstrap.install(None)
 
 
 @pytest.fixture

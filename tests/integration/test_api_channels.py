@@ -9,17 +9,11 @@ import pytest
 from chalice.test import Client
 
 from tests.alerting_peers import Reply, http_peer
-from tests.integration.test_api_checks import (  # noqa: F401  (fixtures)
-    RW_KEY,
-    Api,
-    client,
-    project,
-    runtime,
-)
+from tests.integration.conftest import RW_KEY, Api
 
 
 @pytest.fixture
-def api(client: Client) -> Api:  # noqa: F811
+def api(client: Client) -> Api:
     return Api(client, RW_KEY)
 
 
@@ -133,6 +127,6 @@ def test_a_failing_test_send_says_why_and_marks_a_dead_slack_webhook(api: Api) -
     assert channel["failing"] is True
 
 
-def test_a_missing_key_cannot_list_channels(client: Client) -> None:  # noqa: F811
+def test_a_missing_key_cannot_list_channels(client: Client) -> None:
     status, _ = Api(client, None).call("get", "/api/v3/channels")
     assert status == 401

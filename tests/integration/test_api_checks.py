@@ -4,97 +4,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from chalice.test import Client
 from sqlalchemy import Engine, insert
-from srvpulse import bootstrap
 from srvpulse.adapters.sql.tables import channels
 from srvpulse.bootstrap import Runtime
-from srvpulse.domain.model import PingKind, PingMessage
-from srvpulse.services.projects import DefaultProject, ensure_default_project
-from srvpulse.settings import Settings
+from srvpulse.domain.model import PingKind
+from srvpulse.services.projects import DefaultProject
 
-import app as app_module
-from functions.ingest import handler as ingest
-from tests.integration.test_ingest import sqs_event
-
-RW_KEY = "test-read-write-key-0123456789"
-
-
-@pytest.fixture
-def runtime(engine: Engine, tmp_path: Path) -> Iterator[Runtime]:
-    rt = Runtime(
-        Settings(
-            data_dir=tmp_path,
-            site_url="https://srvpulse.test",
-            ping_url="https://srvp.test/ping/",
-        )
-    )
-    rt.__dict__["engine"] = engine
-    bootstrap.install(rt)
-    yield rt
-    bootstrap.install(None)
-
-
-@pytest.fixture
-def project(runtime: Runtime) -> DefaultProject:
-    return ensure_default_project(runtime.check_store, datetime.now(UTC), RW_KEY)
-
-
-@pytest.fixture
-def client(project: DefaultProject) -> Iterator[Client]:
-    with Client(app_module.app) as c:
-        yield c
-
-
-class Api:
-    """Small helper: JSON in, (status, JSON out) back, with the given key."""
-
-    def __init__(self, client: Client, key: str | None) -> None:
-        self.client = client
-        self.key = key
-
-    def call(self, method: str, path: str, body: Any = None, raw: str | None = None) -> Any:
-        headers = {"Content-Type": "application/json"}
-        if self.key is not None:
-            headers["X-Api-Key"] = self.key
-        data = raw if raw is not None else (None if body is None else json.dumps(body))
-        resp = getattr(self.client.http, method)(path, headers=headers, body=data)
-        assert resp.status_code != 500, resp.body
-        ctype = resp.headers.get("Content-Type", "")
-        if ctype.startswith("application/json"):
-            return resp.status_code, json.loads(resp.body)
-        return resp.status_code, resp.body.decode()
-
-
-@pytest.fixture
-def rw(client: Client) -> Api:
-    return Api(client, RW_KEY)
-
-
-@pytest.fixture
-def ro(client: Client, project: DefaultProject) -> Api:
-    return Api(client, project.read_only_key)
-
-
-def deliver(*messages: PingMessage) -> None:
-    reply = ingest.handler(sqs_event(*[m.to_json() for m in messages]), None)
-    assert reply == {"batchItemFailures": []}
-
-
-def a_ping(check_uuid: str, kind: PingKind = PingKind.SUCCESS, **kw: Any) -> PingMessage:
-    return PingMessage(
-        ping_id=str(uuid.uuid4()),
-        received_at=kw.pop("at", datetime.now(UTC)),
-        kind=kind,
-        check_uuid=check_uuid,
-        **kw,
-    )
+from tests.integration.conftest import RW_KEY, Api, a_ping, deliver
 
 
 def test_a_created_check_is_listed_with_the_healthchecks_fields(rw: Api) -> None:

@@ -3,62 +3,29 @@ status fields), via Chalice's test client on SQLite and MariaDB."""
 
 from __future__ import annotations
 
-import json
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from chalice.test import Client
-from sqlalchemy import Engine
-from srvpulse import bootstrap
 from srvpulse.bootstrap import Runtime
-from srvpulse.domain.model import PingKind, PingMessage
-from srvpulse.services.projects import DefaultProject, ensure_default_project
-from srvpulse.settings import Settings
+from srvpulse.domain.model import PingKind
+from srvpulse.services.projects import DefaultProject
 
-import app as app_module
-from functions.ingest import handler as ingest
-from tests.integration.test_ingest import sqs_event
-
-RW_KEY = "maintenance-test-key-0123456789"
+from tests.integration.conftest import RW_KEY, Api, a_ping
+from tests.integration.conftest import deliver as deliver_pings
 
 
 @pytest.fixture
-def runtime(engine: Engine, tmp_path: Path) -> Iterator[Runtime]:
-    rt = Runtime(Settings(data_dir=tmp_path, site_url="https://srvpulse.test"))
-    rt.__dict__["engine"] = engine
-    bootstrap.install(rt)
-    yield rt
-    bootstrap.install(None)
+def api(client: Client) -> Any:
+    def call(method: str, path: str, body: Any = None, key: str = RW_KEY) -> Any:
+        return Api(client, key).call(method, path, body)
 
-
-@pytest.fixture
-def project(runtime: Runtime) -> DefaultProject:
-    return ensure_default_project(runtime.check_store, datetime.now(UTC), RW_KEY)
-
-
-@pytest.fixture
-def api(project: DefaultProject) -> Iterator[Any]:
-    with Client(app_module.app) as client:
-
-        def call(method: str, path: str, body: Any = None, key: str = RW_KEY) -> Any:
-            resp = getattr(client.http, method)(
-                path,
-                headers={"Content-Type": "application/json", "X-Api-Key": key},
-                body=None if body is None else json.dumps(body),
-            )
-            assert resp.status_code != 500, resp.body
-            return resp.status_code, json.loads(resp.body)
-
-        yield call
+    return call
 
 
 def deliver(check_uuid: str, kind: PingKind, at: datetime) -> None:
-    msg = PingMessage(ping_id=str(uuid.uuid4()), received_at=at, kind=kind, check_uuid=check_uuid)
-    assert ingest.handler(sqs_event(msg.to_json()), None) == {"batchItemFailures": []}
+    deliver_pings(a_ping(check_uuid, kind, at=at))
 
 
 def test_a_one_off_and_a_recurring_window_are_created_listed_and_deleted(api: Any) -> None:

@@ -2,53 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, insert, select
-from srvpulse import bootstrap
 from srvpulse.adapters.sql.checks_store import SqlCheckStore, SqlCheckTx
 from srvpulse.adapters.sql.tables import checks, flips, orphan_pings, ping_receipts, pings
 from srvpulse.bootstrap import Runtime
 from srvpulse.domain.model import Check, PingKind, PingMessage, Status
 from srvpulse.services.ingesting import ingest_ping, prune_receipts
 from srvpulse.services.projects import ensure_default_project
-from srvpulse.settings import Settings
 
 from functions.ingest import handler as ingest
+from tests.sqs_events import sqs_event
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def sqs_event(*bodies: str) -> dict[str, Any]:
-    """An SQS event as Lambda delivers it, each record with its own messageId."""
-    records = []
-    for body in bodies:
-        records.append(
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "AQEB" + uuid.uuid4().hex,
-                "body": body,
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "1772366400000",
-                    "SenderId": "AIDAEXAMPLE",
-                    "ApproximateFirstReceiveTimestamp": "1772366400001",
-                },
-                "messageAttributes": {},
-                "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:srvpulse-pings",
-                "awsRegion": "eu-west-1",
-            }
-        )
-    return {"Records": records}
 
 
 def ping(
@@ -64,15 +36,6 @@ def ping(
         check_uuid=check_uuid,
         **extra,
     )
-
-
-@pytest.fixture
-def runtime(engine: Engine, tmp_path: Path) -> Iterator[Runtime]:
-    rt = Runtime(Settings(data_dir=tmp_path))
-    rt.__dict__["engine"] = engine  # the test database instead of the settings' one
-    bootstrap.install(rt)
-    yield rt
-    bootstrap.install(None)
 
 
 @pytest.fixture
