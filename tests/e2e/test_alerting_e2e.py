@@ -6,9 +6,6 @@ PagerDuty receives `resolve` with the trigger's dedup_key."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,16 +19,13 @@ from tests.alerting_peers import (
     Received,
     Reply,
     SmtpPeer,
-    free_port,
     http_peer,
     self_signed_cert,
     smtp_peer,
 )
+from tests.e2e.local_mode import API_KEY, running_local_mode
 
 pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parents[2]
-API_KEY = "e2e-alerting-key-0123456789"
 
 
 def _pd_accept(req: Received) -> Reply:
@@ -52,43 +46,14 @@ def peers() -> Iterator[tuple[SmtpPeer, HttpPeer, HttpPeer]]:
 @pytest.fixture
 def base(tmp_path: Path, peers: tuple[SmtpPeer, HttpPeer, HttpPeer]) -> Iterator[str]:
     smtp, _, pd = peers
-    port = free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "SRVPULSE_DATA_DIR": str(tmp_path / "data"),
-        "SRVPULSE_BOOTSTRAP_API_KEY": API_KEY,
-        "PYTHONUNBUFFERED": "1",
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp.port),
-        "PAGERDUTY_EVENTS_URL": pd.url,
-        "ALERT_CA_FILE": str(self_signed_cert().cert_path),
-    }
-    for name in ("DATABASE_URL", "PING_QUEUE_URL", "ALERT_TOPIC_ARN"):
-        env.pop(name, None)
-    log = tmp_path / "srvpulse.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "srvpulse.local"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    deadline = time.monotonic() + 30
-    while "is running on" not in log.read_text():
-        assert proc.poll() is None, f"srvpulse exited early:\n{log.read_text()}"
-        assert time.monotonic() < deadline, f"srvpulse did not start:\n{log.read_text()}"
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    proc.send_signal(2)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with running_local_mode(
+        tmp_path,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(smtp.port),
+        PAGERDUTY_EVENTS_URL=pd.url,
+        ALERT_CA_FILE=str(self_signed_cert().cert_path),
+    ) as mode:
+        yield mode.base
 
 
 def test_a_failing_job_alerts_by_mail_and_slack_and_its_recovery_resolves_pagerduty(

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,71 +14,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.e2e.local_mode import ROOT, LocalMode, running_local_mode
+
 pytestmark = pytest.mark.e2e
-
-ROOT = Path(__file__).resolve().parents[2]
-API_KEY = "e2e-read-write-key-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LocalMode:
-    def __init__(self, proc: subprocess.Popen[str], base: str, log: Path) -> None:
-        self.proc = proc
-        self.base = base
-        self.log = log
-        self.http = httpx.Client(base_url=base, timeout=10)
-        self.api = httpx.Client(base_url=base, timeout=10, headers={"X-Api-Key": API_KEY})
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def ping_key(self) -> str:
-        m = re.search(r"/ping/([A-Za-z0-9_-]+)/<slug>", self.output())
-        assert m, self.output()
-        return m.group(1)
 
 
 @pytest.fixture
 def local_mode(tmp_path: Path) -> Iterator[LocalMode]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "SRVPULSE_DATA_DIR": str(tmp_path / "data"),
-        "SRVPULSE_BOOTSTRAP_API_KEY": API_KEY,
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("DATABASE_URL", None)
-    env.pop("PING_QUEUE_URL", None)
-    log = tmp_path / "srvpulse.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "srvpulse.local"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    mode = LocalMode(proc, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 30
-    while "is running on" not in mode.output():
-        assert proc.poll() is None, f"srvpulse exited early:\n{mode.output()}"
-        assert time.monotonic() < deadline, f"srvpulse did not start:\n{mode.output()}"
-        time.sleep(0.1)
-    yield mode
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+    with running_local_mode(tmp_path) as mode:
+        yield mode
 
 
 def eventually(fetch: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 15) -> Any:
