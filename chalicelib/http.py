@@ -24,7 +24,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from chalice.app import Request, Response
@@ -169,7 +169,7 @@ def require_api_key(request: Request, *, write: bool) -> ApiCaller:
     key = request.headers.get(API_KEY_HEADER) if request.headers else None
     if not key and has_session_cookie(request):
         return session_caller(request, write=write)
-    caller = verify_api_key(runtime().check_store, key)
+    caller = verify_api_key(runtime().check_store, key, datetime.now(UTC))
     if write and caller.read_only:
         raise Forbidden("this API key is read-only")
     return caller

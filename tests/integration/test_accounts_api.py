@@ -498,8 +498,11 @@ def test_api_keys_are_shown_once_stored_hashed_and_stop_working_when_revoked(env
     with env.runtime.engine.connect() as conn:
         stored = conn.execute(select(api_keys.c.key_hash)).scalars().all()
     assert rw["key"] not in stored and len(stored[0]) == 64
+    assert listed[1]["last_used_at"] is None
     headers = {"X-Api-Key": ro["key"]}
     assert env.client.http.get("/api/v3/checks", headers=headers).status_code == 200
+    listed = body(browser.get(f"/api/v3/projects/{project}/keys"))["keys"]
+    assert [k["last_used_at"] is not None for k in listed] == [False, True]
     assert browser.delete(f"/api/v3/projects/{project}/keys/{ro['id']}").status_code == 204
     assert env.client.http.get("/api/v3/checks", headers=headers).status_code == 401
     assert browser.delete(f"/api/v3/projects/{project}/keys/{ro['id']}").status_code == 404

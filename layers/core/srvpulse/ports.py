@@ -116,6 +116,7 @@ class ApiKeyRecord:
     prefix: str
     created: datetime
     revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
 
 
 class CheckTx(Protocol):
@@ -200,6 +201,11 @@ class CheckTx(Protocol):
         now: datetime,
     ) -> int: ...
     def find_api_key(self, key_hash: str) -> ApiKeyRecord | None: ...
+
+    def touch_api_key(self, key_id: int, now: datetime, older_than: datetime) -> None:
+        """Set the key's last_used_at to ``now`` unless it is already after
+        ``older_than`` (so a busy key costs one write a minute, not one per request)."""
+        ...
 
 
 class CheckStore(Protocol):

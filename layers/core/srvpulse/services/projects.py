@@ -10,7 +10,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..errors import InvalidInput, Unauthorized
 from ..ports import CheckStore
@@ -18,6 +18,8 @@ from ..ports import CheckStore
 DEFAULT_PROJECT_NAME = "Default"
 KEY_PREFIX_LENGTH = 8
 MIN_BOOTSTRAP_KEY_LENGTH = 16
+# How precisely an API key's last use is recorded (one write a minute per busy key).
+KEY_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def hash_api_key(key: str) -> str:
@@ -112,13 +114,19 @@ class ApiCaller:
     key_id: int | None = None
 
 
-def verify_api_key(store: CheckStore, key: str | None) -> ApiCaller:
+def verify_api_key(store: CheckStore, key: str | None, now: datetime | None = None) -> ApiCaller:
     """The caller for an X-Api-Key value; raises Unauthorized for a missing, unknown or
-    revoked key. Whether a read-only caller may do something is the route's decision."""
+    revoked key. Whether a read-only caller may do something is the route's decision.
+    With ``now``, the key's ``last_used_at`` (shown in key listings) is kept to the
+    minute."""
     if not key:
         raise Unauthorized("missing api key")
     with store.transaction() as tx:
         found = tx.find_api_key(hash_api_key(key))
-    if found is None or found.revoked_at is not None:
-        raise Unauthorized("wrong api key")
+        if found is None or found.revoked_at is not None:
+            raise Unauthorized("wrong api key")
+        if now is not None and (
+            found.last_used_at is None or now - found.last_used_at >= KEY_USE_RESOLUTION
+        ):
+            tx.touch_api_key(found.id, now, now - KEY_USE_RESOLUTION)
     return ApiCaller(found.project_id, found.read_only, found.id)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     delete,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -450,6 +451,17 @@ class SqlCheckTx:
             prefix=m["prefix"],
             created=m["created"],
             revoked_at=m["revoked_at"],
+            last_used_at=m["last_used_at"],
+        )
+
+    def touch_api_key(self, key_id: int, now: datetime, older_than: datetime) -> None:
+        self.conn.execute(
+            update(api_keys)
+            .where(
+                api_keys.c.id == key_id,
+                or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < older_than),
+            )
+            .values(last_used_at=now)
         )
 
 
