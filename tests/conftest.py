@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 from srvpulse import bootstrap
 from srvpulse.adapters.sql.db import make_engine, migrate
@@ -20,6 +21,12 @@ from srvpulse.settings import Settings
 MYSQL_SERVER_URL = os.environ.get("SRVPULSE_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DATABASES = ("sqlite", "mysql")
+
+# CI explores the same examples every run (a red CI is then always reproducible); a
+# developer's runs explore new ones and remember failures in .hypothesis/.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if IN_CI:
+    hypothesis_settings.load_profile("ci")
 
 
 def require_server(reason: str) -> None:
