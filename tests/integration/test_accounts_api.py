@@ -564,3 +564,20 @@ def test_guessing_the_password_inside_a_session_is_throttled_like_sign_in(env: E
     ]
     assert guesses == [400] * 10 + [429]
     assert browser.post("/api/v3/account/delete", {"password": PASSWORD}).status_code == 429
+
+
+def test_a_read_only_member_cannot_see_or_rotate_the_ping_key(env: Env) -> None:
+    # The ping key lets anyone ping (and with ?create=1 create) the project's checks,
+    # so it is a write credential, like the ping URLs the checks API hides from them.
+    owner = register(env, "keeper@example.com")
+    project = body(owner.get("/api/v3/projects"))["projects"][0]["uuid"]
+    reader = register(env, "reader@example.com")
+    invited = owner.post(
+        f"/api/v3/projects/{project}/members", {"email": "reader@example.com", "role": "readonly"}
+    )
+    assert invited.status_code == 201
+    shown = reader.get(f"/api/v3/projects/{project}/ping-key")
+    assert shown.status_code == 403
+    assert "ping_key" not in body(shown)
+    assert reader.post(f"/api/v3/projects/{project}/ping-key/rotate").status_code == 403
+    assert owner.get(f"/api/v3/projects/{project}/ping-key").status_code == 200

@@ -3,7 +3,8 @@ invitations; API keys; the ping key.
 
 Every operation starts from the caller's membership (AccountService.membership), so a
 project the caller is not a member of is "not found", and roles decide the rest:
-read-only members read, members also manage API keys and the ping key, the owner also
+read-only members read (but not the API key list or the ping key, which lets anyone
+ping the project's checks), members also manage API keys and the ping key, the owner also
 renames, deletes and manages members.
 """
 
@@ -178,7 +179,10 @@ class ProjectAdminService:
             raise NotFound("api key not found")
 
     def ping_key(self, current: CurrentUser, project_uuid: str) -> Project:
-        return self._member(current, project_uuid).project
+        """The project's ping key, for members who may write: with it anyone can ping
+        (and, with ?create=1, create) the project's checks, so read-only members do not
+        get it, as they get no ping URLs from the checks API either."""
+        return self._member(current, project_uuid, "write").project
 
     def rotate_ping_key(self, current: CurrentUser, project_uuid: str) -> Project:
         """A new ping key: slug ping URLs with the old key stop matching any check."""
