@@ -348,7 +348,8 @@ def api_keys(project: str) -> Response:
 @api_view
 def revoke_api_key(project: str, key_id: str) -> Response:
     current = _member_of(project)
-    if not key_id.isdigit():
+    # ASCII digits only ("²".isdigit() is true) and a length any key id can have.
+    if not (key_id.isascii() and key_id.isdigit()) or len(key_id) > 18:
         raise InvalidInput("key id must be a number", "key_id")
     runtime().project_admin.revoke_api_key(current, project, int(key_id))
     return _no_content()

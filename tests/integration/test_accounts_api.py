@@ -581,3 +581,37 @@ def test_a_read_only_member_cannot_see_or_rotate_the_ping_key(env: Env) -> None:
     assert "ping_key" not in body(shown)
     assert reader.post(f"/api/v3/projects/{project}/ping-key/rotate").status_code == 403
     assert owner.get(f"/api/v3/projects/{project}/ping-key").status_code == 200
+
+
+def test_odd_characters_in_the_csrf_header_key_id_or_code_are_refused_not_a_crash(
+    env: Env,
+) -> None:
+    browser = register(env, "odd@example.com")
+    project = body(browser.get("/api/v3/projects"))["projects"][0]["uuid"]
+    forged = browser.post("/api/v3/projects", {"name": "X"}, headers={"X-CSRF-Token": "é" * 64})
+    assert forged.status_code == 403
+    assert "CSRF" in body(forged)["error"]
+    for key_id in ("²", "9" * 30):
+        r = browser.delete(f"/api/v3/projects/{project}/keys/{key_id}")
+        assert r.status_code == 400, (key_id, r.body)
+        assert body(r)["field"] == "key_id"
+    body(browser.post("/api/v3/account/totp/setup"))
+    r = browser.post("/api/v3/account/totp/confirm", {"code": "²²²²²²"})
+    assert r.status_code == 400
+    assert body(r)["field"] == "code"
+
+
+def test_a_totp_code_typed_with_full_width_or_arabic_indic_digits_is_accepted(env: Env) -> None:
+    # Phone keyboards and input methods may send these; the code is still the right one.
+    browser = register(env, "digits@example.com")
+    totp = pyotp.TOTP(body(browser.post("/api/v3/account/totp/setup"))["secret"])
+    code = totp.at(env.clock.now)
+    full_width = "".join(chr(0xFF10 + int(d)) for d in code)
+    r = browser.post("/api/v3/account/totp/confirm", {"code": full_width})
+    assert r.status_code == 200, r.body
+    env.clock.advance(seconds=30)
+    arabic_indic = "".join(chr(0x0660 + int(d)) for d in totp.at(env.clock.now))
+    pending, first = _sign_in(env, "digits@example.com")
+    assert body(first)["totp_required"] is True
+    second = pending.post("/api/v3/auth/signin/totp", {"code": arabic_indic})
+    assert second.status_code == 200, second.body

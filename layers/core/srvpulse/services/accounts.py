@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -260,7 +261,10 @@ class AccountService:
         if method.upper() in SAFE_METHODS:
             return
         expected = csrf_token_for(token)
-        if not header_value or not hmac.compare_digest(expected, header_value):
+        # compare_digest refuses non-ASCII str (TypeError): compare the UTF-8 bytes.
+        if not header_value or not hmac.compare_digest(
+            expected.encode(), header_value.encode("utf-8", "surrogateescape")
+        ):
             raise Forbidden("missing or wrong X-CSRF-Token header")
 
     def sign_out(self, token: str | None) -> None:
@@ -411,8 +415,11 @@ class AccountService:
     def _matching_step(self, secret: str, code: str) -> int | None:
         """The time step whose code equals ``code`` (within the allowed drift), or None."""
         code = code.strip().replace(" ", "")
-        if not (code.isdigit() and len(code) == 6):
+        # Decimal digits of any script (full-width, Arabic-Indic... as some phone
+        # keyboards send them) become ASCII; anything else (e.g. superscripts) is wrong.
+        if not (code.isdecimal() and len(code) == 6):
             return None
+        code = "".join(str(unicodedata.decimal(c)) for c in code)
         totp = pyotp.TOTP(secret)
         now = self.clock()
         for drift in range(-rules.TOTP_VALID_WINDOW, rules.TOTP_VALID_WINDOW + 1):
