@@ -15,6 +15,7 @@ from typing import Any
 
 from ..domain.delivery import ChannelRow, NotificationRecord
 from ..domain.model import AlertEvent, FlipReason, Status
+from ..domain.rules import MAX_AFTER_FAILURES
 from ..errors import InvalidInput, NotFound, Unavailable
 from ..notifiers import KINDS, channel_kind, validate_config
 from ..ports import ChannelStore
@@ -24,8 +25,10 @@ from .alerting import DeliveryDeferred, Dispatcher, dispatch, key_for_test_send
 
 MAX_NAME = 100
 # Per-assignment settings (check_channels columns) and their allowed ranges.
+# after_failures stops at what the status machine counts (consecutive failures are
+# counted up to MAX_AFTER_FAILURES): a larger value could never be reached.
 ASSIGNMENT_LIMITS: dict[str, tuple[int, int]] = {
-    "after_failures": (1, 1000),
+    "after_failures": (1, MAX_AFTER_FAILURES),
     "after_down_minutes": (0, 60 * 24 * 30),
     "reminder_every_minutes": (0, 60 * 24 * 30),
     "reminder_max": (0, 1000),
