@@ -42,6 +42,40 @@ def headlines(bus: LocalAlertBus) -> list[str]:
     return [headline(e) for e in bus.published]
 
 
+def test_a_late_alert_says_by_how_much_the_job_is_late_and_reminders_say_it_again(
+    runtime: Runtime, project_id: int, engine: Engine, bus: LocalAlertBus, analyzer: Analyzer
+) -> None:
+    check = new_check(runtime, project_id, name="nightly-backup", timeout=3600, grace=600)
+    add_channel(engine, project_id, check, reminder_every_minutes=60, reminder_max=1)
+    send(runtime, check, at=T0)
+    analyzer.run_pass(T0 + 72 * MIN)  # expected at 13:00, grace to 13:10, now 13:12
+    analyzer.run_pass(T0 + 133 * MIN)
+    send(runtime, check, at=T0 + 140 * MIN)
+    analyzer.run_pass(T0 + 140 * MIN + SEC)
+    assert headlines(bus) == [
+        "DOWN: nightly-backup (late by 12 min)",
+        "REMINDER DOWN: nightly-backup (late by 1 h 13 min)",
+        "UP: nightly-backup (back up)",
+    ]
+
+
+def test_a_failure_alert_names_the_exit_status_and_a_too_short_run_its_duration(
+    runtime: Runtime, project_id: int, engine: Engine, bus: LocalAlertBus, analyzer: Analyzer
+) -> None:
+    failing = new_check(runtime, project_id, name="backup")
+    add_channel(engine, project_id, failing)
+    send(runtime, failing, PingKind.FAIL, at=T0, exit_status=3)
+    fast = new_check(runtime, project_id, name="export", min_duration=60)
+    add_channel(engine, project_id, fast)
+    send(runtime, fast, PingKind.START, at=T0)
+    send(runtime, fast, at=T0 + 2 * SEC)
+    analyzer.run_pass(T0 + 5 * SEC)
+    assert sorted(headlines(bus)) == [
+        "DOWN: backup (failed (exit status 3))",
+        "DOWN: export (finished too fast (2 s))",
+    ]
+
+
 def test_the_largest_accepted_after_failures_still_alerts(
     runtime: Runtime, project_id: int, engine: Engine, bus: LocalAlertBus, analyzer: Analyzer
 ) -> None:

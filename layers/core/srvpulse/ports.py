@@ -302,6 +302,7 @@ class CheckContext:
     assignments: Sequence[Assignment]
     windows: Sequence[MaintenanceWindow]
     last_ping_summary: str | None = None  # of the check's latest ping, for the alerts
+    last_exit_status: int | None = None  # of the check's latest ping, for the alerts
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,11 +130,16 @@ def reason_text(event: AlertEvent) -> str:
     """Why the alert was sent, in a few words: "late by 12 min", "failed (exit status 3)".
 
     Uses the analyzer's optional ``extra`` fields: ``late_by_seconds``,
-    ``exit_status``, ``duration_seconds``, ``detail``."""
+    ``exit_status``, ``duration_seconds``, ``detail``, and for reminders
+    ``down_reason``."""
     detail = event.extra.get("detail")
     if detail:
         return detail
     reason = event.reason
+    down_reason = event.extra.get("down_reason", "")
+    if reason == FlipReason.REMINDER and down_reason in FlipReason.__members__.values():
+        # A reminder says again why the check is down ("late by 2 h 12 min").
+        reason = FlipReason(down_reason)
     if reason == FlipReason.LATE:
         late = _extra_seconds(event, "late_by_seconds")
         return f"late by {human_duration(late)}" if late is not None else "late"

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from ..domain.model import AlertEvent, Check, Flip, FlipReason, Status
+from ..domain.model import AlertEvent, Check, Flip, FlipReason, PingKind, Status
 from ..domain.rules import Assignment, NoticeKind, decide, maintenance_until
 from ..domain.status import evaluate
 from ..ports import AlertBus, AnalysisPlan, AnalyzerStore, CheckContext, OutboxEvent
@@ -76,7 +76,9 @@ def plan_check(ctx: CheckContext, now: datetime, check_url: str = "") -> Analysi
         for n in d.notices:
             reminder = n.kind is NoticeKind.REMINDER
             reminder_needed = reminder_needed or reminder
-            extra = {"down_reason": a.down_reason} if reminder and a.down_reason else {}
+            extra = {} if n.kind is NoticeKind.UP else _details(d.assignment, ctx, check, now)
+            if reminder and a.down_reason:
+                extra["down_reason"] = a.down_reason
             events.append(
                 AlertEvent(
                     flip_id=_REMINDER_FLIP_ID if n.flip_id is None else n.flip_id,
@@ -109,6 +111,28 @@ def plan_check(ctx: CheckContext, now: datetime, check_url: str = "") -> Analysi
         assignments=assignments,
         events=events,
     )
+
+
+def _details(a: Assignment, ctx: CheckContext, check: Check, now: datetime) -> dict[str, str]:
+    """What the alert text adds to a down alert or reminder (domain.delivery.reason_text):
+    how late the job is, the failing ping's exit status, how long a run took."""
+    reason, since = a.down_reason, a.down_since
+    if since is None:
+        return {}
+    if reason == FlipReason.LATE:
+        # A late flip is timed at the deadline, expected time + grace: late since then.
+        expected = since - timedelta(seconds=check.grace)
+        return {"late_by_seconds": str(int((now - expected).total_seconds()))}
+    if reason == FlipReason.FAILED:
+        failing = check.last_ping_kind is PingKind.FAIL and ctx.last_exit_status
+        return {"exit_status": str(ctx.last_exit_status)} if failing else {}
+    # The run that completed too fast or too slow (one that never finished has no
+    # duration yet).
+    completed = check.last_ping is not None and check.last_ping >= since
+    if reason in (FlipReason.TOO_SHORT, FlipReason.TOO_LONG) and completed:
+        took = check.last_duration_ms
+        return {} if took is None else {"duration_seconds": str(took / 1000)}
+    return {}
 
 
 def _due(check: Check, now: datetime) -> bool:

@@ -130,6 +130,7 @@ class SqlAnalyzerStore:
         assigned: dict[int, list[Assignment]] = {i: [] for i in ids}
         windows: list[MaintenanceWindow] = []
         summaries: dict[int, str] = {}
+        exit_statuses: dict[int, int] = {}
         with self.engine.connect() as conn:
             for part in _chunks(ids):
                 rows = conn.execute(select(checks).where(checks.c.id.in_(part))).all()
@@ -173,15 +174,22 @@ class SqlAnalyzerStore:
                     )
                 ).all()
                 windows.extend(_window(r._mapping) for r in w_rows)
-                # The latest ping's summary, through the (check_id, n) index.
+                # The latest ping's summary and exit status, through the (check_id, n)
+                # index.
                 latest = and_(pings.c.check_id == checks.c.id, pings.c.n == checks.c.n_pings)
                 s_rows = conn.execute(
-                    select(pings.c.check_id, pings.c.summary)
+                    select(pings.c.check_id, pings.c.summary, pings.c.exit_status)
                     .select_from(pings.join(checks, latest))
-                    .where(checks.c.id.in_(part), pings.c.summary.is_not(None))
+                    .where(
+                        checks.c.id.in_(part),
+                        or_(pings.c.summary.is_not(None), pings.c.exit_status.is_not(None)),
+                    )
                 ).all()
                 for r in s_rows:
-                    summaries[r.check_id] = r.summary
+                    if r.summary is not None:
+                        summaries[r.check_id] = r.summary
+                    if r.exit_status is not None:
+                        exit_statuses[r.check_id] = r.exit_status
                 self._count(len(rows) + len(flip_rows) + len(cc_rows) + len(w_rows) + len(s_rows))
         out = []
         for i in ids:
@@ -193,7 +201,11 @@ class SqlAnalyzerStore:
                 for w in windows
                 if w.check_id == i or (w.check_id is None and w.project_id == check.project_id)
             ]
-            out.append(CheckContext(check, new_flips[i], assigned[i], ws, summaries.get(i)))
+            out.append(
+                CheckContext(
+                    check, new_flips[i], assigned[i], ws, summaries.get(i), exit_statuses.get(i)
+                )
+            )
         return out
 
     def apply(self, plan: AnalysisPlan, now: datetime) -> list[OutboxEvent] | None:
