@@ -220,6 +220,65 @@ def test_without_a_run_id_the_duration_runs_from_the_last_start(
     assert (last.duration_ms, last.summary) == (90_000, "disk full")
 
 
+def test_a_start_delivered_after_its_own_completion_does_not_leave_the_check_running(
+    runtime: Runtime, project: Any, engine: Engine
+) -> None:
+    # SQS does not keep order: a fast job's start and success can be ingested swapped.
+    check = new_check(runtime, project, grace=60)
+    run(ping(check.uuid, at=T0 + timedelta(seconds=2)))
+    run(ping(check.uuid, PingKind.START, at=T0))
+    after = load(runtime, check)
+    assert (after.status, after.open_runs, after.last_start) == (Status.UP, "", None)
+    assert after.last_ping == T0 + timedelta(seconds=2)
+    assert after.alert_after is None or after.alert_after > T0 + timedelta(seconds=2)
+    assert [r.kind for r in ping_rows(engine, check)] == ["success", "start"]
+
+
+def test_a_failure_delivered_after_a_later_success_does_not_take_the_check_down(
+    runtime: Runtime, project: Any, engine: Engine
+) -> None:
+    check = new_check(runtime, project)
+    run(ping(check.uuid, at=T0))
+    run(ping(check.uuid, at=T0 + timedelta(minutes=5)))
+    run(ping(check.uuid, PingKind.FAIL, at=T0 + timedelta(minutes=1), summary="disk full"))
+    after = load(runtime, check)
+    assert (after.status, after.last_ping) == (Status.UP, T0 + timedelta(minutes=5))
+    assert after.n_pings == 3
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(flips)).scalar() == 0
+    late = ping_rows(engine, check)[-1]
+    assert (late.kind, late.summary, late.created) == (
+        "fail",
+        "disk full",
+        T0 + timedelta(minutes=1),
+    )
+
+
+def test_a_late_start_with_a_run_id_still_times_its_own_completion(
+    runtime: Runtime, project: Any, engine: Engine
+) -> None:
+    check = new_check(runtime, project)
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    run(ping(check.uuid, PingKind.START, at=T0 + timedelta(seconds=10), rid=b))
+    run(ping(check.uuid, at=T0 + timedelta(seconds=20), rid=b))
+    run(ping(check.uuid, PingKind.START, at=T0, rid=a))  # late, but run a is still going
+    assert load(runtime, check).status is Status.STARTED
+    run(ping(check.uuid, at=T0 + timedelta(seconds=40), rid=a))
+    after = load(runtime, check)
+    assert (after.status, after.last_duration_ms, after.open_runs) == (Status.UP, 40_000, "")
+
+
+def test_a_start_with_a_run_id_delivered_after_its_completion_opens_no_run(
+    runtime: Runtime, project: Any, engine: Engine
+) -> None:
+    check = new_check(runtime, project)
+    a = str(uuid.uuid4())
+    run(ping(check.uuid, PingKind.FAIL, at=T0 + timedelta(seconds=3), rid=a))
+    run(ping(check.uuid, PingKind.START, at=T0, rid=a))
+    after = load(runtime, check)
+    assert (after.status, after.open_runs, after.last_start) == (Status.DOWN, "", None)
+
+
 def test_a_slug_ping_with_create_provisions_the_check_once(
     runtime: Runtime, project: Any, engine: Engine
 ) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ..domain.model import PINGS_KEPT_PER_CHECK, Check, PingKind, PingMessage
-from ..domain.status import apply_ping, effective_kind
+from ..domain.status import PingOutcome, apply_ping, effective_kind
 from ..errors import Conflict
 from ..ports import CheckStore, CheckTx, StoredPing
 
@@ -109,9 +109,32 @@ def _start_of_run(tx: CheckTx, check: Check, msg: PingMessage) -> datetime | Non
     return check.last_start
 
 
+def _is_late(tx: CheckTx, check: Check, msg: PingMessage) -> bool:
+    """Whether ``msg`` was overtaken by a newer ping already applied to ``check``.
+
+    Neither SQS nor concurrent ingests keep order: a fast job's start can be ingested
+    after its own success, or an old failure after a newer success. Applying such a
+    ping would reopen a finished run (a false "too long" alert later) or take a healthy
+    check down. A completion is late when it is older than the check's last completion;
+    a start is late when the completion of its run is already stored (by run id), or,
+    without a run id, when it is older than the last completion.
+    """
+    kind = effective_kind(msg)
+    if kind is PingKind.LOG:
+        return False
+    if kind is PingKind.START and msg.rid:
+        done = tx.find_completion(check.id, msg.rid)
+        return done is not None and done >= msg.received_at
+    return check.last_ping is not None and msg.received_at < check.last_ping
+
+
 def _apply(tx: CheckTx, check: Check, msg: PingMessage) -> IngestResult:
-    start = None if effective_kind(msg) is PingKind.START else _start_of_run(tx, check, msg)
-    outcome = apply_ping(check, msg, start)
+    if _is_late(tx, check, msg):
+        # Kept in the history under its own kind and time; the check does not move.
+        outcome = PingOutcome(check.with_changes(n_pings=check.n_pings + 1), None, None, True)
+    else:
+        start = None if effective_kind(msg) is PingKind.START else _start_of_run(tx, check, msg)
+        outcome = apply_ping(check, msg, start)
     n = check.n_pings + 1
     saved = tx.save_check(outcome.check.with_changes(n_pings=n), check.version)
     if saved is None:

@@ -321,6 +321,20 @@ class SqlCheckTx:
         found: datetime | None = self.conn.execute(q).scalar()
         return found
 
+    def find_completion(self, check_id: int, rid: str) -> datetime | None:
+        q = (
+            select(pings.c.created)
+            .where(
+                pings.c.check_id == check_id,
+                pings.c.rid == rid,
+                pings.c.kind.in_(("success", "fail")),
+            )
+            .order_by(pings.c.n.desc())
+            .limit(1)
+        )
+        found: datetime | None = self.conn.execute(q).scalar()
+        return found
+
     def add_ping(self, ping: StoredPing) -> None:
         self.conn.execute(
             insert(pings).values(
