@@ -99,3 +99,22 @@ def test_an_assignment_asking_for_more_failures_than_are_ever_counted_is_refused
     assert rw.call("put", path, {"after_failures": MAX_AFTER_FAILURES})[0] == 200
     status, reply = rw.call("put", path, {"after_failures": MAX_AFTER_FAILURES + 1})
     assert (status, reply["field"]) == (400, "after_failures")
+
+
+def test_reminders_switched_on_while_the_check_is_down_start_without_another_ping(
+    runtime: Runtime, project_id: int, engine: Engine, bus: LocalAlertBus, analyzer: Analyzer
+) -> None:
+    check = new_check(runtime, project_id, timeout=86400)
+    channel = add_channel(engine, project_id, check)
+    send(runtime, check, PingKind.FAIL, at=T0)
+    analyzer.run_pass(T0 + 5 * SEC)
+    assert sent(bus) == [("down", "failed", False)]
+    settings = {"reminder_every_minutes": 10, "reminder_max": 2}
+    runtime.channel_store.assign(check.id, channel, settings, T0 + MIN)
+    for minute in range(2, 60):
+        analyzer.run_pass(T0 + minute * MIN)
+    assert sent(bus) == [
+        ("down", "failed", False),
+        ("down", "reminder", True),
+        ("down", "reminder", True),
+    ]

@@ -321,6 +321,19 @@ class SqlChannelStore:
                         check_id=check_id, channel_id=channel_id, created=now, **settings
                     )
                 )
+            # New settings can make an alert or a reminder due for a check that is
+            # already down (reminders switched on, a shorter delay): the analyzer looks
+            # at the check on its next pass. The version bump makes a pass that read
+            # the check before this change lose its race instead of clearing the wake-up.
+            c = checks.c
+            conn.execute(
+                update(checks)
+                .where(
+                    c.id == check_id,
+                    or_(c.next_reminder_at.is_(None), c.next_reminder_at > now),
+                )
+                .values(next_reminder_at=now, version=c.version + 1)
+            )
 
     def unassign(self, check_id: int, channel_id: int) -> bool:
         with self.engine.begin() as conn:
