@@ -615,3 +615,21 @@ def test_a_totp_code_typed_with_full_width_or_arabic_indic_digits_is_accepted(en
     assert body(first)["totp_required"] is True
     second = pending.post("/api/v3/auth/signin/totp", {"code": arabic_indic})
     assert second.status_code == 200, second.body
+
+
+def test_changing_the_password_voids_reset_links_sent_before(env: Env) -> None:
+    # Someone who can read the mailbox asked for a link; the owner, still signed in,
+    # changes the password: the old link must not undo that.
+    browser = register(env, "voided@example.com")
+    Browser(env.client).post("/api/v3/auth/password-reset", {"email": "voided@example.com"})
+    token = _reset_token(env, "voided@example.com")
+    changed = browser.post(
+        "/api/v3/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert changed.status_code == 204
+    late = Browser(env.client).post(
+        "/api/v3/auth/password-reset/confirm", {"token": token, "password": "intruder 1 pass"}
+    )
+    assert late.status_code == 404
+    assert browser.get("/api/v3/account").status_code == 200
+    assert _sign_in(env, "voided@example.com", NEW_PASSWORD)[1].status_code == 200  # type: ignore[attr-defined]

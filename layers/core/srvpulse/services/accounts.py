@@ -313,7 +313,8 @@ class AccountService:
     def change_password(
         self, current: CurrentUser, current_password: str, new_password: str
     ) -> None:
-        """Needs the current password; every other session of the user ends."""
+        """Needs the current password; every other session of the user ends, and so do
+        reset links mailed before."""
         self._throttle_password_check(current)
         if not self._password_ok(current.user, current_password):
             raise InvalidInput("wrong current password", "current_password")

@@ -131,14 +131,28 @@ class SqlAccountStore:
     def set_password(
         self, user_id: int, password_hash: str, now: datetime, keep_session: str | None
     ) -> None:
-        """Store a new hash and end every session of the user except ``keep_session``."""
+        """Store a new hash, void the user's outstanding reset links and end every
+        session of the user except ``keep_session``."""
         with self.engine.begin() as conn:
             conn.execute(
                 update(users)
                 .where(users.c.id == user_id)
                 .values(password_hash=password_hash, password_changed_at=now)
             )
+            self._void_reset_tokens(conn, user_id, now)
             self._end_sessions(conn, user_id, keep_session)
+
+    @staticmethod
+    def _void_reset_tokens(conn: Connection, user_id: int, now: datetime) -> None:
+        # Reset links die with the password they were sent for.
+        conn.execute(
+            update(password_reset_tokens)
+            .where(
+                password_reset_tokens.c.user_id == user_id,
+                password_reset_tokens.c.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
 
     def rehash_password(self, user_id: int, password_hash: str) -> None:
         """Replace the hash with one of newer parameters (same password)."""
@@ -270,14 +284,7 @@ class SqlAccountStore:
                 .values(password_hash=password_hash, password_changed_at=now)
             )
             # Other outstanding reset links die with the password they were sent for.
-            conn.execute(
-                update(password_reset_tokens)
-                .where(
-                    password_reset_tokens.c.user_id == user_id,
-                    password_reset_tokens.c.used_at.is_(None),
-                )
-                .values(used_at=now)
-            )
+            self._void_reset_tokens(conn, user_id, now)
             self._end_sessions(conn, user_id, None)
         return user_id
 
