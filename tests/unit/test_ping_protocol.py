@@ -117,8 +117,11 @@ def test_a_malformed_run_id_is_rejected() -> None:
 def test_create_1_asks_for_auto_provisioning_on_slug_urls_only() -> None:
     assert ping(f"{KEY}/new-job", query={"create": "1"}).create is True
     assert ping(f"{KEY}/new-job", query={"create": "0"}).create is False
-    with pytest.raises(InvalidInput, match="create=1"):
-        ping(UUID, query={"create": "1"})
+
+
+def test_create_1_on_a_uuid_url_is_ignored_like_healthchecks_does() -> None:
+    message = ping(f"{UUID}/fail", query={"create": "1"})
+    assert (message.check_uuid, message.kind, message.create) == (UUID, PingKind.FAIL, False)
 
 
 def test_the_request_details_are_recorded() -> None:

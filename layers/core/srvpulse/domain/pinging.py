@@ -9,7 +9,8 @@ Compatible with the Healthchecks.io pinging API, so existing scripts work unchan
     /<uuid>/<0-255>         exit status      /<ping_key>/<slug>/<0-255>    exit status
 
 (paths are relative to the ping base, ``/ping/`` locally), ``?rid=<uuid>`` pairs a start
-with its completion, ``?create=1`` auto-provisions a check for an unknown slug. GET, HEAD
+with its completion, ``?create=1`` auto-provisions a check for an unknown slug (ignored on
+uuid URLs). GET, HEAD
 and POST are accepted; the request body (first ``MAX_REPORT_BYTES``) is the report.
 
 srvpulse extension: on the success, fail and start forms, a body sent with
@@ -89,9 +90,9 @@ def parse_ping(request: PingRequest, ping_id: str, received_at: datetime) -> Pin
         raise InvalidInput(f"method {method} is not allowed: use GET, HEAD or POST", "method")
     target = _parse_path(request.path)
     rid = _parse_rid(request.query.get("rid"))
-    create = request.query.get("create") == "1"
-    if create and target.slug is None:
-        raise InvalidInput("create=1 works only with ping key + slug URLs", "create")
+    # Like Healthchecks, create=1 means something on slug URLs only; a uuid URL ignores it
+    # (a script that always appends it must not lose its pings).
+    create = request.query.get("create") == "1" and target.slug is not None
 
     kind, exit_status = target.kind, target.exit_status
     summary: str | None = None
