@@ -31,6 +31,8 @@ from .schedule import validate_cron, validate_tz
 
 MAX_AFTER_FAILURES = 100  # = status.MAX_COUNTED_FAILURES
 MAX_WINDOW_SECONDS = 31 * 24 * 3600
+# More than any DST shift (2 hours at most; Lord Howe moves by 30 minutes).
+_MAX_SHIFT = timedelta(hours=3)
 
 
 class NoticeKind(StrEnum):
@@ -100,15 +102,33 @@ class MaintenanceWindow:
             if self.starts_at and self.ends_at and self.starts_at <= now < self.ends_at:
                 return self.ends_at
             return None
-        zone = ZoneInfo(self.tz)
-        # The most recent opening at or before now (reverse iteration starts strictly
-        # before its argument, hence the extra second).
-        probe = (now + timedelta(seconds=1)).astimezone(zone)
-        opened = next(CronSim(self.schedule, probe, reverse=True), None)
+        opened = self._last_opening(now)
         if opened is None:
             return None
-        closes = utc(opened) + timedelta(seconds=self.duration)
-        return closes if utc(opened) <= now < closes else None
+        closes = opened + timedelta(seconds=self.duration)
+        return closes if opened <= now < closes else None
+
+    def _last_opening(self, now: datetime) -> datetime | None:
+        """The most recent opening at or before ``now``. Reverse iteration walks the
+        local wall clock (and starts strictly before its argument, hence the extra
+        second). After a fall-back the wall clock repeats, so during the second pass an
+        opening from the first pass looks later than now and is skipped: near a shift,
+        start a few hours later and keep the latest opening not after now."""
+        zone = ZoneInfo(self.tz)
+        shifted = (
+            now.astimezone(zone).utcoffset() != (now - _MAX_SHIFT).astimezone(zone).utcoffset()
+        )
+        probe = now + timedelta(seconds=1) + (_MAX_SHIFT if shifted else timedelta(0))
+        latest: datetime | None = None
+        for fire in CronSim(self.schedule, probe.astimezone(zone), reverse=True):
+            at = utc(fire)
+            if at <= now and (latest is None or at > latest):
+                latest = at
+            if not shifted and latest is not None:
+                break
+            if at < now - _MAX_SHIFT:
+                break  # wall clock and real time differ by less than that
+        return latest
 
 
 def maintenance_until(windows: Iterable[MaintenanceWindow], now: datetime) -> datetime | None:
