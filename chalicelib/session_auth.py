@@ -12,8 +12,6 @@ carries the CSRF token that unsafe requests must echo in ``X-CSRF-Token``.
 
 from __future__ import annotations
 
-from http.cookies import CookieError, SimpleCookie
-
 from chalice.app import Request
 from srvpulse.bootstrap import runtime
 from srvpulse.domain.accounts import SESSION_ABSOLUTE_TIMEOUT
@@ -32,17 +30,22 @@ def _header(request: Request, name: str) -> str | None:
 
 
 def session_token(request: Request) -> str | None:
-    """The session id from the Cookie header, if any."""
+    """The session id from the Cookie header, if any.
+
+    Parsed leniently, name=value pairs split at ";": http.cookies.SimpleCookie drops
+    every cookie once one of them (another app's on the same domain, with JSON, a space
+    or an accent in its value) is not to its taste, which would sign the user out. As
+    SimpleCookie did, the last of several values wins.
+    """
     raw = _header(request, "cookie")
     if not raw:
         return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw)
-    except CookieError:
-        return None
-    morsel = jar.get(SESSION_COOKIE)
-    return morsel.value if morsel is not None and morsel.value else None
+    found: str | None = None
+    for pair in raw.split(";"):
+        name, sep, value = pair.partition("=")
+        if sep and name.strip() == SESSION_COOKIE:
+            found = value.strip().strip('"') or None
+    return found
 
 
 def has_session_cookie(request: Request) -> bool:

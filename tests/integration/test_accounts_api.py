@@ -633,3 +633,23 @@ def test_changing_the_password_voids_reset_links_sent_before(env: Env) -> None:
     assert late.status_code == 404
     assert browser.get("/api/v3/account").status_code == 200
     assert _sign_in(env, "voided@example.com", NEW_PASSWORD)[1].status_code == 200  # type: ignore[attr-defined]
+
+
+def test_a_session_survives_other_cookies_with_json_spaces_or_accents_on_the_domain(
+    env: Env,
+) -> None:
+    # Other apps on the same domain (consent banners, preferences) set such cookies; the
+    # browser sends them along, and they must not sign the user out.
+    browser = register(env, "crumbs@example.com")
+    session = browser.cookies["srvpulse_session"]
+    for other in ('prefs={"theme":"dark"}', "greeting=hello world", "city=Zürich", 'q="open'):
+        cookie = f"{other}; srvpulse_session={session}"
+        r = env.client.http.get("/api/v3/account", headers={"Cookie": cookie})
+        assert r.status_code == 200, (other, r.body)
+    csrf = {"X-CSRF-Token": browser.cookies["srvpulse_csrf"]}
+    r = env.client.http.post(
+        "/api/v3/projects",
+        headers={"Cookie": f'prefs={{"a":1}}; srvpulse_session={session}', **csrf},
+        body=b'{"name": "with crumbs"}',
+    )
+    assert r.status_code == 201, r.body
