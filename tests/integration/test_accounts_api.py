@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from email.header import decode_header, make_header
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
@@ -653,3 +654,20 @@ def test_a_session_survives_other_cookies_with_json_spaces_or_accents_on_the_dom
         body=b'{"name": "with crumbs"}',
     )
     assert r.status_code == 201, r.body
+
+
+def test_a_project_name_must_be_one_line_so_invitation_mail_can_name_it(env: Env) -> None:
+    owner = register(env, "lines@example.com")
+    project = body(owner.get("/api/v3/projects"))["projects"][0]["uuid"]
+    for name in ("evil\nBcc: victim@example.com", "a\rb", "nul\x00byte"):
+        created = owner.post("/api/v3/projects", {"name": name})
+        assert created.status_code == 400, (name, created.body)
+        assert body(created)["field"] == "name"
+        renamed = owner.post(f"/api/v3/projects/{project}", {"name": name})
+        assert body(renamed)["field"] == "name"
+    assert owner.post(f"/api/v3/projects/{project}", {"name": "Ops\tteam"}).status_code == 400
+    assert owner.post(f"/api/v3/projects/{project}", {"name": "Ops / Zürich"}).status_code == 200
+    invited = owner.post(f"/api/v3/projects/{project}/members", {"email": "mate@example.com"})
+    assert invited.status_code == 201
+    subject = env.mail.to("mate@example.com")[-1]["Subject"]
+    assert "Ops / Zürich" in str(make_header(decode_header(subject)))

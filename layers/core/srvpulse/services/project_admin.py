@@ -10,6 +10,7 @@ renames, deletes and manages members.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ def _project_name(name: str) -> str:
         raise InvalidInput("a project name is required", "name")
     if len(value) > PROJECT_NAME_MAX:
         raise InvalidInput(f"name: at most {PROJECT_NAME_MAX} characters", "name")
+    # One line without control characters: the name goes into mail subjects (a line
+    # break there is refused by the email library, or would be a header injection).
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
+        raise InvalidInput("name: one line without control characters", "name")
     return value
 
 
