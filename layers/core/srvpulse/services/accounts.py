@@ -69,6 +69,14 @@ def _normalize_recovery_code(code: str) -> str:
     return f"{raw[:5]}-{raw[5:]}"
 
 
+def _account(user: User | None, address: str) -> str:
+    """The identity of a per-account throttle bucket: the stored address of the account
+    the typed one found, else the typed one. MySQL's default collations are case- and
+    accent-insensitive, so "alicé@..." finds alice; keying by the typed text would give
+    every spelling a fresh bucket."""
+    return user.email if user is not None else address
+
+
 @dataclass(frozen=True, slots=True)
 class SignIn:
     """A new session. ``token`` goes into the cookie; ``totp_required`` means the session
@@ -170,8 +178,10 @@ class AccountService:
         """First step of sign-in. A new session id is always issued (the previous one,
         if any, ends), so a fixed session id cannot be planted before sign-in."""
         address = email.strip().lower()
-        self._throttle((rules.SIGNIN_PER_IP, ip), (rules.SIGNIN_PER_ACCOUNT, address))
         user = self.store.user_by_email(address)
+        self._throttle(
+            (rules.SIGNIN_PER_IP, ip), (rules.SIGNIN_PER_ACCOUNT, _account(user, address))
+        )
         if user is None:
             # Hash anyway, so the answer takes as long as for a real account.
             self.hasher.hash(password)
@@ -338,8 +348,8 @@ class AccountService:
         the same way whether or not it does; only the throttle can answer differently,
         and it counts attempts for unknown addresses too."""
         address = email.strip().lower()
-        self._throttle((rules.RESET_PER_IP, ip), (rules.RESET_PER_ACCOUNT, address))
         user = self.store.user_by_email(address)
+        self._throttle((rules.RESET_PER_IP, ip), (rules.RESET_PER_ACCOUNT, _account(user, address)))
         if user is None:
             return
         token = secrets.token_urlsafe(32)
