@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from srvpulse.adapters.sql.tables import api_keys, projects, sessions, throttle_buckets, users
-from srvpulse.errors import Unauthorized
+from srvpulse.errors import RateLimited, Unauthorized
 from srvpulse.services.projects import ensure_default_project, verify_api_key
 
 from .account_helpers import SITE, Browser, Env, body, env, register, smtp
@@ -671,3 +671,20 @@ def test_a_project_name_must_be_one_line_so_invitation_mail_can_name_it(env: Env
     assert invited.status_code == 201
     subject = env.mail.to("mate@example.com")[-1]["Subject"]
     assert "Ops / Zürich" in str(make_header(decode_header(subject)))
+
+
+def test_sign_in_attempts_from_one_ipv6_network_share_one_per_ip_budget(env: Env) -> None:
+    # Anyone with an IPv6 connection has a /64 (2^64 addresses) to themselves: a budget
+    # per address would be no limit at all.
+    accounts = env.runtime.accounts
+    statuses = []
+    for i in range(51):
+        try:
+            accounts.sign_in(f"user{i}@example.com", "guess guess", f"2001:db8:1:2::{i + 1:x}")
+        except Unauthorized:
+            statuses.append(401)
+        except RateLimited:
+            statuses.append(429)
+    assert statuses == [401] * 50 + [429]
+    with pytest.raises(Unauthorized):  # another network still has its own budget
+        accounts.sign_in("user0@example.com", "guess guess", "2001:db8:1:3::1")

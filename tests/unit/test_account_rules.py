@@ -16,6 +16,7 @@ from srvpulse.domain.accounts import (
     normalize_email,
     session_is_live,
     take_token,
+    throttle_ip,
     totp_step,
 )
 from srvpulse.errors import InvalidInput
@@ -119,3 +120,12 @@ def test_only_owners_manage_and_read_only_members_cannot_write() -> None:
 def test_totp_steps_are_thirty_second_slices_of_unix_time() -> None:
     assert totp_step(datetime(1970, 1, 1, 0, 0, 59, tzinfo=UTC)) == 1
     assert totp_step(datetime(1970, 1, 1, 0, 1, 0, tzinfo=UTC)) == 2
+
+
+def test_per_ip_throttling_counts_an_ipv6_client_by_its_64_network() -> None:
+    assert throttle_ip("2001:db8:1:2:aaaa::1") == throttle_ip("2001:DB8:1:2:ffff::9")
+    assert throttle_ip("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert throttle_ip("2001:db8:1:3::1") != throttle_ip("2001:db8:1:2::1")
+    assert throttle_ip("203.0.113.7") == "203.0.113.7"
+    assert throttle_ip("::ffff:203.0.113.7") == "203.0.113.7"
+    assert throttle_ip("unknown") == "unknown"

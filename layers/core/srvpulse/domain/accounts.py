@@ -6,6 +6,7 @@ the service layer and passed in.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -136,6 +137,21 @@ RESET_PER_IP = BucketPolicy("reset-ip", 20, timedelta(hours=1))
 CODE_PER_ACCOUNT = BucketPolicy("code-account", 5, timedelta(minutes=15))
 CODE_PER_IP = BucketPolicy("code-ip", 30, timedelta(minutes=15))
 REGISTER_PER_IP = BucketPolicy("register-ip", 20, timedelta(hours=1))
+
+
+def throttle_ip(ip: str) -> str:
+    """The identity of a per-IP throttle bucket: an IPv4 address as is, an IPv6 address
+    by its /64 network (one subscriber line or host gets a whole /64, so counting
+    single addresses would limit nothing); anything unparsable as given."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 # --- sessions ---------------------------------------------------------------------------

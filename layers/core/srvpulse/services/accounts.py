@@ -157,7 +157,7 @@ class AccountService:
     def register(self, email: str, password: str, ip: str, user_agent: str = "") -> SignIn:
         """Create an account (with a first project it owns) and sign it in.
         Pending invitations for the address become memberships."""
-        self._throttle((rules.REGISTER_PER_IP, ip))
+        self._throttle((rules.REGISTER_PER_IP, rules.throttle_ip(ip)))
         address = rules.normalize_email(email)
         rules.check_password(password, common_passwords())
         now = self.clock()
@@ -180,7 +180,8 @@ class AccountService:
         address = email.strip().lower()
         user = self.store.user_by_email(address)
         self._throttle(
-            (rules.SIGNIN_PER_IP, ip), (rules.SIGNIN_PER_ACCOUNT, _account(user, address))
+            (rules.SIGNIN_PER_IP, rules.throttle_ip(ip)),
+            (rules.SIGNIN_PER_ACCOUNT, _account(user, address)),
         )
         if user is None:
             # Hash anyway, so the answer takes as long as for a real account.
@@ -349,7 +350,10 @@ class AccountService:
         and it counts attempts for unknown addresses too."""
         address = email.strip().lower()
         user = self.store.user_by_email(address)
-        self._throttle((rules.RESET_PER_IP, ip), (rules.RESET_PER_ACCOUNT, _account(user, address)))
+        self._throttle(
+            (rules.RESET_PER_IP, rules.throttle_ip(ip)),
+            (rules.RESET_PER_ACCOUNT, _account(user, address)),
+        )
         if user is None:
             return
         token = secrets.token_urlsafe(32)
@@ -443,7 +447,9 @@ class AccountService:
         self, user_id: int, code: str | None, recovery_code: str | None, ip: str
     ) -> None:
         """Check a TOTP code (never the same step twice) or a recovery code (once)."""
-        self._throttle((rules.CODE_PER_IP, ip), (rules.CODE_PER_ACCOUNT, f"user:{user_id}"))
+        self._throttle(
+            (rules.CODE_PER_IP, rules.throttle_ip(ip)), (rules.CODE_PER_ACCOUNT, f"user:{user_id}")
+        )
         if recovery_code:
             hashed = digest(_normalize_recovery_code(recovery_code))
             if not self.store.use_recovery_code(user_id, hashed, self.clock()):
