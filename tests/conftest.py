@@ -53,12 +53,9 @@ class _Databases:
             try:
                 server = make_engine(MYSQL_SERVER_URL + "/")
                 with server.begin() as conn:
-                    conn.execute(
-                        text(
-                            f"CREATE DATABASE `{self.mysql_name}` "
-                            "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-                        )
-                    )
+                    # The server's default collation, as RDS creates the stack's database:
+                    # the migrations, not the test set-up, must make text compare binary.
+                    conn.execute(text(f"CREATE DATABASE `{self.mysql_name}`"))
                 server.dispose()
             except Exception as exc:
                 self.mysql_error = f"MariaDB/MySQL not reachable at {MYSQL_SERVER_URL}: {exc}"

@@ -688,3 +688,18 @@ def test_sign_in_attempts_from_one_ipv6_network_share_one_per_ip_budget(env: Env
     assert statuses == [401] * 50 + [429]
     with pytest.raises(Unauthorized):  # another network still has its own budget
         accounts.sign_in("user0@example.com", "guess guess", "2001:db8:1:3::1")
+
+
+def test_an_accented_or_differently_cased_address_is_another_address(env: Env) -> None:
+    # On MySQL too (the migrations make text compare binary): "alicé@…" must not reach
+    # alice's account, neither to sign in nor to receive her reset mail.
+    register(env, "alice@example.com")
+    anon = Browser(env.client)
+    r = anon.post("/api/v3/auth/signin", {"email": "alicé@example.com", "password": PASSWORD})
+    assert r.status_code == 401
+    for spelling in ("alicé@example.com", "àlice@exämple.com"):
+        assert anon.post("/api/v3/auth/password-reset", {"email": spelling}).status_code == 202
+    assert env.mail.to("alice@example.com") == []
+    # Case is not a different address: it is normalised before any lookup.
+    r = anon.post("/api/v3/auth/signin", {"email": "ALICE@Example.com", "password": PASSWORD})
+    assert r.status_code == 200

@@ -435,3 +435,17 @@ def test_concurrent_create_pings_for_a_new_slug_make_one_check_holding_every_pin
         assert [(r.n_pings, r.status) for r in rows] == [(20, "up")]
         stored = conn.execute(select(func.count()).select_from(pings)).scalar()
     assert stored == 20
+
+
+def test_ping_keys_and_slugs_are_exact_strings_on_every_database(
+    runtime: Runtime, project: Any, engine: Engine
+) -> None:
+    lower = new_check(runtime, project, slug="backup")
+    upper = new_check(runtime, project, slug="Backup")  # another check, not a duplicate
+    run(
+        ping(ping_key=project.ping_key, slug="Backup"),
+        ping(ping_key=project.ping_key.swapcase(), slug="backup"),  # a wrong key
+    )
+    assert (load(runtime, lower).n_pings, load(runtime, upper).n_pings) == (0, 1)
+    with engine.connect() as conn:
+        assert conn.execute(select(orphan_pings.c.count)).scalars().all() == [1]

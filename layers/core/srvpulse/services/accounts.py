@@ -71,9 +71,8 @@ def _normalize_recovery_code(code: str) -> str:
 
 def _account(user: User | None, address: str) -> str:
     """The identity of a per-account throttle bucket: the stored address of the account
-    the typed one found, else the typed one. MySQL's default collations are case- and
-    accent-insensitive, so "alicé@..." finds alice; keying by the typed text would give
-    every spelling a fresh bucket."""
+    the typed one found, else the typed one, so that whatever spelling a lookup accepts
+    for an account draws from that account's one budget."""
     return user.email if user is not None else address
 
 
