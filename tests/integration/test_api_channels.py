@@ -95,6 +95,11 @@ def test_assignment_settings_are_stored_and_validated(api: Api) -> None:
     assert listed["channels"][0]["reminder_max"] == 2
     status, bad = api.call("put", path, {"after_failures": 0})
     assert status == 400 and bad["field"] == "after_failures"
+    # reminders without an interval could never be sent
+    status, bad = api.call("put", path, {"reminder_max": 3})
+    assert status == 400 and bad["field"] == "reminder_every_minutes", bad
+    status, bad = api.call("put", path, {"reminder_every_minutes": 60 * 24 * 31})
+    assert status == 400 and bad["field"] == "reminder_every_minutes", bad
     assert api.call("delete", path)[0] == 200
     assert api.call("delete", path)[0] == 404
 

@@ -162,11 +162,20 @@ def test_window_validation_names_the_field(kwargs: dict, field: str) -> None:  #
     assert err.value.field == field
 
 
+def settings(failures: int, down_minutes: int, every: int, most: int) -> dict[str, object]:
+    return {
+        "after_failures": failures,
+        "after_down_minutes": down_minutes,
+        "reminder_every_minutes": every,
+        "reminder_max": most,
+    }
+
+
 def test_assignment_settings_validation_names_the_field() -> None:
-    validate_assignment_settings(1, 0, 0, 0)
+    validate_assignment_settings(settings(1, 0, 0, 0))
     with pytest.raises(InvalidInput) as err:
-        validate_assignment_settings(0, 0, 0, 0)
+        validate_assignment_settings(settings(0, 0, 0, 0))
     assert err.value.field == "after_failures"
     with pytest.raises(InvalidInput) as err:
-        validate_assignment_settings(1, 0, 0, 3)
+        validate_assignment_settings(settings(1, 0, 0, 3))
     assert err.value.field == "reminder_every_minutes"

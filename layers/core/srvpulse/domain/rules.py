@@ -17,7 +17,7 @@ check, which alerts to send and when to look again:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -177,19 +177,25 @@ def validate_window(
     return ""
 
 
-def validate_assignment_settings(
-    after_failures: int, after_down_minutes: int, reminder_every_minutes: int, reminder_max: int
-) -> None:
-    """Settings of a check-channel assignment; errors name the field."""
-    for name, value, low, high in (
-        ("after_failures", after_failures, 1, MAX_AFTER_FAILURES),
-        ("after_down_minutes", after_down_minutes, 0, 365 * 24 * 60),
-        ("reminder_every_minutes", reminder_every_minutes, 0, 365 * 24 * 60),
-        ("reminder_max", reminder_max, 0, 1000),
-    ):
+# Per-assignment settings and their allowed ranges: the one place the API validates
+# with. after_failures stops at what the status machine counts (MAX_AFTER_FAILURES): a
+# larger value could never be reached.
+ASSIGNMENT_LIMITS: dict[str, tuple[int, int]] = {
+    "after_failures": (1, MAX_AFTER_FAILURES),
+    "after_down_minutes": (0, 30 * 24 * 60),
+    "reminder_every_minutes": (0, 30 * 24 * 60),
+    "reminder_max": (0, 1000),
+}
+
+
+def validate_assignment_settings(settings: Mapping[str, object]) -> None:
+    """Settings of a check-channel assignment (untrusted values, e.g. a request's JSON);
+    errors name the field."""
+    for name, (low, high) in ASSIGNMENT_LIMITS.items():
+        value = settings[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise InvalidInput(f"{name}: must be a whole number, {low}..{high}", name)
-    if reminder_max > 0 and reminder_every_minutes == 0:
+    if settings["reminder_max"] != 0 and settings["reminder_every_minutes"] == 0:
         raise InvalidInput(
             "reminder_every_minutes: needed when reminder_max is above 0",
             "reminder_every_minutes",

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..domain.delivery import ChannelRow, NotificationRecord
 from ..domain.model import AlertEvent, FlipReason, Status
-from ..domain.rules import MAX_AFTER_FAILURES
+from ..domain.rules import ASSIGNMENT_LIMITS, validate_assignment_settings
 from ..errors import InvalidInput, NotFound, Unavailable
 from ..notifiers import KINDS, channel_kind, validate_config
 from ..ports import ChannelStore
@@ -24,15 +24,6 @@ __all__ = ["ChannelStore"]
 from .alerting import DeliveryDeferred, Dispatcher, dispatch, key_for_test_send
 
 MAX_NAME = 100
-# Per-assignment settings (check_channels columns) and their allowed ranges.
-# after_failures stops at what the status machine counts (consecutive failures are
-# counted up to MAX_AFTER_FAILURES): a larger value could never be reached.
-ASSIGNMENT_LIMITS: dict[str, tuple[int, int]] = {
-    "after_failures": (1, MAX_AFTER_FAILURES),
-    "after_down_minutes": (0, 60 * 24 * 30),
-    "reminder_every_minutes": (0, 60 * 24 * 30),
-    "reminder_max": (0, 1000),
-}
 ASSIGNMENT_DEFAULTS: dict[str, object] = {
     "after_failures": 1,
     "after_down_minutes": 0,
@@ -148,12 +139,8 @@ def assign(
     check_id = _check_id(store, project_id, check_uuid)
     channel = _channel(store, project_id, channel_uuid)
     settings = dict(ASSIGNMENT_DEFAULTS)
-    for name, (low, high) in ASSIGNMENT_LIMITS.items():
-        if name in body:
-            value = body[name]
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise InvalidInput(f"must be an integer from {low} to {high}", name)
-            settings[name] = value
+    settings.update({name: body[name] for name in ASSIGNMENT_LIMITS if name in body})
+    validate_assignment_settings(settings)
     if "notify_on_recovery" in body:
         if not isinstance(body["notify_on_recovery"], bool):
             raise InvalidInput("must be true or false", "notify_on_recovery")
