@@ -85,3 +85,18 @@ def test_a_crashing_handler_is_a_502_not_a_dropped_connection() -> None:
 
     status, _, body = call(ApiGatewayEmulator(broken, Chalice(app_name="t")), "GET", "/ping/x")
     assert status.startswith("502") and b"Internal Server Error" in body
+
+
+def test_a_body_too_big_for_a_lambda_is_refused_with_413_before_any_handler_runs() -> None:
+    called: list[str] = []
+
+    def ping_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        called.append(event["rawPath"])
+        return {"statusCode": 200, "body": "OK"}
+
+    gw = ApiGatewayEmulator(ping_handler, Chalice(app_name="t"))
+    status, _, _ = call(gw, "POST", "/ping/x", body=b"x" * (6 * 1024 * 1024 + 1))
+    assert status.startswith("413")
+    assert called == []
+    status, _, _ = call(gw, "POST", "/ping/x", body=b"x" * (6 * 1024 * 1024))
+    assert status.startswith("200") and called == ["/ping/x"]
