@@ -24,7 +24,18 @@ _HEADERS = {
 }
 
 
+# A browser sending a JSON completion body (Content-Type: application/json) asks first.
+_PREFLIGHT = {
+    "access-control-allow-methods": "GET, HEAD, POST",
+    "access-control-allow-headers": "content-type",
+    "access-control-max-age": "86400",
+}
+
+
 def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
+    method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
+    if method == "OPTIONS":
+        return _reply(204, "", _PREFLIGHT)
     try:
         request = request_from_event(event)
         accept_ping(request, bootstrap.runtime().ping_queue, datetime.now(UTC))

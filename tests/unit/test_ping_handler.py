@@ -214,3 +214,24 @@ def test_importing_the_handler_does_not_import_sqlalchemy_pydantic_or_powertools
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+def test_a_browsers_cors_preflight_is_answered_and_nothing_is_queued(
+    queue: LocalDurableQueue,
+) -> None:
+    reply = handler(
+        http_api_event(
+            "OPTIONS",
+            f"/ping/{UUID}",
+            headers={
+                "origin": "https://intranet.example",
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "content-type",
+            },
+        )
+    )
+    assert reply["statusCode"] == 204
+    assert reply["headers"]["access-control-allow-origin"] == "*"
+    assert "POST" in reply["headers"]["access-control-allow-methods"]
+    assert reply["headers"]["access-control-allow-headers"] == "content-type"
+    assert queued(queue) == []
