@@ -118,3 +118,17 @@ def test_reminders_switched_on_while_the_check_is_down_start_without_another_pin
         ("down", "reminder", True),
         ("down", "reminder", True),
     ]
+
+
+def test_a_failed_run_retried_successfully_before_the_next_pass_is_still_reported(
+    runtime: Runtime, project_id: int, engine: Engine, bus: LocalAlertBus, analyzer: Analyzer
+) -> None:
+    check = new_check(runtime, project_id, name="sync")
+    add_channel(engine, project_id, check)
+    send(runtime, check, PingKind.FAIL, at=T0, exit_status=1)
+    send(runtime, check, at=T0 + 3 * SEC)  # the wrapper retried, and it worked
+    analyzer.run_pass(T0 + 5 * SEC)
+    # (the exit status is read from the latest ping, here the successful retry)
+    assert headlines(bus) == ["DOWN: sync (failed)", "UP: sync (back up)"]
+    analyzer.run_pass(T0 + 10 * SEC)
+    assert len(bus.published) == 2  # exactly once

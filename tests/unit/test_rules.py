@@ -179,3 +179,34 @@ def test_assignment_settings_validation_names_the_field() -> None:
     with pytest.raises(InvalidInput) as err:
         validate_assignment_settings(settings(1, 0, 0, 3))
     assert err.value.field == "reminder_every_minutes"
+
+
+def test_a_failure_that_recovers_before_any_pass_still_alerts_down_then_up() -> None:
+    # A failed run and a good one seconds later, both seen by one analyzer pass:
+    # Healthchecks (and so the defaults) tell about the failure, then the recovery.
+    failed = Flip(1, T0, Status.UP, Status.DOWN, FlipReason.FAILED, id=20)
+    back = Flip(1, T0 + timedelta(seconds=3), Status.DOWN, Status.UP, FlipReason.RECOVERED, id=21)
+    d = step(Assignment(check_id=1, channel_id=7), [failed, back], T0 + 5 * MIN, down=False)
+    assert [(n.kind.value, n.flip_id, n.reason) for n in d.notices] == [
+        ("down", 20, FlipReason.FAILED),
+        ("up", 21, FlipReason.RECOVERED),
+    ]
+    assert d.assignment.down_flip_id is None and d.assignment.next_reminder_at is None
+
+
+def test_a_short_failure_stays_quiet_when_the_rule_asks_for_more_failures_or_minutes() -> None:
+    failed = Flip(1, T0, Status.UP, Status.DOWN, FlipReason.FAILED, id=20)
+    back = Flip(1, T0 + 2 * MIN, Status.DOWN, Status.UP, FlipReason.RECOVERED, id=21)
+    for a in (
+        Assignment(check_id=1, channel_id=7, after_failures=2),
+        Assignment(check_id=1, channel_id=7, after_down_minutes=5),
+    ):
+        assert kinds(step(a, [failed, back], T0 + 3 * MIN, down=False, failures=0)) == []
+
+
+def test_a_short_failure_inside_maintenance_sends_nothing() -> None:
+    failed = Flip(1, T0, Status.UP, Status.DOWN, FlipReason.FAILED, id=20)
+    back = Flip(1, T0 + MIN, Status.DOWN, Status.UP, FlipReason.RECOVERED, id=21)
+    a = Assignment(check_id=1, channel_id=7)
+    d = step(a, [failed, back], T0 + 2 * MIN, down=False, maintenance_end=T0 + 60 * MIN)
+    assert kinds(d) == []

@@ -208,6 +208,13 @@ class Decision:
     notices: tuple[Notice, ...]
 
 
+def _was_due(a: Assignment, down_since: datetime, ended: datetime) -> bool:
+    """Whether a down period from ``down_since`` to ``ended`` met the assignment's
+    first-alert conditions. The failure count then is known only to have been at least
+    one (the flip), so a rule asking for more failures was not met."""
+    return a.after_failures <= 1 and ended >= down_since + timedelta(minutes=a.after_down_minutes)
+
+
 def decide(
     a: Assignment,
     flips: Sequence[Flip],
@@ -239,6 +246,19 @@ def decide(
                 recovery_flip_id=None,
             )
         elif flip.old_status is Status.DOWN or a.down_flip_id is not None:
+            if (
+                a.down_alert_sent_at is None
+                and a.down_flip_id is not None
+                and a.down_since is not None
+                and _was_due(a, a.down_since, flip.created)
+                and not held
+            ):
+                # The check was down long enough to alert and recovered before a pass
+                # saw it (a failed run, then a good one seconds later): the failure is
+                # still news. Sent as it would have been, then the recovery.
+                reason = FlipReason(a.down_reason or FlipReason.FAILED.value)
+                notices.append(Notice(a.channel_id, NoticeKind.DOWN, a.down_flip_id, reason))
+                a = replace(a, down_alert_sent_at=now)
             owed = a.down_alert_sent_at is not None and a.notify_on_recovery
             owed = owed and flip.new_status is Status.UP
             if owed and not held:
