@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, delete, insert, select
 from srvpulse.adapters.memory import RecordingMailer
 from srvpulse.adapters.sql.channels_store import SqlNotificationStore
 from srvpulse.adapters.sql.tables import (
@@ -195,3 +195,15 @@ def test_a_reminder_is_its_own_notification(engine: Engine) -> None:
         dispatch(rig.dispatcher, down_event(channel_id=channel, is_reminder=True, created=later))
     assert len(hook.requests) == 2
     assert [r.is_reminder for r in rig.rows()] == [False, True]
+
+
+def test_an_alert_for_a_check_deleted_since_it_was_published_is_not_sent(
+    engine: Engine,
+) -> None:
+    with http_peer([Reply(200)]) as hook:
+        channel = _seed(engine, "webhook", _webhook(hook.url))
+        with engine.begin() as conn:
+            conn.execute(delete(checks).where(checks.c.uuid == CHECK_UUID))
+        rig = Rig(engine)
+        assert dispatch(rig.dispatcher, down_event(channel_id=channel)) == "failed"
+    assert hook.requests == []

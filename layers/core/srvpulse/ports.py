@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         ApiKey,
         BucketDecision,
         BucketPolicy,
+        EmailVerified,
         Member,
         Membership,
         Project,
@@ -258,6 +259,10 @@ class AccountStore(Protocol):
         self, token_hash: str, user_id: int, now: datetime, expires_at: datetime
     ) -> None: ...
     def reset_password(self, token_hash: str, password_hash: str, now: datetime) -> int | None: ...
+    def create_verification_token(
+        self, token_hash: str, user_id: int, email: str, now: datetime, expires_at: datetime
+    ) -> None: ...
+    def verify_email(self, token_hash: str, now: datetime) -> EmailVerified | None: ...
     def totp_device(self, user_id: int) -> TotpDevice | None: ...
     def start_totp_setup(self, user_id: int, secret: str, now: datetime) -> bool: ...
     def confirm_totp(
@@ -374,6 +379,8 @@ class NotificationStore(Protocol):
     (SQL: adapters/sql/channels_store.py)."""
 
     def channel_target(self, channel_id: int) -> ChannelTarget | None: ...
+
+    def check_exists(self, check_uuid: str) -> bool: ...
 
     def claim(
         self,

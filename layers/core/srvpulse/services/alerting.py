@@ -70,6 +70,10 @@ def dispatch(d: Dispatcher, event: AlertEvent, *, key: str | None = None) -> Not
         return NotificationStatus.FAILED
     notifier = d.notifiers.get(target.kind)
     is_test = key is not None and key.startswith("test-")
+    if not is_test and not d.store.check_exists(event.check_uuid):
+        # Deleted after the analyzer published this: nobody wants news of it any more.
+        log.info("alert for a deleted check dropped", extra={"channel_id": event.channel_id})
+        return NotificationStatus.FAILED
     key = key or idempotency_key(event)
     now = d.clock()
     claim = d.store.claim(

@@ -47,6 +47,11 @@ class SqlNotificationStore:
             return None
         return ChannelTarget(row.id, row.project_id, row.kind, row.name, json.loads(row.config))
 
+    def check_exists(self, check_uuid: str) -> bool:
+        with self.engine.connect() as conn:
+            found = conn.execute(select(checks.c.id).where(checks.c.uuid == check_uuid)).first()
+        return found is not None
+
     def claim(
         self,
         key: str,
