@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+from srvpulse.adapters.memory import LocalAlertBus
 from srvpulse.bootstrap import Runtime
 from srvpulse.domain.model import PingKind, PingMessage
+from srvpulse.services.analyzing import Analyzer
 from srvpulse.services.projects import DefaultProject, ensure_default_project
 
 import app as app_module
@@ -31,6 +33,25 @@ def project(runtime: Runtime) -> DefaultProject:
 def client(project: DefaultProject) -> Iterator[Client]:
     with Client(app_module.app) as c:
         yield c
+
+
+@pytest.fixture
+def project_id(runtime: Runtime) -> int:
+    """The default project's id (no keys needed: services are called directly)."""
+    return ensure_default_project(runtime.check_store, datetime(2026, 3, 2, tzinfo=UTC)).project_id
+
+
+@pytest.fixture
+def bus(runtime: Runtime) -> LocalAlertBus:
+    """The in-process alert bus the analyzer publishes on (``published`` lists events)."""
+    bus = runtime.alert_bus
+    assert isinstance(bus, LocalAlertBus)
+    return bus
+
+
+@pytest.fixture
+def analyzer(runtime: Runtime) -> Analyzer:
+    return runtime.analyzer
 
 
 class Api:

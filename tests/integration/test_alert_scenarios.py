@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import Engine
 from srvpulse.adapters.memory import LocalAlertBus
 from srvpulse.bootstrap import Runtime
@@ -13,29 +12,11 @@ from srvpulse.domain.delivery import headline
 from srvpulse.domain.model import PingKind
 from srvpulse.domain.rules import MAX_AFTER_FAILURES
 from srvpulse.services.analyzing import Analyzer
-from srvpulse.services.projects import ensure_default_project
 
 from tests.integration.conftest import Api
 from tests.integration.test_analyzer import MIN, T0, add_channel, new_check, send, sent
 
 SEC = timedelta(seconds=1)
-
-
-@pytest.fixture
-def project_id(runtime: Runtime) -> int:
-    return ensure_default_project(runtime.check_store, T0).project_id
-
-
-@pytest.fixture
-def bus(runtime: Runtime) -> LocalAlertBus:
-    bus = runtime.alert_bus
-    assert isinstance(bus, LocalAlertBus)
-    return bus
-
-
-@pytest.fixture
-def analyzer(runtime: Runtime) -> Analyzer:
-    return runtime.analyzer
 
 
 def headlines(bus: LocalAlertBus) -> list[str]:

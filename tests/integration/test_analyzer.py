@@ -16,27 +16,9 @@ from srvpulse.domain.model import Check, PingKind, PingMessage, ScheduleKind, St
 from srvpulse.domain.rules import MaintenanceWindow
 from srvpulse.services.analyzing import Analyzer
 from srvpulse.services.ingesting import ingest_ping
-from srvpulse.services.projects import ensure_default_project
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
-
-
-@pytest.fixture
-def project_id(runtime: Runtime) -> int:
-    return ensure_default_project(runtime.check_store, T0).project_id
-
-
-@pytest.fixture
-def bus(runtime: Runtime) -> LocalAlertBus:
-    bus = runtime.alert_bus
-    assert isinstance(bus, LocalAlertBus)
-    return bus
-
-
-@pytest.fixture
-def analyzer(runtime: Runtime) -> Analyzer:
-    return runtime.analyzer
 
 
 def new_check(runtime: Runtime, project_id: int, **fields: Any) -> Check:
