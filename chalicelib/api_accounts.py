@@ -59,8 +59,13 @@ class ResetConfirm(BaseModel):
     password: str = Field(max_length=1024)
 
 
-class TotpCode(BaseModel):
+class TotpConfirm(BaseModel):
+    password: str = Field(max_length=1024)
     code: str = Field(max_length=16)
+
+
+class VerifyEmail(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
 
 
 class TotpDisable(SecondFactor):
@@ -87,7 +92,11 @@ class NewKey(BaseModel):
 
 def _signed_in(signin: SignIn, status: int = 200) -> Response:
     body = {
-        "user": {"uuid": signin.user.uuid, "email": signin.user.email},
+        "user": {
+            "uuid": signin.user.uuid,
+            "email": signin.user.email,
+            "email_verified": signin.user.email_verified,
+        },
         "totp_required": signin.totp_required,
         "csrf_token": signin.csrf_token,
     }
@@ -180,6 +189,30 @@ def confirm_password_reset() -> Response:
     return _signed_out()
 
 
+# --- address verification -----------------------------------------------------------
+
+
+@bp.route("/api/v3/auth/verify-email", methods=["POST"])
+@api_view
+def verify_email() -> Response:
+    # No session needed: the link may be opened in another browser than the account's.
+    body = parse_body(bp.current_request, VerifyEmail)
+    runtime().accounts.verify_email(body.token)
+    # The same answer for a second use of the link by a verified account.
+    return json_response({"email_verified": True})
+
+
+@bp.route("/api/v3/account/verify-email/resend", methods=["POST"])
+@api_view
+def resend_verification() -> Response:
+    req = bp.current_request
+    current = current_user(req)
+    runtime().accounts.resend_verification(current, client_ip(req))
+    return json_response(
+        {"message": f"We sent a new confirmation link to {current.user.email}."}, status=202
+    )
+
+
 # --- the account ------------------------------------------------------------------------
 
 
@@ -191,6 +224,7 @@ def account() -> Response:
         {
             "uuid": info.user.uuid,
             "email": info.user.email,
+            "email_verified": info.user.email_verified,
             "created": info.user.created,
             "totp_enabled": info.totp_enabled,
             "recovery_codes_left": info.recovery_codes_left,
@@ -232,8 +266,8 @@ def totp_setup() -> Response:
 def totp_confirm() -> Response:
     req = bp.current_request
     current = current_user(req)
-    body = parse_body(req, TotpCode)
-    codes = runtime().accounts.confirm_totp_setup(current, body.code)
+    body = parse_body(req, TotpConfirm)
+    codes = runtime().accounts.confirm_totp_setup(current, body.password, body.code)
     return json_response({"recovery_codes": codes})
 
 

@@ -8,6 +8,11 @@ Cookies: ``srvpulse_session`` (HttpOnly, SameSite=Lax, Secure unless
 settings.secure_cookies is false for plain-http local mode) carries the 256-bit session
 id; ``srvpulse_csrf`` (readable by the dashboard's script, same attributes otherwise)
 carries the CSRF token that unsafe requests must echo in ``X-CSRF-Token``.
+
+With secure cookies both names carry the ``__Host-`` prefix: browsers then accept the
+cookie only from this exact host over HTTPS, with Path=/ and no Domain, so a sibling
+subdomain (or a plain-http response) cannot plant a session cookie of its choosing.
+Only the name of the current mode is read.
 """
 
 from __future__ import annotations
@@ -20,8 +25,17 @@ from srvpulse.services.projects import ApiCaller
 
 SESSION_COOKIE = "srvpulse_session"
 CSRF_COOKIE = "srvpulse_csrf"
+SECURE_PREFIX = "__Host-"  # Secure, Path=/, no Domain: set by this host only
 CSRF_HEADER = "x-csrf-token"
 PROJECT_HEADER = "x-project"
+
+
+def cookie_name(base: str) -> str:
+    """The name of a cookie in the current mode: ``__Host-`` prefixed when cookies are
+    Secure (a browser refuses such a cookie unless it is Secure, Path=/ and Domain-less,
+    i.e. set by this host over HTTPS); the plain name in plain-http local mode, where
+    browsers would refuse the prefixed one."""
+    return SECURE_PREFIX + base if runtime().settings.secure_cookies else base
 
 
 def _header(request: Request, name: str) -> str | None:
@@ -40,10 +54,13 @@ def session_token(request: Request) -> str | None:
     raw = _header(request, "cookie")
     if not raw:
         return None
+    # Only the name of this mode: with Secure cookies an unprefixed srvpulse_session
+    # may have been planted by a sibling subdomain or over plain http.
+    wanted = cookie_name(SESSION_COOKIE)
     found: str | None = None
     for pair in raw.split(";"):
         name, sep, value = pair.partition("=")
-        if sep and name.strip() == SESSION_COOKIE:
+        if sep and name.strip() == wanted:
             found = value.strip().strip('"') or None
     return found
 
@@ -102,13 +119,13 @@ def session_cookies(signin: SignIn) -> list[str]:
     timeout; the server enforces both timeouts anyway)."""
     age = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
     return [
-        _cookie(SESSION_COOKIE, signin.token, http_only=True, max_age=age),
-        _cookie(CSRF_COOKIE, signin.csrf_token, http_only=False, max_age=age),
+        _cookie(cookie_name(SESSION_COOKIE), signin.token, http_only=True, max_age=age),
+        _cookie(cookie_name(CSRF_COOKIE), signin.csrf_token, http_only=False, max_age=age),
     ]
 
 
 def clear_cookies() -> list[str]:
     return [
-        _cookie(SESSION_COOKIE, "", http_only=True, max_age=0),
-        _cookie(CSRF_COOKIE, "", http_only=False, max_age=0),
+        _cookie(cookie_name(SESSION_COOKIE), "", http_only=True, max_age=0),
+        _cookie(cookie_name(CSRF_COOKIE), "", http_only=False, max_age=0),
     ]

@@ -5,6 +5,7 @@ around Chalice's test client."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from email import message_from_bytes
 from email.message import Message
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -28,6 +30,11 @@ SITE = "https://srvpulse.test"
 # argon2id with small parameters: the tests hash hundreds of passwords. The production
 # parameters are checked by one test on its own.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+# The env below serves HTTPS-style Secure cookies, so their names carry __Host-.
+SESSION = "__Host-srvpulse_session"
+CSRF = "__Host-srvpulse_csrf"
+VERIFY_SUBJECT = "Confirm your srvpulse email address"
+RESET_SUBJECT = "Reset your srvpulse password"
 
 
 class MailSink:
@@ -41,8 +48,12 @@ class MailSink:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
 
-    def to(self, address: str) -> list[Message]:
-        return [m for m in self.messages if m["To"] == address]
+    def to(self, address: str, subject: str | None = None) -> list[Message]:
+        return [
+            m
+            for m in self.messages
+            if m["To"] == address and (subject is None or m["Subject"] == subject)
+        ]
 
 
 def _free_port() -> int:
@@ -80,8 +91,7 @@ class Env:
     client: Client
 
 
-@pytest.fixture
-def env(engine: Engine, smtp: MailSink) -> Iterator[Env]:
+def _env(engine: Engine, smtp: MailSink, *, secure_cookies: bool) -> Iterator[Env]:
     smtp.messages.clear()
     rt = make_runtime(
         engine,
@@ -90,7 +100,7 @@ def env(engine: Engine, smtp: MailSink) -> Iterator[Env]:
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         email_from="srvpulse <noreply@srvpulse.test>",
-        secure_cookies=True,
+        secure_cookies=secure_cookies,
     )
     clock = Clock()
     rt.accounts.clock = clock
@@ -102,14 +112,28 @@ def env(engine: Engine, smtp: MailSink) -> Iterator[Env]:
     bootstrap.install(None)
 
 
+@pytest.fixture
+def env(engine: Engine, smtp: MailSink) -> Iterator[Env]:
+    """The app behind HTTPS (Secure, __Host- cookies), mail to the SMTP sink."""
+    yield from _env(engine, smtp, secure_cookies=True)
+
+
+@pytest.fixture
+def plain_env(engine: Engine, smtp: MailSink) -> Iterator[Env]:
+    """The plain-http local mode: cookies without Secure and without a name prefix."""
+    yield from _env(engine, smtp, secure_cookies=False)
+
+
 class Browser:
     """Keeps cookies like a browser and echoes the CSRF cookie in X-CSRF-Token, as the
     dashboard's script does."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, *, secure: bool = True) -> None:
         self.client = client
         self.cookies: dict[str, str] = {}
         self.last_set_cookie: list[str] = []
+        self.csrf_cookie = CSRF if secure else "srvpulse_csrf"
+        self.session_cookie = SESSION if secure else "srvpulse_session"
 
     def request(
         self,
@@ -122,8 +146,8 @@ class Browser:
         h = {"Content-Type": "application/json"}
         if self.cookies:
             h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if csrf and "srvpulse_csrf" in self.cookies:
-            h["X-CSRF-Token"] = self.cookies["srvpulse_csrf"]
+        if csrf and self.csrf_cookie in self.cookies:
+            h["X-CSRF-Token"] = self.cookies[self.csrf_cookie]
         h.update(headers or {})
         raw = None if body is None else json.dumps(body)
         response = self.client.http.request(method, path, headers=h, body=raw or b"")
@@ -154,6 +178,33 @@ def register(env: Env, email: str, password: str = "correct horse battery") -> B
     browser = Browser(env.client)
     r = browser.post("/api/v3/auth/register", {"email": email, "password": password})
     assert r.status_code == 201, r.body
+    return browser
+
+
+def link_token(env: Env, address: str, subject: str) -> str:
+    """The token of the link in the last mail with ``subject`` to ``address``, checking
+    that it points at the site and keeps the token out of the query string."""
+    mails = env.mail.to(address, subject)
+    assert mails, f"no mail {subject!r} to {address}"
+    text = mails[-1].get_payload(decode=True).decode()  # type: ignore[union-attr]
+    link = re.search(r"https://\S+", text)
+    assert link is not None
+    url = urlsplit(link.group(0))
+    assert f"{url.scheme}://{url.netloc}" == SITE
+    assert not url.query  # the token never travels in a query string (logs, Referer)
+    return parse_qs(url.fragment)["token"][0]
+
+
+def verify(env: Env, address: str) -> None:
+    """Follow the verification link mailed to ``address``, as its owner does."""
+    token = link_token(env, address, VERIFY_SUBJECT)
+    r = Browser(env.client).post("/api/v3/auth/verify-email", {"token": token})
+    assert r.status_code == 200, r.body
+
+
+def register_verified(env: Env, email: str, password: str = "correct horse battery") -> Browser:
+    browser = register(env, email, password)
+    verify(env, email)
     return browser
 
 

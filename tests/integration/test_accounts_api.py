@@ -3,10 +3,8 @@ caught by a real SMTP server, TOTP codes computed from the secret with pyotp."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from email.header import decode_header, make_header
-from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
@@ -16,7 +14,19 @@ from srvpulse.adapters.sql.tables import api_keys, projects, sessions, throttle_
 from srvpulse.errors import RateLimited, Unauthorized
 from srvpulse.services.projects import ensure_default_project, verify_api_key
 
-from .account_helpers import SITE, Browser, Env, body, env, register, smtp
+from .account_helpers import (
+    CSRF,
+    RESET_SUBJECT,
+    SESSION,
+    Browser,
+    Env,
+    body,
+    env,
+    link_token,
+    register,
+    register_verified,
+    smtp,
+)
 
 __all__ = ["env", "smtp"]  # fixtures
 
@@ -33,7 +43,9 @@ def _sign_in(env: Env, email: str, password: str = PASSWORD) -> tuple[Browser, o
 def _enable_totp(browser: Browser, env: Env) -> tuple[pyotp.TOTP, list[str]]:
     setup = body(browser.post("/api/v3/account/totp/setup"))
     totp = pyotp.TOTP(setup["secret"])
-    r = browser.post("/api/v3/account/totp/confirm", {"code": totp.at(env.clock.now)})
+    r = browser.post(
+        "/api/v3/account/totp/confirm", {"password": PASSWORD, "code": totp.at(env.clock.now)}
+    )
     assert r.status_code == 200, r.body
     return totp, body(r)["recovery_codes"]
 
@@ -46,12 +58,12 @@ def test_registering_signs_the_user_in_with_a_safe_session_cookie(env: Env) -> N
     r = browser.post("/api/v3/auth/register", {"email": " Ann@Example.com", "password": PASSWORD})
     assert r.status_code == 201
     assert body(r)["user"]["email"] == "ann@example.com"
-    session_cookie = next(c for c in browser.last_set_cookie if c.startswith("srvpulse_session="))
+    session_cookie = next(c for c in browser.last_set_cookie if c.startswith(f"{SESSION}="))
     for attribute in ("HttpOnly", "Secure", "SameSite=Lax", "Path=/"):
         assert attribute in session_cookie
-    csrf_cookie = next(c for c in browser.last_set_cookie if c.startswith("srvpulse_csrf="))
+    csrf_cookie = next(c for c in browser.last_set_cookie if c.startswith(f"{CSRF}="))
     assert "HttpOnly" not in csrf_cookie  # the dashboard's script reads it
-    token = browser.cookies["srvpulse_session"]
+    token = browser.cookies[SESSION]
     assert len(token) >= 43  # 256 bits, URL-safe base64
     with env.runtime.engine.connect() as conn:
         stored = conn.execute(select(sessions.c.id_hash)).scalars().all()
@@ -112,25 +124,25 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(env: Env) -
 
 def test_signing_in_issues_a_new_session_id_and_ends_the_one_sent_along(env: Env) -> None:
     browser = register(env, "rot@example.com")
-    before = browser.cookies["srvpulse_session"]
+    before = browser.cookies[SESSION]
     r = browser.post("/api/v3/auth/signin", {"email": "rot@example.com", "password": PASSWORD})
     assert r.status_code == 200
-    after = browser.cookies["srvpulse_session"]
+    after = browser.cookies[SESSION]
     assert after != before
     stale = Browser(env.client)
-    stale.cookies = {"srvpulse_session": before}
+    stale.cookies = {SESSION: before}
     assert stale.get("/api/v3/account").status_code == 401
     assert browser.get("/api/v3/account").status_code == 200
 
 
 def test_signing_out_ends_the_session_and_clears_the_cookies(env: Env) -> None:
     browser = register(env, "out@example.com")
-    token = browser.cookies["srvpulse_session"]
+    token = browser.cookies[SESSION]
     r = browser.post("/api/v3/auth/signout")
     assert r.status_code == 204
     assert browser.cookies == {}
     replay = Browser(env.client)
-    replay.cookies = {"srvpulse_session": token}
+    replay.cookies = {SESSION: token}
     assert replay.get("/api/v3/account").status_code == 401
 
 
@@ -217,15 +229,7 @@ def test_deleting_the_account_deletes_its_projects_and_keys_too(env: Env) -> Non
 
 
 def _reset_token(env: Env, address: str) -> str:
-    mails = env.mail.to(address)
-    assert mails, f"no mail to {address}"
-    text = mails[-1].get_payload(decode=True).decode()  # type: ignore[union-attr]
-    link = re.search(r"https://\S+", text)
-    assert link is not None
-    url = urlsplit(link.group(0))
-    assert f"{url.scheme}://{url.netloc}" == SITE
-    assert not url.query  # the token never travels in a query string (logs, Referer)
-    return parse_qs(url.fragment)["token"][0]
+    return link_token(env, address, RESET_SUBJECT)
 
 
 def test_a_reset_request_answers_the_same_whether_or_not_the_address_exists(env: Env) -> None:
@@ -235,7 +239,7 @@ def test_a_reset_request_answers_the_same_whether_or_not_the_address_exists(env:
     unknown = anon.post("/api/v3/auth/password-reset", {"email": "ghost@example.com"})
     assert known.status_code == unknown.status_code == 202
     assert body(known) == body(unknown)
-    assert len(env.mail.to("real@example.com")) == 1
+    assert len(env.mail.to("real@example.com", RESET_SUBJECT)) == 1
     assert env.mail.to("ghost@example.com") == []
 
 
@@ -294,11 +298,13 @@ def test_totp_setup_gives_a_provisioning_uri_and_qr_code_and_ten_recovery_codes(
     setup = body(browser.post("/api/v3/account/totp/setup"))
     assert setup["provisioning_uri"].startswith("otpauth://totp/srvpulse:totp%40example.com?")
     assert "<svg" in setup["qr_svg"]
-    wrong = browser.post("/api/v3/account/totp/confirm", {"code": "000000"})
+    wrong = browser.post("/api/v3/account/totp/confirm", {"password": PASSWORD, "code": "000000"})
     assert wrong.status_code == 400
     assert body(wrong)["field"] == "code"
     totp = pyotp.TOTP(setup["secret"])
-    r = browser.post("/api/v3/account/totp/confirm", {"code": totp.at(env.clock.now)})
+    r = browser.post(
+        "/api/v3/account/totp/confirm", {"password": PASSWORD, "code": totp.at(env.clock.now)}
+    )
     codes = body(r)["recovery_codes"]
     assert len(codes) == len(set(codes)) == 10
     account = body(browser.get("/api/v3/account"))
@@ -313,14 +319,14 @@ def test_with_totp_on_signing_in_takes_a_password_then_a_code(env: Env) -> None:
     env.clock.advance(seconds=30)
     second, r = _sign_in(env, "two@example.com")
     assert body(r)["totp_required"] is True
-    pending = second.cookies["srvpulse_session"]
+    pending = second.cookies[SESSION]
     assert second.get("/api/v3/account").status_code == 401  # the password alone is not enough
     wrong = second.post("/api/v3/auth/signin/totp", {"code": "123456"})
     assert wrong.status_code == 401
     ok = second.post("/api/v3/auth/signin/totp", {"code": totp.at(env.clock.now)})
     assert ok.status_code == 200
     assert body(ok)["totp_required"] is False
-    assert second.cookies["srvpulse_session"] != pending  # rotated again
+    assert second.cookies[SESSION] != pending  # rotated again
     assert second.get("/api/v3/account").status_code == 200
 
 
@@ -410,7 +416,7 @@ def test_reset_requests_are_limited_per_address_and_per_ip(env: Env) -> None:
         for _ in range(4)
     ]
     assert per_address == [202, 202, 202, 429]
-    assert len(env.mail.to("spam@example.com")) == 3
+    assert len(env.mail.to("spam@example.com", RESET_SUBJECT)) == 3
     per_ip = [
         anon.post("/api/v3/auth/password-reset", {"email": f"x{i}@example.com"}) for i in range(17)
     ]
@@ -453,8 +459,8 @@ def test_projects_can_be_created_renamed_and_deleted_but_not_the_last_one(env: E
     assert last.status_code == 409
 
 
-def test_an_invited_address_joins_the_project_when_it_registers(env: Env) -> None:
-    owner = register(env, "owner@example.com")
+def test_an_invited_address_joins_the_project_when_it_registers_and_verifies(env: Env) -> None:
+    owner = register_verified(env, "owner@example.com")
     project = body(owner.get("/api/v3/projects"))["projects"][0]["uuid"]
     r = owner.post(
         f"/api/v3/projects/{project}/members", {"email": "New@Example.com", "role": "member"}
@@ -467,7 +473,7 @@ def test_an_invited_address_joins_the_project_when_it_registers(env: Env) -> Non
         f"/api/v3/projects/{project}/members", {"email": "x@example.com", "role": "owner"}
     )
     assert body(bad_role)["field"] == "role"
-    newcomer = register(env, "new@example.com")
+    newcomer = register_verified(env, "new@example.com")
     roles = {p["uuid"]: p["role"] for p in body(newcomer.get("/api/v3/projects"))["projects"]}
     assert roles[project] == "member"
     members = body(owner.get(f"/api/v3/projects/{project}/members"))["members"]
@@ -570,9 +576,9 @@ def test_guessing_the_password_inside_a_session_is_throttled_like_sign_in(env: E
 def test_a_read_only_member_cannot_see_or_rotate_the_ping_key(env: Env) -> None:
     # The ping key lets anyone ping (and with ?create=1 create) the project's checks,
     # so it is a write credential, like the ping URLs the checks API hides from them.
-    owner = register(env, "keeper@example.com")
+    owner = register_verified(env, "keeper@example.com")
     project = body(owner.get("/api/v3/projects"))["projects"][0]["uuid"]
-    reader = register(env, "reader@example.com")
+    reader = register_verified(env, "reader@example.com")
     invited = owner.post(
         f"/api/v3/projects/{project}/members", {"email": "reader@example.com", "role": "readonly"}
     )
@@ -597,7 +603,7 @@ def test_odd_characters_in_the_csrf_header_key_id_or_code_are_refused_not_a_cras
         assert r.status_code == 400, (key_id, r.body)
         assert body(r)["field"] == "key_id"
     body(browser.post("/api/v3/account/totp/setup"))
-    r = browser.post("/api/v3/account/totp/confirm", {"code": "²²²²²²"})
+    r = browser.post("/api/v3/account/totp/confirm", {"password": PASSWORD, "code": "²²²²²²"})
     assert r.status_code == 400
     assert body(r)["field"] == "code"
 
@@ -608,7 +614,7 @@ def test_a_totp_code_typed_with_full_width_or_arabic_indic_digits_is_accepted(en
     totp = pyotp.TOTP(body(browser.post("/api/v3/account/totp/setup"))["secret"])
     code = totp.at(env.clock.now)
     full_width = "".join(chr(0xFF10 + int(d)) for d in code)
-    r = browser.post("/api/v3/account/totp/confirm", {"code": full_width})
+    r = browser.post("/api/v3/account/totp/confirm", {"password": PASSWORD, "code": full_width})
     assert r.status_code == 200, r.body
     env.clock.advance(seconds=30)
     arabic_indic = "".join(chr(0x0660 + int(d)) for d in totp.at(env.clock.now))
@@ -642,22 +648,22 @@ def test_a_session_survives_other_cookies_with_json_spaces_or_accents_on_the_dom
     # Other apps on the same domain (consent banners, preferences) set such cookies; the
     # browser sends them along, and they must not sign the user out.
     browser = register(env, "crumbs@example.com")
-    session = browser.cookies["srvpulse_session"]
+    session = browser.cookies[SESSION]
     for other in ('prefs={"theme":"dark"}', "greeting=hello world", "city=Zürich", 'q="open'):
-        cookie = f"{other}; srvpulse_session={session}"
+        cookie = f"{other}; {SESSION}={session}"
         r = env.client.http.get("/api/v3/account", headers={"Cookie": cookie})
         assert r.status_code == 200, (other, r.body)
-    csrf = {"X-CSRF-Token": browser.cookies["srvpulse_csrf"]}
+    csrf = {"X-CSRF-Token": browser.cookies[CSRF]}
     r = env.client.http.post(
         "/api/v3/projects",
-        headers={"Cookie": f'prefs={{"a":1}}; srvpulse_session={session}', **csrf},
+        headers={"Cookie": f'prefs={{"a":1}}; {SESSION}={session}', **csrf},
         body=b'{"name": "with crumbs"}',
     )
     assert r.status_code == 201, r.body
 
 
 def test_a_project_name_must_be_one_line_so_invitation_mail_can_name_it(env: Env) -> None:
-    owner = register(env, "lines@example.com")
+    owner = register_verified(env, "lines@example.com")
     project = body(owner.get("/api/v3/projects"))["projects"][0]["uuid"]
     for name in ("evil\nBcc: victim@example.com", "a\rb", "nul\x00byte"):
         created = owner.post("/api/v3/projects", {"name": name})
@@ -699,7 +705,7 @@ def test_an_accented_or_differently_cased_address_is_another_address(env: Env) -
     assert r.status_code == 401
     for spelling in ("alicé@example.com", "àlice@exämple.com"):
         assert anon.post("/api/v3/auth/password-reset", {"email": spelling}).status_code == 202
-    assert env.mail.to("alice@example.com") == []
+    assert env.mail.to("alice@example.com", RESET_SUBJECT) == []
     # Case is not a different address: it is normalised before any lookup.
     r = anon.post("/api/v3/auth/signin", {"email": "ALICE@Example.com", "password": PASSWORD})
     assert r.status_code == 200

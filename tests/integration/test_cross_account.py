@@ -22,7 +22,7 @@ from srvpulse.services.ingesting import ingest_ping
 
 import app as chalice_app
 
-from .account_helpers import Browser, Env, body, env, register, smtp
+from .account_helpers import SESSION, Browser, Env, body, env, register, smtp, verify
 
 __all__ = ["env", "smtp"]  # fixtures
 
@@ -34,6 +34,7 @@ PUBLIC_ROUTES = {
     "/api/v3/auth/signin/totp",
     "/api/v3/auth/password-reset",
     "/api/v3/auth/password-reset/confirm",
+    "/api/v3/auth/verify-email",  # the mailed link may be opened in any browser
 }
 
 # Routes authenticated by X-Api-Key or session + X-Project (chalicelib/http.py's
@@ -77,6 +78,7 @@ def _fill(route: str, ids: dict[str, str]) -> str:
 @pytest.fixture
 def world(env: Env) -> World:
     alice = register(env, "alice@example.com")
+    verify(env, "alice@example.com")  # she invites Bob in a test below
     project = body(alice.get("/api/v3/projects"))["projects"][0]["uuid"]
     created = alice.post(f"/api/v3/projects/{project}/keys", {"name": "alice-key"})
     key_id, alice_key = body(created)["id"], body(created)["key"]
@@ -123,6 +125,7 @@ def world(env: Env) -> World:
     window_uuid = body(window)["uuid"]
 
     bob = register(env, "bob@example.com")
+    verify(env, "bob@example.com")
     bob_project = body(bob.get("/api/v3/projects"))["projects"][0]["uuid"]
     bob_key = body(bob.post(f"/api/v3/projects/{bob_project}/keys", {"name": "bob"}))["key"]
     bob_user = env.runtime.account_store.user_by_email("bob@example.com")
@@ -157,7 +160,7 @@ def _call(w: World, method: str, path: str, credential: str, project: str | None
         headers["X-Api-Key"] = w.bob_key
     elif credential == "session":
         token = _bob_session(w)
-        headers["Cookie"] = f"srvpulse_session={token}"
+        headers["Cookie"] = f"{SESSION}={token}"
         headers["X-CSRF-Token"] = csrf_token_for(token)
         if project:
             headers["X-Project"] = project

@@ -27,6 +27,9 @@ SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
 # Between the password step and the TOTP step of a two-step sign-in.
 PENDING_SIGNIN_TIMEOUT = timedelta(minutes=5)
 PASSWORD_RESET_LIFETIME = timedelta(hours=1)
+# A verification link may wait in the inbox longer than a reset link: it grants nothing
+# but the proof that the address is the account's.
+EMAIL_VERIFICATION_LIFETIME = timedelta(hours=24)
 RECOVERY_CODE_COUNT = 10
 TOTP_VALID_WINDOW = 1  # accept the previous and the next 30 s step (clock drift)
 
@@ -137,6 +140,9 @@ RESET_PER_IP = BucketPolicy("reset-ip", 20, timedelta(hours=1))
 CODE_PER_ACCOUNT = BucketPolicy("code-account", 5, timedelta(minutes=15))
 CODE_PER_IP = BucketPolicy("code-ip", 30, timedelta(minutes=15))
 REGISTER_PER_IP = BucketPolicy("register-ip", 20, timedelta(hours=1))
+# Resending the verification mail: as many as reset mails (each one mails an address).
+VERIFY_MAIL_PER_ACCOUNT = BucketPolicy("verify-mail-account", 3, timedelta(hours=1))
+VERIFY_MAIL_PER_IP = BucketPolicy("verify-mail-ip", 20, timedelta(hours=1))
 
 
 def throttle_ip(ip: str) -> str:
@@ -187,6 +193,18 @@ class User:
     email: str
     password_hash: str
     created: datetime
+    # The owner of the address proved it (mailed link or password reset). Until then
+    # invitations to the address wait, and the account cannot invite others.
+    email_verified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EmailVerified:
+    """A verification link that named a verified account: ``newly`` when this use
+    verified it, False when it was verified already (a second click on the link)."""
+
+    user_id: int
+    newly: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import unicodedata
 import uuid
@@ -26,13 +27,23 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..domain import accounts as rules
 from ..domain.accounts import BucketPolicy, Membership, Project, Role, User
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
+from ..errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
 from ..ports import AccountStore, Mailer
 from .projects import ApiCaller, new_ping_key
 
 FIRST_PROJECT_NAME = "My Project"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUCKET_PRUNE_ONE_IN = 200  # throttled requests per prune of idle throttle buckets
+
+logger = logging.getLogger("srvpulse.accounts")
 
 
 @lru_cache(maxsize=1)
@@ -154,8 +165,9 @@ class AccountService:
     # --- registration and sign-in -------------------------------------------------------
 
     def register(self, email: str, password: str, ip: str, user_agent: str = "") -> SignIn:
-        """Create an account (with a first project it owns) and sign it in.
-        Pending invitations for the address become memberships."""
+        """Create an account (with a first project it owns), sign it in and mail a link
+        to verify the address. Pending invitations for the address wait until it is
+        verified: registering someone else's address gains nothing."""
         self._throttle((rules.REGISTER_PER_IP, rules.throttle_ip(ip)))
         address = rules.normalize_email(email)
         rules.check_password(password, common_passwords())
@@ -164,6 +176,12 @@ class AccountService:
         user = self.store.create_user(
             str(uuid.uuid4()), address, self.hasher.hash(password), now, project
         )
+        try:
+            self._send_verification(user)
+        except Exception:
+            # The account exists either way; the user can ask for the mail again
+            # (POST /api/v3/account/verify-email/resend) once the mail server is back.
+            logger.exception("could not send the verification mail of a new account")
         return self._new_session(user, True, ip, user_agent, replaces=None)
 
     def sign_in(
@@ -384,6 +402,57 @@ class AccountService:
         if user_id is None:
             raise NotFound("this reset link is invalid, used or expired; ask for a new one")
 
+    # --- address verification -----------------------------------------------------------
+
+    def _send_verification(self, user: User) -> None:
+        token = secrets.token_urlsafe(32)  # 256 bits; only its sha256 is stored
+        now = self.clock()
+        self.store.create_verification_token(
+            digest(token), user.id, user.email, now, now + rules.EMAIL_VERIFICATION_LIFETIME
+        )
+        # In the fragment, like the reset link: never sent to a server or in a Referer,
+        # and a mail scanner fetching the page cannot use it up (the page POSTs it to
+        # /api/v3/auth/verify-email).
+        link = f"{self.site_url}/verify-email#token={token}"
+        msg = EmailMessage()
+        msg["Subject"] = "Confirm your srvpulse email address"
+        msg["From"] = self.email_from
+        msg["To"] = user.email
+        msg.set_content(
+            "Welcome to srvpulse. Please confirm that this address is yours "
+            "(the link works once, for 24 hours):\n"
+            f"{link}\n\n"
+            "Projects you are invited to appear in your account once the address is "
+            "confirmed.\nIf you did not create an account, ignore this message.\n"
+        )
+        self.mailer.send(msg)
+
+    def resend_verification(self, current: CurrentUser, ip: str) -> None:
+        """Mail a new verification link (links mailed before stay valid). Throttled
+        per account and per IP like reset requests; Conflict when already verified."""
+        if current.user.email_verified:
+            raise Conflict("your email address is verified already")
+        self._throttle(
+            (rules.VERIFY_MAIL_PER_IP, rules.throttle_ip(ip)),
+            (rules.VERIFY_MAIL_PER_ACCOUNT, current.user.email),
+        )
+        try:
+            self._send_verification(current.user)
+        except Exception as exc:
+            logger.exception("could not send a verification mail")
+            raise Unavailable("the mail could not be sent now; try again later", 60) from exc
+
+    def verify_email(self, token: str) -> None:
+        """Mark the address a mailed link was sent to as verified (its pending project
+        invitations become memberships). Answers the same for a link of an account
+        that is verified already, so a second click is not an error; InvalidInput
+        (field ``token``) for an unknown, used or expired one."""
+        if self.store.verify_email(digest(token.strip()), self.clock()) is None:
+            raise InvalidInput(
+                "this verification link is invalid, used or expired; ask for a new one",
+                "token",
+            )
+
     # --- two-factor authentication ------------------------------------------------------
 
     def start_totp_setup(self, current: CurrentUser) -> TotpSetup:
@@ -393,12 +462,20 @@ class AccountService:
         uri = pyotp.TOTP(secret).provisioning_uri(name=current.user.email, issuer_name="srvpulse")
         return TotpSetup(secret, uri, _qr_svg(uri))
 
-    def confirm_totp_setup(self, current: CurrentUser, code: str) -> list[str]:
-        """Turn two-factor on with a first code from the app; returns the ten recovery
-        codes, which are shown this once (only their hashes are kept)."""
+    def confirm_totp_setup(self, current: CurrentUser, password: str, code: str) -> list[str]:
+        """Turn two-factor on with the password and a first code from the app; returns
+        the ten recovery codes, which are shown this once (only their hashes are kept).
+
+        The password is asked here, where 2FA turns on and the recovery codes are
+        handed out (set-up only stores a pending secret): someone holding a stolen
+        session cookie must not lock the owner out with a second factor of their own
+        and keep its recovery codes. Disabling asks for the password too."""
         device = self.store.totp_device(current.user.id)
         if device is None or device.confirmed:
             raise Conflict("start the two-factor set-up first")
+        self._throttle_password_check(current)
+        if not self._password_ok(current.user, password):
+            raise InvalidInput("wrong password", "password")
         step = self._matching_step(device.secret, code)
         if step is None:
             raise InvalidInput("wrong code", "code")

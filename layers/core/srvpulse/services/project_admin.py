@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-from ..domain.accounts import ApiKey, Member, Membership, Project, Role, normalize_email
+from ..domain.accounts import ApiKey, Member, Membership, Project, Role, User, normalize_email
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..ports import AccountStore, Mailer
 from .accounts import AccountService, CurrentUser
@@ -113,9 +113,16 @@ class ProjectAdminService:
         return self.store.members(found.project.id)
 
     def invite(self, current: CurrentUser, project_uuid: str, email: str, role: str) -> Member:
-        """Give an existing user access at once, or invite an address that has no account
-        yet (it joins when it registers). Either way the address gets an email."""
+        """Give a user with a verified address access at once; otherwise invite the
+        address (pending until an account with it is verified). Either way the address
+        gets an email.
+
+        Only an owner whose own address is verified may invite: the invitation mail
+        goes to any address, from our domain, so a throwaway account must not be
+        able to use it to send mail."""
         found = self._member(current, project_uuid, "manage")
+        if not current.user.email_verified:
+            raise Forbidden("confirm your email address before inviting others")
         try:
             new_role = Role(role)
         except ValueError:
@@ -125,26 +132,38 @@ class ProjectAdminService:
         address = normalize_email(email)
         now = self.clock()
         user = self.store.user_by_email(address)
-        if user is not None:
+        if user is not None and self.store.membership(user.id, found.project.uuid):
+            raise Conflict("this user is a member of the project already")
+        if user is not None and user.email_verified:
             self.store.add_member(found.project.id, user.id, new_role, now)
         else:
+            # No account, or one whose owner has not proved the address yet: whoever
+            # registered it may not be the person the owner means.
             self.store.add_invitation(found.project.id, address, new_role, current.user.id, now)
-        self._mail_invitation(current, found.project, address, new_role, user is None)
-        return Member(address, new_role, user is None, None if user is None else user.uuid)
+        self._mail_invitation(current, found.project, address, new_role, user)
+        joined = user.uuid if user is not None and user.email_verified else None
+        return Member(address, new_role, joined is None, joined)
 
     def _mail_invitation(
-        self, current: CurrentUser, project: Project, address: str, role: Role, new: bool
+        self, current: CurrentUser, project: Project, address: str, role: Role, user: User | None
     ) -> None:
         msg = EmailMessage()
         msg["Subject"] = f"You have access to the srvpulse project {project.name}"
         msg["From"] = self.email_from
         msg["To"] = address
         access = "read-only access" if role is Role.READONLY else "access"
-        how = (
-            f"Create an account with this address at {self.site_url}/ to see it."
-            if new
-            else f"Sign in at {self.site_url}/ to see it."
-        )
+        if user is None:
+            how = (
+                f"Create an account with this address at {self.site_url}/ and confirm the "
+                "address (we mail you a link) to see it."
+            )
+        elif not user.email_verified:
+            how = (
+                "Confirm your address with the link we mailed you when you registered "
+                f"(or ask for a new one in your account at {self.site_url}/) to see it."
+            )
+        else:
+            how = f"Sign in at {self.site_url}/ to see it."
         msg.set_content(
             f"{current.user.email} gave you {access} to the project {project.name!r}.\n{how}\n"
         )

@@ -19,6 +19,7 @@ from ...domain.accounts import (
     BucketDecision,
     BucketPolicy,
     BucketState,
+    EmailVerified,
     Member,
     Membership,
     Project,
@@ -31,6 +32,7 @@ from ...domain.accounts import (
 from ...errors import Conflict
 from .tables import (
     api_keys,
+    email_verification_tokens,
     invitations,
     password_reset_tokens,
     project_members,
@@ -44,7 +46,14 @@ from .tables import (
 
 
 def _user(row: Any) -> User:
-    return User(row.id, row.uuid, row.email, row.password_hash, row.created)
+    return User(
+        row.id,
+        row.uuid,
+        row.email,
+        row.password_hash,
+        row.created,
+        row.email_verified_at is not None,
+    )
 
 
 def _project(row: Any) -> Project:
@@ -67,8 +76,10 @@ class SqlAccountStore:
         now: datetime,
         project: Project,
     ) -> User:
-        """Create the user, their first project (as owner), and turn pending
-        invitations for the address into memberships. Conflict if the address is taken.
+        """Create the user (address not verified yet) and their first project (as
+        owner). Conflict if the address is taken. Pending invitations for the address
+        stay pending until it is verified (``verify_email``): whoever registers an
+        address is not yet known to own it.
 
         The installation's first user also becomes the owner of projects nobody is a
         member of: the local mode's default project, made at start-up before any account
@@ -87,23 +98,106 @@ class SqlAccountStore:
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
                 self._insert_project(conn, project, user_id, now)
-                invited = conn.execute(
-                    select(invitations.c.project_id, invitations.c.role).where(
-                        invitations.c.email == email
-                    )
-                ).all()
-                for inv in invited:
-                    conn.execute(
-                        insert(project_members).values(
-                            project_id=inv.project_id, user_id=user_id, role=inv.role, created=now
-                        )
-                    )
-                conn.execute(delete(invitations).where(invitations.c.email == email))
                 if first_user:
                     self._adopt_orphan_projects(conn, user_id, now)
         except IntegrityError as exc:
             raise Conflict("an account with this email address exists") from exc
-        return User(user_id, uuid, email, password_hash, now)
+        return User(user_id, uuid, email, password_hash, now, email_verified=False)
+
+    @staticmethod
+    def _claim_invitations(conn: Connection, user_id: int, email: str, now: datetime) -> None:
+        """Turn the invitations for ``email`` into memberships of ``user_id`` (skipping
+        projects the user is in already)."""
+        invited = conn.execute(
+            select(invitations.c.project_id, invitations.c.role).where(invitations.c.email == email)
+        ).all()
+        member_of = set(
+            conn.execute(
+                select(project_members.c.project_id).where(project_members.c.user_id == user_id)
+            ).scalars()
+        )
+        for inv in invited:
+            if inv.project_id not in member_of:
+                conn.execute(
+                    insert(project_members).values(
+                        project_id=inv.project_id, user_id=user_id, role=inv.role, created=now
+                    )
+                )
+        conn.execute(delete(invitations).where(invitations.c.email == email))
+
+    def _mark_verified(self, conn: Connection, user_id: int, email: str, now: datetime) -> bool:
+        """Record that ``email`` is proven to be the address of ``user_id`` and claim its
+        invitations; the other outstanding verification links are used up. False when
+        the account's address is another one, or was verified already."""
+        done = conn.execute(
+            update(users)
+            .where(
+                users.c.id == user_id,
+                users.c.email == email,
+                users.c.email_verified_at.is_(None),
+            )
+            .values(email_verified_at=now)
+        )
+        if done.rowcount != 1:
+            return False
+        self._claim_invitations(conn, user_id, email, now)
+        conn.execute(
+            update(email_verification_tokens)
+            .where(
+                email_verification_tokens.c.user_id == user_id,
+                email_verification_tokens.c.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+        return True
+
+    def create_verification_token(
+        self, token_hash: str, user_id: int, email: str, now: datetime, expires_at: datetime
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(email_verification_tokens).values(
+                    token_hash=token_hash,
+                    user_id=user_id,
+                    email=email,
+                    created=now,
+                    expires_at=expires_at,
+                )
+            )
+
+    def verify_email(self, token_hash: str, now: datetime) -> EmailVerified | None:
+        """Use a verification link (once, before it expires): the address it was sent
+        to becomes verified and its pending invitations become memberships, in one
+        transaction. A link of an account that is verified already (used, expired or
+        not) answers ``EmailVerified(newly=False)``; an unknown link, or a used or
+        expired one of an unverified account, None."""
+        with self.engine.begin() as conn:
+            used = conn.execute(
+                update(email_verification_tokens)
+                .where(
+                    email_verification_tokens.c.token_hash == token_hash,
+                    email_verification_tokens.c.used_at.is_(None),
+                    email_verification_tokens.c.expires_at > now,
+                )
+                .values(used_at=now)
+            )
+            row = conn.execute(
+                select(
+                    email_verification_tokens.c.user_id,
+                    email_verification_tokens.c.email,
+                    users.c.email.label("current_email"),
+                    users.c.email_verified_at,
+                )
+                .join(users, users.c.id == email_verification_tokens.c.user_id)
+                .where(email_verification_tokens.c.token_hash == token_hash)
+            ).first()
+            if row is None:
+                return None
+            if used.rowcount == 1 and self._mark_verified(conn, row.user_id, row.email, now):
+                return EmailVerified(row.user_id, newly=True)
+            if row.email_verified_at is not None and row.current_email == row.email:
+                return EmailVerified(row.user_id, newly=False)
+        return None
 
     @staticmethod
     def _adopt_orphan_projects(conn: Connection, user_id: int, now: datetime) -> None:
@@ -283,6 +377,13 @@ class SqlAccountStore:
                 .where(users.c.id == user_id)
                 .values(password_hash=password_hash, password_changed_at=now)
             )
+            # The link was mailed to the account's address: using it proves the address
+            # as well as a verification link does (and lets the real owner of an
+            # address someone else registered take the account over, verified).
+            email: str = conn.execute(
+                select(users.c.email).where(users.c.id == user_id)
+            ).scalar_one()
+            self._mark_verified(conn, user_id, email, now)
             # Other outstanding reset links die with the password they were sent for.
             self._void_reset_tokens(conn, user_id, now)
             self._end_sessions(conn, user_id, None)

@@ -4,6 +4,7 @@ Importing this package registers every table on ``metadata``.
 """
 
 from .accounts import (
+    email_verification_tokens,
     invitations,
     password_reset_tokens,
     project_members,
@@ -26,6 +27,7 @@ __all__ = [
     "channels",
     "check_channels",
     "checks",
+    "email_verification_tokens",
     "flips",
     "invitations",
     "maintenance_windows",

@@ -1,5 +1,5 @@
 """Users, sessions, memberships, invitations, password resets, TOTP, recovery codes and
-throttle buckets (migration 0004).
+throttle buckets (migration 0004); address verification (migration 0006).
 
 Every secret that authenticates someone (session ids, reset tokens, recovery codes) is
 stored only as its sha256 hex digest: a leaked table lets nobody sign in.
@@ -30,6 +30,9 @@ users = Table(
     Column("password_hash", String(255), nullable=False),  # argon2id encoded hash
     Column("created", UTCDateTime, nullable=False),
     Column("password_changed_at", UTCDateTime, nullable=False),
+    # When the owner of the address proved it (a mailed link, or a password reset);
+    # NULL until then. Invitations wait for it (see email_verification_tokens).
+    Column("email_verified_at", UTCDateTime, nullable=True),
 )
 
 sessions = Table(
@@ -76,6 +79,20 @@ password_reset_tokens = Table(
     metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+    Index(None, "user_id"),
+)
+
+# Mailed address-verification links (24 h, single use). ``email`` is the address the link
+# was sent to: it verifies that address only, whatever the account's address is later.
+email_verification_tokens = Table(
+    "email_verification_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(254), nullable=False),
     Column("created", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime, nullable=True),
