@@ -8,13 +8,17 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+from srvpulse.adapters.sql.db import make_engine
 
 from tests.alerting_peers import free_port
+from tests.conftest import MYSQL_SERVER_URL, require_server
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "e2e-read-write-key-0123456789"
@@ -35,6 +39,24 @@ class LocalMode:
         m = re.search(r"/ping/([A-Za-z0-9_-]+)/<slug>", self.output())
         assert m, self.output()
         return m.group(1)
+
+
+@contextmanager
+def empty_mysql_database() -> Iterator[str]:
+    """A new database with the server's default collation, dropped afterwards."""
+    name = f"srvpulse_e2e_{uuid.uuid4().hex[:10]}"
+    try:
+        server = make_engine(MYSQL_SERVER_URL + "/")
+        with server.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE `{name}`"))
+    except Exception as exc:  # reported as a skip (laptop) or a failure (CI)
+        require_server(f"MariaDB/MySQL not reachable at {MYSQL_SERVER_URL}: {exc}")
+    try:
+        yield f"{MYSQL_SERVER_URL}/{name}"
+    finally:
+        with server.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        server.dispose()
 
 
 @contextmanager

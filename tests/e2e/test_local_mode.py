@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.local_mode import ROOT, LocalMode, running_local_mode
+from tests.e2e.local_mode import ROOT, LocalMode, empty_mysql_database, running_local_mode
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +24,21 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def local_mode(tmp_path: Path) -> Iterator[LocalMode]:
     with running_local_mode(tmp_path) as mode:
+        yield mode
+
+
+@pytest.fixture(params=["sqlite", "mysql"])
+def local_mode_on_each_database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[LocalMode]:
+    """The local mode on its default SQLite file, and with DATABASE_URL naming a new,
+    empty MariaDB/MySQL database (which it migrates at start)."""
+    request.node.user_properties.append(("database", request.param))
+    if request.param == "sqlite":
+        with running_local_mode(tmp_path) as mode:
+            yield mode
+        return
+    with empty_mysql_database() as url, running_local_mode(tmp_path, DATABASE_URL=url) as mode:
         yield mode
 
 
@@ -37,8 +52,9 @@ def eventually(fetch: Callable[[], Any], ok: Callable[[Any], bool], timeout: flo
 
 
 def test_a_check_created_through_the_api_is_pinged_in_every_form_and_shows_it(
-    local_mode: LocalMode,
+    local_mode_on_each_database: LocalMode,
 ) -> None:
+    local_mode = local_mode_on_each_database
     http, api = local_mode.http, local_mode.api
     r = api.post(
         "/api/v3/checks/",
