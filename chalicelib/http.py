@@ -102,6 +102,25 @@ def api_view(view: Callable[P, Response]) -> Callable[P, Response]:
     return wrapper
 
 
+def chalice_errors_as_ours(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """HTTP middleware: errors Chalice answers itself, before any view runs (405 wrong
+    method, 415 content type, 400 bad body encoding), get the same ``{"error": ...}``
+    shape as ours; their status code and headers (e.g. ``Allow``) are kept."""
+    response = get_response(event)
+    if response.status_code < 400:
+        return response
+    body = response.body
+    if isinstance(body, str | bytes):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return response
+    if isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        response.body = json.dumps({"error": str(body["Message"])})
+        response.headers["Content-Type"] = "application/json"
+    return response
+
+
 def json_body(request: Request) -> dict[str, Any]:
     """The request body as a JSON object ({} when empty); malformed JSON -> 400."""
     raw = request.raw_body

@@ -316,3 +316,12 @@ def test_a_check_of_another_project_is_not_found(rw: Api, runtime: Runtime, clie
     assert other.call("get", f"/api/v3/checks/{check['uuid']}")[0] == 404
     assert other.call("delete", f"/api/v3/checks/{check['uuid']}")[0] == 404
     assert other.call("get", "/api/v3/checks/")[1] == {"checks": []}
+
+
+def test_a_wrong_method_or_content_type_gets_the_same_json_error_shape(rw: Api) -> None:
+    r = rw.client.http.request("PATCH", "/api/v3/checks", headers={"X-Api-Key": RW_KEY})
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, POST"
+    assert json.loads(r.body) == {"error": "Unsupported method: PATCH"}
+    r = rw.client.http.post("/api/v3/auth/signin", headers={"Content-Type": "text/plain"}, body="x")
+    assert r.status_code == 415 and r.headers["Content-Type"] == "application/json"
+    assert json.loads(r.body) == {"error": "Unsupported media type: text/plain"}
