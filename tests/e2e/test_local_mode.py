@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -194,3 +195,53 @@ def test_sigterm_stops_it_cleanly_too(local_mode: LocalMode) -> None:
     local_mode.proc.send_signal(signal.SIGTERM)
     assert local_mode.proc.wait(timeout=30) == 0
     assert "stopped (0 pings left queued" in local_mode.output()
+
+
+def _start_expecting_failure(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "SRVPULSE_DATA_DIR": str(tmp_path / "data")}
+    full.pop("DATABASE_URL", None)
+    full.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "srvpulse.local"],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_busy_port_is_one_clear_line_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = _start_expecting_failure(tmp_path, PORT=str(port), HOST="127.0.0.1")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"srvpulse: cannot listen on 127.0.0.1:{port}: Address already in use "
+        "(set PORT, or HOST, to another value)"
+    )
+    assert "Traceback" not in done.stderr and "API key" not in done.stdout
+    assert not (tmp_path / "data").exists()  # no keys created and lost
+
+
+def test_bad_settings_and_an_unreachable_database_are_named_not_tracebacks(
+    tmp_path: Path,
+) -> None:
+    done = _start_expecting_failure(tmp_path, PORT="eighty")
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        "srvpulse: PORT must be a whole number, not 'eighty'",
+    )
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    done = _start_expecting_failure(
+        tmp_path,
+        PORT="0",
+        DATABASE_URL=f"mysql+pymysql://srvpulse:s3cret@127.0.0.1:{closed}/srvpulse",
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("srvpulse: cannot prepare the database mysql+pymysql://")
+    assert "s3cret" not in done.stderr and "Traceback" not in done.stderr

@@ -47,9 +47,18 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings; a malformed value raises ValueError naming the variable."""
         e = os.environ if env is None else env
+
+        def whole(name: str, default: str) -> int:
+            value = e.get(name, default)
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+
         data_dir = Path(e.get("SRVPULSE_DATA_DIR", "data")).resolve()
-        port = int(e.get("PORT", "8000"))
+        port = whole("PORT", "8000")
         host = e.get("HOST", "127.0.0.1")
         site = e.get("SITE_URL", f"http://{host}:{port}").rstrip("/")
         return cls(
@@ -67,12 +76,12 @@ class Settings:
             influx_database=e.get("INFLUX_DATABASE", "srvpulse"),
             email_from=e.get("EMAIL_FROM", "srvpulse <alerts@srvpulse.local>"),
             smtp_host=e.get("SMTP_HOST") or None,
-            smtp_port=int(e.get("SMTP_PORT", "25")),
+            smtp_port=whole("SMTP_PORT", "25"),
             smtp_user=e.get("SMTP_USER") or None,
             smtp_password=e.get("SMTP_PASSWORD") or None,
             smtp_tls=e.get("SMTP_TLS", "none"),
             pagerduty_events_url=e.get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"),
             alert_ca_file=e.get("ALERT_CA_FILE") or None,
             secure_cookies=e.get("SECURE_COOKIES", "") in ("1", "true", "yes"),
-            ping_receipt_days=int(e.get("PING_RECEIPT_DAYS", "15")),
+            ping_receipt_days=whole("PING_RECEIPT_DAYS", "15"),
         )

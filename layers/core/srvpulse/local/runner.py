@@ -102,6 +102,16 @@ def _print_keys(runtime: Runtime) -> None:
     print(f"  ping URLs: {s.ping_url}<uuid>  or  {s.ping_url}{info.ping_key}/<slug>")
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def _fail(message: str) -> int:
+    print(f"srvpulse: {message}", file=sys.stderr, flush=True)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     import waitress
 
@@ -114,22 +124,38 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # "Task queue depth is N" on every queued request under load: noise, not a problem.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        return _fail(str(exc))
     root = find_app_root()
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    runtime = bootstrap.for_local(settings)
-    bootstrap.install(runtime)
-    migrate(runtime.engine)
-    _print_keys(runtime)
-
     from .gateway import ApiGatewayEmulator
 
     api = importlib.import_module("app").app
     gateway = ApiGatewayEmulator(load_handler("functions.ping.handler"), api)
-    server = waitress.create_server(
-        gateway, host=settings.host, port=settings.port, threads=HTTP_THREADS, ident="srvpulse"
-    )
+    # Listen first: a busy port must not leave a half-started installation behind
+    # (first-start keys printed to a run that then dies).
+    try:
+        server = waitress.create_server(
+            gateway, host=settings.host, port=settings.port, threads=HTTP_THREADS, ident="srvpulse"
+        )
+    except OSError as exc:
+        return _fail(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc} "
+            "(set PORT, or HOST, to another value)"
+        )
+    runtime = bootstrap.for_local(settings)
+    bootstrap.install(runtime)
+    try:
+        migrate(runtime.engine)
+    except Exception as exc:  # the database is unreachable or refuses us: say so, once
+        server.close()
+        url = runtime.engine.url.render_as_string(hide_password=True)
+        return _fail(f"cannot prepare the database {url}: {_first_line(exc)}")
+    _print_keys(runtime)
+
     workers = build_workers(runtime)
     for worker in workers:
         worker.start()
