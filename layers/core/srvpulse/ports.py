@@ -99,27 +99,6 @@ class StoredPing:
     duration_ms: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectRecord:
-    id: int
-    uuid: str
-    name: str
-    ping_key: str
-    created: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKeyRecord:
-    id: int
-    project_id: int
-    name: str
-    read_only: bool
-    prefix: str
-    created: datetime
-    revoked_at: datetime | None = None
-    last_used_at: datetime | None = None
-
-
 class CheckTx(Protocol):
     """The check store's operations inside ONE database transaction.
 
@@ -193,8 +172,8 @@ class CheckTx(Protocol):
 
     # projects and API keys
     def project_id_by_ping_key(self, ping_key: str) -> int | None: ...
-    def get_project(self, project_id: int) -> ProjectRecord | None: ...
-    def first_project(self) -> ProjectRecord | None: ...
+    def get_project(self, project_id: int) -> Project | None: ...
+    def first_project(self) -> Project | None: ...
     def insert_project(self, uuid: str, name: str, ping_key: str, now: datetime) -> int: ...
     def insert_api_key(
         self,
@@ -205,7 +184,7 @@ class CheckTx(Protocol):
         read_only: bool,
         now: datetime,
     ) -> int: ...
-    def find_api_key(self, key_hash: str) -> ApiKeyRecord | None: ...
+    def find_api_key(self, key_hash: str) -> ApiKey | None: ...
 
     def touch_api_key(self, key_id: int, now: datetime, older_than: datetime) -> None:
         """Set the key's last_used_at to ``now`` unless it is already after

@@ -255,9 +255,13 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
+    """An API key as stored: never the key itself, only its first characters."""
+
     id: int
+    project_id: int
     name: str
     read_only: bool
     prefix: str
     created: datetime
-    last_used_at: datetime | None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None

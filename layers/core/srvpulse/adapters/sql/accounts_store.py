@@ -663,7 +663,7 @@ class SqlAccountStore:
                     created=now,
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
-        return ApiKey(key_id, name, read_only, prefix, now, None)
+        return ApiKey(key_id, project_id, name, read_only, prefix, now)
 
     def api_keys(self, project_id: int) -> list[ApiKey]:
         with self.engine.connect() as conn:
@@ -673,7 +673,7 @@ class SqlAccountStore:
                 .order_by(api_keys.c.id)
             ).all()
         return [
-            ApiKey(r.id, r.name, bool(r.read_only), r.prefix, r.created, r.last_used_at)
+            ApiKey(r.id, project_id, r.name, bool(r.read_only), r.prefix, r.created, r.last_used_at)
             for r in rows
         ]
 

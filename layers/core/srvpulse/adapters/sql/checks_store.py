@@ -31,9 +31,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from ...domain.accounts import ApiKey, Project
 from ...domain.model import Check, Flip, FlipReason, Status
 from ...errors import Conflict, InvalidInput
-from ...ports import ApiKeyRecord, ProjectRecord, StoredPing
+from ...ports import StoredPing
 from .tables import (
     api_keys,
     channels,
@@ -143,11 +144,11 @@ def _flip_from_row(row: Any) -> Flip:
     )
 
 
-def _project_from_row(row: Any) -> ProjectRecord | None:
+def _project_from_row(row: Any) -> Project | None:
     if row is None:
         return None
     m = row._mapping
-    return ProjectRecord(m["id"], m["uuid"], m["name"], m["ping_key"], m["created"])
+    return Project(m["id"], m["uuid"], m["name"], m["ping_key"], m["created"])
 
 
 # --- the store ---------------------------------------------------------------------------
@@ -413,12 +414,12 @@ class SqlCheckTx:
         ).scalar()
         return None if found is None else int(found)
 
-    def get_project(self, project_id: int) -> ProjectRecord | None:
+    def get_project(self, project_id: int) -> Project | None:
         return _project_from_row(
             self.conn.execute(select(projects).where(projects.c.id == project_id)).first()
         )
 
-    def first_project(self) -> ProjectRecord | None:
+    def first_project(self) -> Project | None:
         return _project_from_row(
             self.conn.execute(select(projects).order_by(projects.c.id).limit(1)).first()
         )
@@ -452,12 +453,12 @@ class SqlCheckTx:
         assert new_id is not None
         return int(new_id[0])
 
-    def find_api_key(self, key_hash: str) -> ApiKeyRecord | None:
+    def find_api_key(self, key_hash: str) -> ApiKey | None:
         row = self.conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
         if row is None:
             return None
         m = row._mapping
-        return ApiKeyRecord(
+        return ApiKey(
             id=m["id"],
             project_id=m["project_id"],
             name=m["name"],
