@@ -307,11 +307,11 @@ def test_a_check_of_another_project_is_not_found(rw: Api, runtime: Runtime, clie
     _, check = rw.call("post", "/api/v3/checks/", {"name": "mine"})
     now = datetime.now(UTC)
     other_key = "other-project-key-0123456789"
-    from srvpulse.services.projects import hash_api_key
+    from srvpulse.services.tokens import digest
 
     with runtime.check_store.transaction() as tx:
         pid = tx.insert_project(str(uuid.uuid4()), "other", "other-ping-key", now)
-        tx.insert_api_key(pid, "k", hash_api_key(other_key), other_key[:8], False, now)
+        tx.insert_api_key(pid, "k", digest(other_key), other_key[:8], False, now)
     other = Api(client, other_key)
     assert other.call("get", f"/api/v3/checks/{check['uuid']}")[0] == 404
     assert other.call("delete", f"/api/v3/checks/{check['uuid']}")[0] == 404

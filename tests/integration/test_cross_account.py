@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 from srvpulse.domain.model import PingKind, PingMessage
-from srvpulse.services.accounts import csrf_token_for, digest
+from srvpulse.services.accounts import csrf_token_for
 from srvpulse.services.ingesting import ingest_ping
+from srvpulse.services.tokens import digest
 
 import app as chalice_app
 

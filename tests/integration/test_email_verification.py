@@ -16,7 +16,8 @@ from sqlalchemy import Engine, insert, select, text
 from srvpulse.adapters.sql.db import alembic_config, make_engine
 from srvpulse.adapters.sql.tables import email_verification_tokens, users
 from srvpulse.errors import RateLimited
-from srvpulse.services.accounts import CurrentUser, csrf_token_for, digest
+from srvpulse.services.accounts import CurrentUser, csrf_token_for
+from srvpulse.services.tokens import digest
 
 from tests.conftest import MYSQL_SERVER_URL, require_server
 

@@ -38,6 +38,7 @@ from ..errors import (
 )
 from ..ports import AccountStore, Mailer
 from .projects import ApiCaller, new_ping_key
+from .tokens import digest, new_token
 
 FIRST_PROJECT_NAME = "My Project"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -53,11 +54,6 @@ def common_passwords() -> frozenset[str]:
     return frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("# ")
     )
-
-
-def digest(secret: str) -> str:
-    """The stored form of a session id, reset token or recovery code."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def csrf_token_for(session_token: str) -> str:
@@ -241,7 +237,7 @@ class AccountService:
     def _new_session(
         self, user: User, verified: bool, ip: str, user_agent: str, replaces: str | None
     ) -> SignIn:
-        token = secrets.token_urlsafe(32)  # 256 bits
+        token = new_token()
         now = self.clock()
         # Timed-out sessions of this user go now: cheap (indexed), and keeps the table small.
         self.store.prune_sessions(
@@ -373,7 +369,7 @@ class AccountService:
         )
         if user is None:
             return
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         now = self.clock()
         self.store.create_reset_token(
             digest(token), user.id, now, now + rules.PASSWORD_RESET_LIFETIME
@@ -405,7 +401,7 @@ class AccountService:
     # --- address verification -----------------------------------------------------------
 
     def _send_verification(self, user: User) -> None:
-        token = secrets.token_urlsafe(32)  # 256 bits; only its sha256 is stored
+        token = new_token()
         now = self.clock()
         self.store.create_verification_token(
             digest(token), user.id, user.email, now, now + rules.EMAIL_VERIFICATION_LIFETIME

@@ -21,7 +21,8 @@ from ..domain.accounts import ApiKey, Member, Membership, Project, Role, User, n
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..ports import AccountStore, Mailer
 from .accounts import AccountService, CurrentUser
-from .projects import KEY_PREFIX_LENGTH, hash_api_key, new_api_key, new_ping_key
+from .projects import KEY_PREFIX_LENGTH, new_api_key, new_ping_key
+from .tokens import digest
 
 PROJECT_NAME_MAX = 200
 KEY_NAME_MAX = 100
@@ -191,7 +192,7 @@ class ProjectAdminService:
             found.project.id,
             name.strip(),
             read_only,
-            hash_api_key(key),
+            digest(key),
             key[:KEY_PREFIX_LENGTH],
             self.clock(),
         )

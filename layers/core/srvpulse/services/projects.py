@@ -1,12 +1,12 @@
 """Projects and API keys: the local mode's default project and X-Api-Key verification.
 
-API keys are stored as the sha256 hex of the key (``api_keys.key_hash``) plus its first
-characters (``prefix``) so people can tell keys apart; the plain key is shown once.
+API keys are stored as their sha256 digest (``tokens.digest``, in ``api_keys.key_hash``)
+plus their first characters (``prefix``) so people can tell keys apart; the plain key is
+shown once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -14,17 +14,13 @@ from datetime import datetime, timedelta
 
 from ..errors import InvalidInput, Unauthorized
 from ..ports import CheckStore
+from .tokens import digest
 
 DEFAULT_PROJECT_NAME = "Default"
 KEY_PREFIX_LENGTH = 8
 MIN_BOOTSTRAP_KEY_LENGTH = 16
 # How precisely an API key's last use is recorded (one write a minute per busy key).
 KEY_USE_RESOLUTION = timedelta(minutes=1)
-
-
-def hash_api_key(key: str) -> str:
-    """The stored form of an API key (sha256 hex). Keys are random, so no salt needed."""
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def new_api_key() -> str:
@@ -92,7 +88,7 @@ def ensure_default_project(
         ro_key = new_api_key()
         for name, key, read_only in (("default", rw_key, False), ("read-only", ro_key, True)):
             tx.insert_api_key(
-                project_id, name, hash_api_key(key), key[:KEY_PREFIX_LENGTH], read_only, now
+                project_id, name, digest(key), key[:KEY_PREFIX_LENGTH], read_only, now
             )
     return DefaultProject(
         project_id,
@@ -122,7 +118,7 @@ def verify_api_key(store: CheckStore, key: str | None, now: datetime | None = No
     if not key:
         raise Unauthorized("missing api key")
     with store.transaction() as tx:
-        found = tx.find_api_key(hash_api_key(key))
+        found = tx.find_api_key(digest(key))
         if found is None or found.revoked_at is not None:
             raise Unauthorized("wrong api key")
         if now is not None and (
