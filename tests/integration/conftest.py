@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+from moto import mock_aws
 from srvpulse.adapters.memory import LocalAlertBus
 from srvpulse.bootstrap import Runtime
 from srvpulse.domain.model import PingKind, PingMessage
@@ -22,6 +23,16 @@ from functions.ingest import handler as ingest
 from tests.sqs_events import sqs_event
 
 RW_KEY = "test-read-write-key-0123456789"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """AWS as moto emulates it, with fake credentials (never a real account's)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield
 
 
 @pytest.fixture

@@ -4,25 +4,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import boto3
-import pytest
-from moto import mock_aws
 from srvpulse.adapters.sns import SnsAlertBus
 from srvpulse.domain.model import AlertEvent, FlipReason, Status
 
 REGION = "eu-west-1"
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield
 
 
 def event(flip_id: int, kind: str) -> AlertEvent:

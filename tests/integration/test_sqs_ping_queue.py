@@ -11,21 +11,11 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from moto import mock_aws
 from srvpulse.adapters.sqs import SqsPingQueue
 from srvpulse.domain.model import PingKind, PingMessage
 from srvpulse.ports import QueueFull
 
 REGION = "eu-west-1"
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield
 
 
 def ping_message() -> PingMessage:
