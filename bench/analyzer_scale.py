@@ -15,85 +15,29 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, text, update
 from srvpulse.adapters.memory import LocalAlertBus
 from srvpulse.adapters.sql.analyzer_store import SqlAnalyzerStore
 from srvpulse.adapters.sql.db import make_engine, migrate
-from srvpulse.adapters.sql.tables import channels, check_channels, checks, projects
+from srvpulse.adapters.sql.tables import checks
 from srvpulse.services.analyzing import Analyzer
+
+# The seed is the analyzer concurrency test's, so a schema change that breaks it shows
+# in the test suite rather than the next time someone runs this by hand.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.analyzer_seed import seed_checks
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=2)
 MYSQL = os.environ.get("SRVPULSE_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306")
 REPEATS = 3
-
-
-def seed(engine: Engine, n: int) -> None:
-    with engine.begin() as conn:
-        pid = conn.execute(
-            insert(projects).values(uuid=str(uuid.uuid4()), name="b", ping_key="k", created=T0)
-        ).inserted_primary_key[0]
-        cid = conn.execute(
-            insert(channels).values(
-                uuid=str(uuid.uuid4()),
-                project_id=pid,
-                kind="webhook",
-                name="w",
-                config="{}",
-                created=T0,
-            )
-        ).inserted_primary_key[0]
-    base = {
-        "project_id": pid,
-        "tags": "",
-        "desc": "",
-        "kind": "simple",
-        "timeout": 3600,
-        "grace": 600,
-        "schedule": "* * * * *",
-        "tz": "UTC",
-        "manual_resume": False,
-        "methods": "",
-        "recovery_threshold": 1,
-        "status": "up",
-        "n_pings": 1,
-        "consecutive_failures": 0,
-        "consecutive_successes": 1,
-        "version": 1,
-        "created": T0,
-        "open_runs": "",
-    }
-    batch = 5000
-    for start in range(0, n, batch):
-        # Not due: pinged "now", next deadline in 70 minutes.
-        rows = [
-            {
-                **base,
-                "uuid": str(uuid.uuid4()),
-                "name": f"job-{i}",
-                "last_ping": NOW,
-                "alert_after": NOW + timedelta(minutes=70),
-            }
-            for i in range(start, min(n, start + batch))
-        ]
-        with engine.begin() as conn:
-            conn.execute(insert(checks), rows)
-    with engine.begin() as conn:
-        ids = [r[0] for r in conn.execute(select(checks.c.id).order_by(checks.c.id))]
-        for start in range(0, len(ids), batch):
-            conn.execute(
-                insert(check_channels),
-                [
-                    {"check_id": i, "channel_id": cid, "created": T0}
-                    for i in ids[start : start + batch]
-                ],
-            )
 
 
 def make_due(engine: Engine, first_id: int, count: int) -> None:
@@ -153,7 +97,8 @@ def run_backend(name: str, n: int) -> None:
     try:
         migrate(engine)
         started = time.perf_counter()
-        seed(engine, n)
+        # Not due: pinged "now", next deadline in 70 minutes (make_due moves some back).
+        seed_checks(engine, n, NOW)
         print(f"\n{name}: {n} checks seeded in {time.perf_counter() - started:.1f} s")
         print(f"  due-check query plan: {explain_due_query(engine)}")
         results = measure(engine, n)

@@ -4,81 +4,28 @@ exactly once, however the passes interleave."""
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 from srvpulse.adapters.memory import LocalAlertBus
 from srvpulse.adapters.sql.analyzer_store import SqlAnalyzerStore
 from srvpulse.adapters.sql.tables import (
     alert_events,
-    channels,
-    check_channels,
-    checks,
     flips,
-    projects,
 )
 from srvpulse.services.analyzing import Analyzer, PassReport
+
+from tests.analyzer_seed import seed_checks
 
 N_CHECKS = 2500
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
-def seed(engine: Engine) -> None:
-    """N_CHECKS checks last pinged at T0 (1 h period, 10 min grace), each with a channel,
-    all overdue at T0 + 2 h."""
-    with engine.begin() as conn:
-        project_id = conn.execute(
-            insert(projects).values(uuid=str(uuid.uuid4()), name="p", ping_key="k", created=T0)
-        ).inserted_primary_key[0]
-        channel_id = conn.execute(
-            insert(channels).values(
-                uuid=str(uuid.uuid4()),
-                project_id=project_id,
-                kind="webhook",
-                name="w",
-                config="{}",
-                created=T0,
-            )
-        ).inserted_primary_key[0]
-        rows = [
-            {
-                "uuid": str(uuid.uuid4()),
-                "project_id": project_id,
-                "name": f"job-{i}",
-                "tags": "",
-                "desc": "",
-                "kind": "simple",
-                "timeout": 3600,
-                "grace": 600,
-                "schedule": "* * * * *",
-                "tz": "UTC",
-                "manual_resume": False,
-                "methods": "",
-                "recovery_threshold": 1,
-                "status": "up",
-                "n_pings": 1,
-                "last_ping": T0,
-                "consecutive_failures": 0,
-                "consecutive_successes": 1,
-                "alert_after": T0 + timedelta(minutes=70),
-                "version": 1,
-                "created": T0,
-            }
-            for i in range(N_CHECKS)
-        ]
-        conn.execute(insert(checks), rows)
-        ids = [r[0] for r in conn.execute(select(checks.c.id))]
-        conn.execute(
-            insert(check_channels),
-            [{"check_id": i, "channel_id": channel_id, "created": T0} for i in ids],
-        )
-
-
 def test_three_analyzers_at_once_flip_and_alert_each_check_exactly_once(
     mysql_engine: Engine,
 ) -> None:
-    seed(mysql_engine)
+    # N_CHECKS checks last pinged at T0 (1 h period, 10 min grace), all overdue at T0 + 2 h.
+    seed_checks(mysql_engine, N_CHECKS, T0)
     now = T0 + timedelta(hours=2)
     buses = [LocalAlertBus() for _ in range(3)]
     reports: list[list[PassReport]] = [[] for _ in range(3)]
