@@ -1,10 +1,11 @@
 """Ingest: store one queued ping and move its check (idempotent on the ping id).
 
 For each message, in ONE transaction: remember the ping id (a redelivery stops here),
-insert the ping (n = n_pings + 1), let the domain move the check, save the check only if
-its ``version`` is unchanged (the analyzer writes the same rows), record a flip, and
-prune the check's pings beyond the last ``PINGS_KEPT_PER_CHECK``. On a lost race the
-whole transaction is rolled back and re-applied to a fresh read of the check.
+find and lock the check (by uuid, or by ping key and slug), insert the ping
+(n = n_pings + 1), let the domain move the check, save the check only if its
+``version`` is unchanged (the analyzer writes the same rows), record a flip, and prune
+the check's pings beyond the last ``PINGS_KEPT_PER_CHECK``. On a lost race the whole
+transaction is rolled back and re-applied to a fresh read of the check.
 """
 
 from __future__ import annotations
@@ -56,27 +57,17 @@ def _orphan_target(msg: PingMessage) -> str:
     return f"slug:{msg.ping_key}/{msg.slug}"
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
-    check_id: int | None  # the existing check, if any
-    project_id: int | None  # for slug pings: the project the ping key names
-
-
-def _resolve(store: CheckStore, msg: PingMessage) -> _Target:
-    """Find the check the ping addresses (a read; locking happens in the ping's own
-    transaction)."""
+def _find_check(tx: CheckTx, msg: PingMessage) -> tuple[Check | None, int | None]:
+    """The check the ping addresses, locked until the transaction ends, and for a slug
+    ping the project its ping key names (None when the key names none)."""
     if msg.check_uuid:
-        with store.transaction() as tx:
-            check = tx.get_check_by_uuid(msg.check_uuid)
-        return _Target(None if check is None else check.id, None)
+        return tx.get_check_by_uuid(msg.check_uuid, for_update=True), None
     if not msg.ping_key or not msg.slug:
         raise ValueError("ping message names neither a check uuid nor a ping key and slug")
-    with store.transaction() as tx:
-        project_id = tx.project_id_by_ping_key(msg.ping_key)
-        if project_id is None:
-            return _Target(None, None)
-        check = tx.get_check_by_slug(project_id, msg.slug)
-    return _Target(None if check is None else check.id, project_id)
+    project_id = tx.project_id_by_ping_key(msg.ping_key)
+    if project_id is None:
+        return None, None
+    return tx.get_check_by_slug(project_id, msg.slug, for_update=True), project_id
 
 
 def _provision(tx: CheckTx, project_id: int, msg: PingMessage) -> Check:
@@ -179,21 +170,20 @@ def ingest_ping(store: CheckStore, msg: PingMessage) -> IngestResult:
     target = _safe_target(msg)
     check_id: int | None = None
     for _attempt in range(MAX_ATTEMPTS):
-        found = _resolve(store, msg)
-        check_id = found.check_id
         created = False
         try:
             with store.transaction() as tx:
                 if not tx.add_receipt(msg.ping_id, msg.received_at):
-                    return IngestResult(Outcome.DUPLICATE, check_id, target=target)
+                    return IngestResult(Outcome.DUPLICATE, target=target)
                 # Locked: concurrent pings of one check queue here instead of losing
                 # the version race; the conditional save still guards other writers.
-                check = None if check_id is None else tx.get_check(check_id, for_update=True)
-                if check is None and msg.create and found.project_id is not None:
-                    check, created = _provision(tx, found.project_id, msg), True
+                check, project_id = _find_check(tx, msg)
+                if check is None and msg.create and project_id is not None:
+                    check, created = _provision(tx, project_id, msg), True
                 if check is None:
                     tx.count_orphan(_orphan_target(msg), msg.received_at)
                     return IngestResult(Outcome.ORPHAN, target=target)
+                check_id = check.id
                 result = _apply(tx, check, msg)
             return IngestResult(
                 result.outcome,

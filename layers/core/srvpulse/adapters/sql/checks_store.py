@@ -167,14 +167,22 @@ class SqlCheckTx:
             q = q.with_for_update()  # SELECT ... FOR UPDATE on MySQL; a no-op on SQLite
         return _check_or_none(self.conn.execute(q).first())
 
-    def get_check_by_uuid(self, uuid: str, project_id: int | None = None) -> Check | None:
+    def get_check_by_uuid(
+        self, uuid: str, project_id: int | None = None, *, for_update: bool = False
+    ) -> Check | None:
         q = select(checks).where(checks.c.uuid == uuid)
         if project_id is not None:
             q = q.where(checks.c.project_id == project_id)
+        if for_update:
+            q = q.with_for_update()
         return _check_or_none(self.conn.execute(q).first())
 
-    def get_check_by_slug(self, project_id: int, slug: str) -> Check | None:
+    def get_check_by_slug(
+        self, project_id: int, slug: str, *, for_update: bool = False
+    ) -> Check | None:
         q = select(checks).where(checks.c.project_id == project_id, checks.c.slug == slug)
+        if for_update:
+            q = q.with_for_update()
         return _check_or_none(self.conn.execute(q).first())
 
     def list_checks(
