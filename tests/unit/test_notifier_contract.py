@@ -59,8 +59,8 @@ HTTP_REPLIES = {
 
 
 @contextmanager
-def http_rig(kind: str, behaviour: str) -> Iterator[Rig]:
-    reply = HTTP_REPLIES[behaviour]
+def http_rig(kind: str, behaviour: str, reply: Reply | None = None) -> Iterator[Rig]:
+    reply = reply or HTTP_REPLIES[behaviour]
     if kind == "pagerduty" and behaviour in ("ok", "slow"):
         reply = Reply(202, '{"status":"success","dedup_key":"k"}', delay=reply.delay)
     tls = kind == "pagerduty"  # the PagerDuty client only speaks https
@@ -132,3 +132,16 @@ def test_every_notifier_tells_temporary_from_permanent_errors(kind: str) -> None
     assert not temporary.ok and temporary.retryable
     assert not permanent.ok and not permanent.retryable
     assert temporary.error and permanent.error
+
+
+@pytest.mark.parametrize("kind", [k for k in KIND_NAMES if k != "email"])
+@pytest.mark.parametrize(
+    ("status", "retryable"), [(408, True), (425, True), (429, True), (403, False)]
+)
+def test_every_http_notifier_reads_a_status_the_same_way(
+    kind: str, status: int, retryable: bool
+) -> None:
+    """One rule (notifiers.base.classify_http) for which answers are worth retrying."""
+    with http_rig(kind, "permanent", Reply(status, "")) as r:
+        result = r.notifier(5).send(down_event(), r.config, 5)
+    assert not result.ok and result.retryable is retryable

@@ -15,13 +15,20 @@ from __future__ import annotations
 import re
 import ssl
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from ..domain.delivery import Delivery, headline, parse_retry_after, reason_text
+from ..domain.delivery import Delivery, headline, reason_text
 from ..domain.model import AlertEvent, Status
 from ..errors import InvalidInput
-from .base import ChannelKind, Config, NotifierContext, mask, require_mapping, scrub
+from .base import (
+    ChannelKind,
+    Config,
+    NotifierContext,
+    classify_http,
+    mask,
+    require_mapping,
+    scrub,
+)
 
 # Events API v2 limits (see the links above).
 PD_SUMMARY_MAX = 1024
@@ -127,11 +134,10 @@ class PagerDutyNotifier:
 
     @staticmethod
     def _classify(status: int, headers: dict[str, str], text: str, key: str) -> Delivery:
+        result = classify_http(status, headers, "PagerDuty")
         error = scrub(f"PagerDuty answered HTTP {status} {text[:200]}".strip(), key)
-        if status == 429 or status >= 500:
-            lower = {k.lower(): v for k, v in headers.items()}
-            retry_after = parse_retry_after(lower.get("retry-after"), datetime.now(UTC))
-            return Delivery.failed(error, retryable=True, retry_after=retry_after)
+        if result.retryable:
+            return Delivery.failed(error, retryable=True, retry_after=result.retry_after)
         # 400 naming the routing key: the integration was deleted or the key is wrong.
         broken = status in (400, 401, 403, 404) and "routing" in text.lower()
         return Delivery.failed(error, retryable=False, channel_broken=broken)

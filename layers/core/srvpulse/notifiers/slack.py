@@ -11,15 +11,15 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from ..domain.delivery import Delivery, headline, parse_retry_after, reason_text
+from ..domain.delivery import Delivery, headline, reason_text
 from ..domain.model import AlertEvent, Status
 from .base import (
     ChannelKind,
     Config,
     NotifierContext,
+    classify_http,
     mask,
     require_mapping,
     require_str,
@@ -139,17 +139,17 @@ class SlackNotifier:
             return Delivery.failed("Slack did not answer in time", retryable=True)
         except OSError as exc:  # URLError is an OSError
             return Delivery.failed(scrub(f"Slack unreachable: {exc}", url), retryable=True)
+        result = classify_http(resp.status_code, resp.headers, "Slack")
+        if result.ok:
+            return result
+        # Slack names the error in the body; a dead webhook says so there.
         body = (resp.body or "").strip()
-        if 200 <= resp.status_code < 300:
-            return Delivery.sent()
-        error = f"Slack answered HTTP {resp.status_code} {body[:100]}".strip()
-        if resp.status_code == 429 or resp.status_code >= 500:
-            retry_after = parse_retry_after(
-                resp.headers.get("retry-after") or resp.headers.get("Retry-After"),
-                datetime.now(UTC),
-            )
-            return Delivery.failed(error, retryable=True, retry_after=retry_after)
-        return Delivery.failed(error, retryable=False, channel_broken=body in BROKEN_WEBHOOK_ERRORS)
+        return Delivery.failed(
+            f"Slack answered HTTP {resp.status_code} {body[:100]}".strip(),
+            retryable=result.retryable,
+            retry_after=result.retry_after,
+            channel_broken=not result.retryable and body in BROKEN_WEBHOOK_ERRORS,
+        )
 
 
 KIND = ChannelKind(
