@@ -36,19 +36,20 @@ class WindowIn(BaseModel):
 
 
 def window_json(view: service.WindowView) -> dict[str, Any]:
+    """A window for the API; json_response writes its datetimes as ISO 8601."""
     w = view.window
     return {
         "uuid": w.uuid,
         "name": w.name,
         "check": view.check_uuid,
         "kind": "recurring" if w.recurring else "once",
-        "starts_at": w.starts_at.isoformat() if w.starts_at else None,
-        "ends_at": w.ends_at.isoformat() if w.ends_at else None,
+        "starts_at": w.starts_at,
+        "ends_at": w.ends_at,
         "schedule": w.schedule or None,
         "duration": w.duration if w.recurring else None,
         "tz": w.tz,
         "open": view.open_until is not None,
-        "open_until": view.open_until.isoformat() if view.open_until else None,
+        "open_until": view.open_until,
     }
 
 

@@ -3,6 +3,7 @@ app.app, on SQLite and MariaDB, sending test notifications to real local receive
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -130,6 +131,7 @@ def test_a_failing_test_send_says_why_and_marks_a_dead_slack_webhook(api: Api) -
     assert "no_service" in result["error"]
     _, channel = api.call("get", f"/api/v3/channels/{ch['id']}")
     assert channel["failing"] is True
+    assert datetime.fromisoformat(channel["failing_since"]).tzinfo == UTC
 
 
 def test_a_missing_key_cannot_list_channels(client: Client) -> None:

@@ -43,6 +43,8 @@ def test_a_one_off_and_a_recurring_window_are_created_listed_and_deleted(api: An
     )
     assert status == 201
     assert (once["kind"], once["check"], once["open"]) == ("once", check["uuid"], True)
+    assert abs(datetime.fromisoformat(once["starts_at"]) - start) < timedelta(seconds=1)
+    assert datetime.fromisoformat(once["open_until"]).tzinfo == UTC
     status, weekly = api(
         "post",
         "/api/v3/maintenance",

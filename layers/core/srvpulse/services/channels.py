@@ -34,7 +34,8 @@ ASSIGNMENT_DEFAULTS: dict[str, object] = {
 
 
 def channel_json(row: ChannelRow) -> dict[str, Any]:
-    """Healthchecks' shape (id, name, kind) plus srvpulse's health and a safe summary."""
+    """Healthchecks' shape (id, name, kind) plus srvpulse's health and a safe summary.
+    Datetimes stay datetimes: the API's json_response writes them as ISO 8601."""
     spec = KINDS.get(row.kind)
     public = {k: v for k, v in row.config.items() if spec is None or k not in spec.secret_fields}
     return {
@@ -44,7 +45,7 @@ def channel_json(row: ChannelRow) -> dict[str, Any]:
         "description": spec.describe(row.config) if spec else "",
         "config": public,
         "failing": row.failing_since is not None,
-        "failing_since": row.failing_since.isoformat() if row.failing_since else None,
+        "failing_since": row.failing_since,
         "last_error": row.last_error,
     }
 
@@ -59,8 +60,8 @@ def notification_json(n: NotificationRecord) -> dict[str, Any]:
         "status": n.status,
         "attempts": n.attempts,
         "error": n.error,
-        "created": n.created.isoformat(),
-        "updated": n.updated.isoformat(),
+        "created": n.created,
+        "updated": n.updated,
     }
 
 
