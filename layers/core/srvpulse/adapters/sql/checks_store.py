@@ -22,6 +22,7 @@ from sqlalchemy import (
     Engine,
     String,
     and_,
+    bindparam,
     delete,
     insert,
     literal,
@@ -153,6 +154,13 @@ def _project_from_row(row: Any) -> Project | None:
 
 # --- the store ---------------------------------------------------------------------------
 
+# The per-ping writes pass their values to execute() instead of .values(...): literal
+# values make SQLAlchemy build and hash a bind parameter per column on every call to
+# find its cached statement (a third of ingest's CPU, mostly the 28-column UPDATE).
+_SAVE_CHECK = update(checks).where(
+    checks.c.id == bindparam("_id"), checks.c.version == bindparam("_expected_version")
+)
+
 
 class SqlCheckTx:
     """CheckTx on one connection inside one transaction (see ports.CheckTx)."""
@@ -224,11 +232,8 @@ class SqlCheckTx:
         values.pop("created", None)
         values.pop("uuid", None)
         values.pop("project_id", None)
-        result = self.conn.execute(
-            update(checks)
-            .where(checks.c.id == check.id, checks.c.version == expected_version)
-            .values(**values)
-        )
+        values["_id"], values["_expected_version"] = check.id, expected_version
+        result = self.conn.execute(_SAVE_CHECK, values)
         return saved if result.rowcount == 1 else None
 
     def delete_check(self, check_id: int) -> None:
@@ -346,7 +351,8 @@ class SqlCheckTx:
 
     def add_ping(self, ping: StoredPing) -> None:
         self.conn.execute(
-            insert(pings).values(
+            insert(pings),
+            dict(
                 ping_id=ping.ping_id,
                 check_id=ping.check_id,
                 n=ping.n,
@@ -362,7 +368,7 @@ class SqlCheckTx:
                 body_truncated=ping.body_truncated,
                 summary=None if ping.summary is None else ping.summary[:1000],
                 duration_ms=ping.duration_ms,
-            )
+            ),
         )
 
     def prune_pings(self, check_id: int, keep_last: int, newest_n: int) -> int:
