@@ -71,6 +71,23 @@ def test_a_deleted_message_is_gone_and_a_stale_receipt_deletes_nothing(
     assert queue.receive(10) == [] and queue.depth() == 0
 
 
+def test_a_batch_delete_removes_the_acknowledged_messages_only(
+    queue: LocalDurableQueue, clock: FakeClock
+) -> None:
+    for body in ("a", "b", "c"):
+        queue.send(body)
+    a, b, c = queue.receive(10)
+    stale = a.receipt
+    clock.now += 31
+    [a_again] = queue.receive(1)
+    assert queue.delete_batch([stale, b.receipt, c.receipt]) == 2
+    assert queue.delete_batch([]) == 0
+    assert queue.depth() == 1
+    clock.now += 31
+    assert [m.body for m in queue.receive(10)] == ["a"]
+    assert a_again.message_id == a.message_id
+
+
 def test_receive_returns_at_most_the_batch_size(queue: LocalDurableQueue) -> None:
     for i in range(25):
         queue.send(str(i))

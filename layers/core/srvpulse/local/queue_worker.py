@@ -120,10 +120,11 @@ class QueueDrainWorker:
             # Like Lambda: an exception fails the whole batch.
             log.exception("ingest handler raised; the whole batch will be retried")
             failed = {m.message_id for m in batch}
+        done = [m.receipt for m in batch if m.message_id not in failed]
         for m in batch:
             if m.message_id in failed:
                 self.failed += 1
                 self.queue.change_visibility(m.receipt, self.retry_delay * m.receive_count)
-            else:
-                self.processed += 1
-                self.queue.delete(m.receipt)
+        self.processed += len(done)
+        # One commit (one fsync) for the batch, not one per message.
+        self.queue.delete_batch(done)
