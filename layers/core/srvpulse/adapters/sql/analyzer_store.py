@@ -25,10 +25,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
-from ...domain.model import AlertEvent, Flip, FlipReason, Status
+from ...domain.model import AlertEvent, Flip, Status
 from ...domain.rules import Assignment, MaintenanceWindow
 from ...ports import AnalysisPlan, CheckContext, OutboxEvent
-from .checks_store import check_from_row, check_values
+from .checks_store import check_from_row, check_values, flip_from_row
 from .tables import (
     alert_events,
     channels,
@@ -53,20 +53,6 @@ class _LostRace(Exception):
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
     for i in range(0, len(ids), _CHUNK):
         yield ids[i : i + _CHUNK]
-
-
-def _flip(m: Any) -> Flip:
-    return Flip(
-        check_id=m["check_id"],
-        created=m["created"],
-        old_status=Status(m["old_status"]),
-        new_status=Status(m["new_status"]),
-        reason=FlipReason(m["reason"]) if m["reason"] in _REASONS else FlipReason.FAILED,
-        id=m["id"],
-    )
-
-
-_REASONS = {r.value for r in FlipReason}
 
 
 def _window(m: Any) -> MaintenanceWindow:
@@ -142,7 +128,7 @@ class SqlAnalyzerStore:
                     .order_by(flips.c.id)
                 ).all()
                 for r in flip_rows:
-                    new_flips[r.check_id].append(_flip(r._mapping))
+                    new_flips[r.check_id].append(flip_from_row(r))
                 cc_rows = conn.execute(
                     select(check_channels, channels.c.kind)
                     .join(channels, channels.c.id == check_channels.c.channel_id)

@@ -129,7 +129,10 @@ def _ping_from_row(row: Any) -> StoredPing:
     )
 
 
-def _flip_from_row(row: Any) -> Flip:
+def flip_from_row(row: Any) -> Flip:
+    """A ``flips`` row as a Flip (the ingest and analyzer stores both read them). A reason
+    this version does not know (written by a newer one) reads as the generic reason for
+    the new status."""
     m = row._mapping
     try:
         reason = FlipReason(m["reason"])
@@ -419,7 +422,7 @@ class SqlCheckTx:
             .order_by(flips.c.created.desc(), flips.c.id.desc())
             .limit(limit)
         )
-        return [_flip_from_row(r) for r in self.conn.execute(q)]
+        return [flip_from_row(r) for r in self.conn.execute(q)]
 
     # projects and API keys ---------------------------------------------------------------
     def project_id_by_ping_key(self, ping_key: str) -> int | None:
