@@ -1,0 +1,35 @@
+"""Dispatch `srvpulse <command> ...` to the one module that implements the command.
+
+The table below is the only registry: a new subcommand is a module in this package with
+`main(argv: list[str]) -> int` plus one row here. Nothing is imported until a command is
+chosen (the job-side commands must start fast and need only the standard library)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# name -> (module, one line for `srvpulse --help`)
+COMMANDS: dict[str, tuple[str, str]] = {}
+
+USAGE = "usage: srvpulse <command> [options]   (srvpulse <command> --help for each)"
+
+
+def _help() -> str:
+    width = max((len(name) for name in COMMANDS), default=0)
+    rows = [f"  {name.ljust(width)}  {about}" for name, (_, about) in sorted(COMMANDS.items())]
+    return "\n".join([USAGE, "", "commands:", *rows])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(_help())
+        return 0
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        print(f"srvpulse: unknown command {name!r}\n\n{_help()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    code: int = module.main(rest)
+    return code
