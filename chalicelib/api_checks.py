@@ -72,9 +72,11 @@ class CheckIn(BaseModel):
     recovery_threshold: int = Field(1, ge=1, le=100)
     channels: str | None = None
     unique: list[Literal["name", "slug", "tags", "timeout", "grace"]] = []
+    # srvpulse: create with a given uuid (a check moving here keeps its ping URL).
+    uuid: str | None = Field(None, max_length=36)
 
     def fields(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True, exclude={"channels", "unique"})
+        return self.model_dump(exclude_unset=True, exclude={"channels", "unique", "uuid"})
 
 
 class ChecksQuery(BaseModel):
@@ -232,6 +234,7 @@ def create_check() -> Response:
         _now(),
         channels=body.channels,
         unique=body.unique,
+        check_uuid=body.uuid,
     )
     return json_response(check_json(view, caller, _now()), status=201 if created else 200)
 
@@ -259,6 +262,8 @@ def update_check(key: str) -> Response:
     body = parse_body(request, CheckIn)
     if body.unique:
         raise InvalidInput("unique: only when creating a check", "unique")
+    if body.uuid is not None:
+        raise InvalidInput("uuid: only when creating a check", "uuid")
     view = service.update_check(
         runtime().check_store, caller.project_id, key, body.fields(), channels=body.channels
     )
