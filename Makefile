@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck unit setup clean
+.PHONY: run test lint typecheck unit setup clean openapi
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt layers/core/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ setup:
 
 run: setup
 	$(BIN)/python -m srvpulse.local
+
+# The API's OpenAPI document, which the dashboard's typed client is generated from
+# (tests/unit/test_openapi.py fails when the committed copy is out of date).
+openapi: setup
+	$(BIN)/python -m chalicelib.openapi frontend/src/api/openapi.json
 
 lint: setup
 	$(BIN)/ruff check .
