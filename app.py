@@ -6,7 +6,7 @@ The ping endpoints are a separate, smaller function (functions/ping).
 
 from chalice.app import Chalice
 
-from chalicelib import api_accounts, api_channels, api_checks, api_maintenance
+from chalicelib import api_accounts, api_channels, api_checks, api_maintenance, openapi
 from chalicelib.http import chalice_errors_as_ours
 
 # Chalice configures a logger named after the app (and stops its propagation): a name
@@ -17,3 +17,4 @@ app.register_blueprint(api_accounts.bp)
 app.register_blueprint(api_checks.bp)
 app.register_blueprint(api_channels.bp)
 app.register_blueprint(api_maintenance.bp)
+app.register_blueprint(openapi.bp)

@@ -12,7 +12,7 @@ key may GET every route (bodies included) and gets 403 on changes; list endpoint
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,16 +31,17 @@ from srvpulse.ports import StoredPing
 from srvpulse.services import checks as service
 from srvpulse.services.projects import ApiCaller
 
+from . import schemas
 from .http import (
     ANY_CONTENT,
     api_view,
     json_response,
     parse_body,
-    query_int,
-    query_params,
+    parse_query,
     require_api_key,
     text_response,
 )
+from .openapi import Link, documented
 
 bp = Blueprint(__name__)
 
@@ -48,6 +49,7 @@ MAX_CHECKS_PER_PAGE = 1000
 MAX_FLIPS = 1000
 SLUG_PATTERN = r"^[a-zA-Z0-9_-]*$"
 MAX_DURATION = 365 * 24 * 3600
+MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 
 
 class CheckIn(BaseModel):
@@ -70,9 +72,43 @@ class CheckIn(BaseModel):
     recovery_threshold: int = Field(1, ge=1, le=100)
     channels: str | None = None
     unique: list[Literal["name", "slug", "tags", "timeout", "grace"]] = []
+    # srvpulse: create with a given uuid (a check moving here keeps its ping URL).
+    uuid: str | None = Field(None, max_length=36)
 
     def fields(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True, exclude={"channels", "unique"})
+        return self.model_dump(exclude_unset=True, exclude={"channels", "unique", "uuid"})
+
+
+class ChecksQuery(BaseModel):
+    tag: list[str] = Field([], description="only checks with every one of these tags")
+    slug: str | None = Field(None, description="only the check with this slug")
+    limit: int | None = Field(None, ge=1, le=MAX_CHECKS_PER_PAGE, description="page size")
+    offset: int = Field(0, ge=0, le=10**9, description="checks to skip (oldest first)")
+
+
+class PingsQuery(BaseModel):
+    limit: int = Field(PINGS_KEPT_PER_CHECK, ge=1, le=1000, description="newest first")
+
+
+class FlipsQuery(BaseModel):
+    seconds: int | None = Field(
+        None, ge=1, le=10 * 365 * 86400, description="only flips of the last N seconds"
+    )
+    start: int | None = Field(None, ge=0, le=MAX_TIMESTAMP, description="Unix seconds")
+    end: int | None = Field(None, ge=0, le=MAX_TIMESTAMP, description="Unix seconds")
+    limit: int = Field(MAX_FLIPS, ge=1, le=MAX_FLIPS, description="newest first")
+
+
+# The ids a created check answers with, for clients (and the stateful fuzzer) that
+# follow links.
+_CHECK_LINKS = {
+    "GetCheck": Link("get_check", {"key": "$response.body#/uuid"}),
+    "UpdateCheck": Link("update_check", {"key": "$response.body#/uuid"}),
+    "PauseCheck": Link("pause_check", {"key": "$response.body#/uuid"}),
+    "ListPings": Link("list_pings", {"key": "$response.body#/uuid"}),
+    "ListFlips": Link("list_flips", {"key": "$response.body#/uuid"}),
+    "DeleteCheck": Link("delete_check", {"key": "$response.body#/uuid"}),
+}
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -83,17 +119,17 @@ def _check_url(key: str) -> str:
     return f"{runtime().settings.site_url}/api/v3/checks/{key}"
 
 
-def check_json(view: service.CheckView, caller: ApiCaller, now: datetime) -> dict[str, Any]:
+def check_json(view: service.CheckView, caller: ApiCaller, now: datetime) -> schemas.CheckOut:
     """A check as Healthchecks shows it (+ srvpulse's fields)."""
     c = view.check
-    body: dict[str, Any] = {
+    body: schemas.CheckOut = {
         "name": c.name,
         "slug": c.slug,
         "tags": c.tags,
         "desc": c.desc,
         "grace": c.grace,
         "n_pings": c.n_pings,
-        "status": status_at(c, now).value,
+        "status": status_at(c, now),
         "started": c.last_start is not None and c.status is not Status.PAUSED,
         "last_ping": _iso(c.last_ping),
         "next_ping": _iso(next_expected_ping(c)),
@@ -122,10 +158,10 @@ def check_json(view: service.CheckView, caller: ApiCaller, now: datetime) -> dic
     return body
 
 
-def ping_json(ping: StoredPing, key: str) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": ping.kind,
-        "date": ping.created.astimezone(UTC).isoformat(),
+def ping_json(ping: StoredPing, key: str) -> schemas.PingOut:
+    body: schemas.PingOut = {
+        "type": cast(schemas.PingType, ping.kind),
+        "date": ping.created.astimezone(UTC),
         "n": ping.n,
         "scheme": ping.scheme,
         "remote_addr": ping.remote_addr,
@@ -143,13 +179,13 @@ def ping_json(ping: StoredPing, key: str) -> dict[str, Any]:
     return body
 
 
-def flip_json(flip: Flip) -> dict[str, Any]:
+def flip_json(flip: Flip) -> schemas.FlipOut:
     return {
         "timestamp": _iso(flip.created),
         "up": 1 if flip.new_status is Status.UP else 0,
-        "status": flip.new_status.value,
-        "old_status": flip.old_status.value,
-        "reason": flip.reason.value,
+        "status": flip.new_status,
+        "old_status": flip.old_status,
+        "reason": flip.reason,
     }
 
 
@@ -158,28 +194,34 @@ def _now() -> datetime:
 
 
 @bp.route("/api/v3/checks", methods=["GET"])
+@documented("List the project's checks", ok=schemas.CheckList, query=ChecksQuery)
 @api_view
 def list_checks() -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=False)
-    params = request.query_params
-    # Chalice's MultiDict.getlist raises KeyError for an absent name.
-    tags = params.getlist("tag") if params and "tag" in params else []
-    limit = query_int(request, "limit", None, minimum=1, maximum=MAX_CHECKS_PER_PAGE)
-    offset = query_int(request, "offset", 0, maximum=10**9) or 0
+    query = parse_query(request, ChecksQuery)
     views = service.list_checks(
         runtime().check_store,
         caller.project_id,
-        tags=tags,
-        slug=query_params(request).get("slug"),
-        limit=limit,
-        offset=offset,
+        tags=query.tag,
+        slug=query.slug,
+        limit=query.limit,
+        offset=query.offset,
     )
     now = _now()
     return json_response({"checks": [check_json(v, caller, now) for v in views]})
 
 
 @bp.route("/api/v3/checks", methods=["POST"], content_types=ANY_CONTENT)
+@documented(
+    "Create a check (201), or with `unique` update the matching one (200)",
+    ok=schemas.CheckOut,
+    status=201,
+    also=(200,),
+    body=CheckIn,
+    errors=(409,),
+    links=_CHECK_LINKS,
+)
 @api_view
 def create_check() -> Response:
     request = bp.current_request
@@ -192,11 +234,13 @@ def create_check() -> Response:
         _now(),
         channels=body.channels,
         unique=body.unique,
+        check_uuid=body.uuid,
     )
     return json_response(check_json(view, caller, _now()), status=201 if created else 200)
 
 
 @bp.route("/api/v3/checks/{key}", methods=["GET"])
+@documented("One check (by uuid, or unique_key for read-only keys)", ok=schemas.CheckOut)
 @api_view
 def get_check(key: str) -> Response:
     caller = require_api_key(bp.current_request, write=False)
@@ -205,6 +249,12 @@ def get_check(key: str) -> Response:
 
 
 @bp.route("/api/v3/checks/{key}", methods=["POST"], content_types=ANY_CONTENT)
+@documented(
+    "Change a check (omitted fields keep their value)",
+    ok=schemas.CheckOut,
+    body=CheckIn,
+    errors=(409,),
+)
 @api_view
 def update_check(key: str) -> Response:
     request = bp.current_request
@@ -212,6 +262,8 @@ def update_check(key: str) -> Response:
     body = parse_body(request, CheckIn)
     if body.unique:
         raise InvalidInput("unique: only when creating a check", "unique")
+    if body.uuid is not None:
+        raise InvalidInput("uuid: only when creating a check", "uuid")
     view = service.update_check(
         runtime().check_store, caller.project_id, key, body.fields(), channels=body.channels
     )
@@ -219,6 +271,7 @@ def update_check(key: str) -> Response:
 
 
 @bp.route("/api/v3/checks/{key}", methods=["DELETE"])
+@documented("Delete a check (answers the deleted check)", ok=schemas.CheckOut)
 @api_view
 def delete_check(key: str) -> Response:
     caller = require_api_key(bp.current_request, write=True)
@@ -227,6 +280,7 @@ def delete_check(key: str) -> Response:
 
 
 @bp.route("/api/v3/checks/{key}/pause", methods=["POST"], content_types=ANY_CONTENT)
+@documented("Pause a check: no alerts until it is pinged or resumed", ok=schemas.CheckOut)
 @api_view
 def pause_check(key: str) -> Response:
     caller = require_api_key(bp.current_request, write=True)
@@ -235,6 +289,7 @@ def pause_check(key: str) -> Response:
 
 
 @bp.route("/api/v3/checks/{key}/resume", methods=["POST"], content_types=ANY_CONTENT)
+@documented("Resume a paused check (409 unless paused)", ok=schemas.CheckOut, errors=(409,))
 @api_view
 def resume_check(key: str) -> Response:
     caller = require_api_key(bp.current_request, write=True)
@@ -243,18 +298,19 @@ def resume_check(key: str) -> Response:
 
 
 @bp.route("/api/v3/checks/{key}/pings", methods=["GET"])
+@documented("The check's last pings, newest first", ok=schemas.PingList, query=PingsQuery)
 @api_view
 def list_pings(key: str) -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=False)
-    limit = query_int(request, "limit", PINGS_KEPT_PER_CHECK, minimum=1, maximum=1000)
-    assert limit is not None
-    check, found = service.list_pings(runtime().check_store, caller.project_id, key, limit)
+    query = parse_query(request, PingsQuery)
+    check, found = service.list_pings(runtime().check_store, caller.project_id, key, query.limit)
     path_key = service.unique_key(check) if caller.read_only else check.uuid
     return json_response({"pings": [ping_json(p, path_key) for p in found]})
 
 
 @bp.route("/api/v3/checks/{key}/pings/{n}/body", methods=["GET"])
+@documented("A ping's body (the job's report), as text", ok=str, content_type="text/plain")
 @api_view
 def ping_body(key: str, n: str) -> Response:
     caller = require_api_key(bp.current_request, write=False)
@@ -264,31 +320,23 @@ def ping_body(key: str, n: str) -> Response:
     return text_response(body)
 
 
-def _timestamp(name: str, raw: str | None) -> datetime | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return datetime.fromtimestamp(int(raw), tz=UTC)
-    except (ValueError, OverflowError, OSError) as exc:
-        raise InvalidInput(f"{name}: must be a Unix timestamp in seconds", name) from exc
+def _timestamp(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)
 
 
 @bp.route("/api/v3/checks/{key}/flips", methods=["GET"])
+@documented("The check's status changes, newest first", ok=schemas.FlipList, query=FlipsQuery)
 @api_view
 def list_flips(key: str) -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=False)
-    params = query_params(request)
-    start = _timestamp("start", params.get("start"))
-    end = _timestamp("end", params.get("end"))
-    seconds = query_int(request, "seconds", None, minimum=1, maximum=10 * 365 * 86400)
-    if seconds is not None:
-        since = _now() - timedelta(seconds=seconds)
+    query = parse_query(request, FlipsQuery)
+    start, end = _timestamp(query.start), _timestamp(query.end)
+    if query.seconds is not None:
+        since = _now() - timedelta(seconds=query.seconds)
         start = since if start is None else max(start, since)
-    limit = query_int(request, "limit", MAX_FLIPS, minimum=1, maximum=MAX_FLIPS)
-    assert limit is not None
     found = service.list_flips(
-        runtime().check_store, caller.project_id, key, start=start, end=end, limit=limit
+        runtime().check_store, caller.project_id, key, start=start, end=end, limit=query.limit
     )
     # Healthchecks answers a bare list here.
     return json_response([flip_json(f) for f in found])
