@@ -19,6 +19,7 @@ from ..domain.model import PINGS_KEPT_PER_CHECK, Check, PingKind, PingMessage
 from ..domain.status import PingOutcome, apply_ping, effective_kind
 from ..errors import Conflict
 from ..ports import CheckStore, CheckTx, StoredPing
+from . import series
 
 # Re-reads after a lost race before the record is failed (and retried by the queue).
 MAX_ATTEMPTS = 5
@@ -151,6 +152,11 @@ def _apply(tx: CheckTx, check: Check, msg: PingMessage) -> IngestResult:
             summary=msg.summary,
             duration_ms=outcome.duration_ms,
         )
+    )
+    # The ping's point for the series store, in the same transaction: shipped after
+    # commit (services.series.ship), kept in the outbox while the series store is down.
+    tx.add_series_points(
+        [(msg.ping_id, series.point_for(msg, check.uuid, kind, outcome.duration_ms))]
     )
     flipped_to = None
     if outcome.flip is not None:
