@@ -10,7 +10,9 @@ import importlib
 import sys
 
 # name -> (module, one line for `srvpulse --help`)
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "detect": ("srvpulse.cli.detect", "what pattern detection says on a recorded ping history"),
+}
 
 USAGE = "usage: srvpulse <command> [options]   (srvpulse <command> --help for each)"
 
