@@ -10,9 +10,19 @@ from chalice.app import Blueprint, Response
 from srvpulse.bootstrap import runtime
 from srvpulse.services import channels as service
 
-from .http import ANY_CONTENT, api_view, json_body, json_response, query_int, require_api_key
+from .http import (
+    ANY_CONTENT,
+    MountableBlueprint,
+    api_view,
+    json_body,
+    json_response,
+    query_int,
+    require_api_key,
+)
 
 bp = Blueprint(__name__)
+# Healthchecks' own channel route, mounted like api_checks under /api/v1, v2 and v3.
+hc_bp = MountableBlueprint(__name__ + ".hc")
 
 MAX_NOTIFICATIONS = 1000
 
@@ -29,12 +39,18 @@ def _local() -> bool:
     return not runtime().is_aws
 
 
-@bp.route("/api/v3/channels", methods=["GET"])
+def _shown(row: service.ChannelRow, read_only: bool) -> dict[str, object]:
+    """A read-only caller sees what Healthchecks lists (id, name, kind), never a
+    channel's configuration or its description (addresses, URL hosts)."""
+    return service.channel_summary(row) if read_only else service.channel_json(row)
+
+
+@hc_bp.route("/channels", methods=["GET"])
 @api_view
 def list_channels() -> Response:
-    caller = require_api_key(bp.current_request, write=False)
+    caller = require_api_key(hc_bp.current_request, write=False)
     rows = service.list_channels(_store(), caller.project_id)
-    return json_response({"channels": [service.channel_json(r) for r in rows]})
+    return json_response({"channels": [_shown(r, caller.read_only) for r in rows]})
 
 
 @bp.route("/api/v3/channels", methods=["POST"], content_types=ANY_CONTENT)
@@ -52,9 +68,8 @@ def create_channel() -> Response:
 @api_view
 def get_channel(channel: str) -> Response:
     caller = require_api_key(bp.current_request, write=False)
-    return json_response(
-        service.channel_json(service.get_channel(_store(), caller.project_id, channel))
-    )
+    row = service.get_channel(_store(), caller.project_id, channel)
+    return json_response(_shown(row, caller.read_only))
 
 
 @bp.route("/api/v3/channels/{channel}", methods=["POST"], content_types=ANY_CONTENT)

@@ -1,11 +1,15 @@
-"""/api/v3/checks: the Healthchecks.io Management API v3 for checks, pings and flips.
+"""/api/v{1,2,3}/checks: the Healthchecks.io Management API for checks, pings and flips.
 
 Same paths, field names and shapes as Healthchecks; srvpulse-only fields are added
 (uuid, min_duration, max_duration, recovery_threshold, ping summary/exit_status),
 never renamed. Thin: authenticate, parse, call one service, shape the reply.
 
+The blueprint's paths are relative: app.py mounts it at /api/v1, /api/v2 and /api/v3
+(``MOUNTS``), as Healthchecks serves one set of routes under its three versions; v1 and
+v2 derive a check's slug from its name, and URLs in answers name the version asked.
+
 Differences worth knowing: a check of another project is a 404 (not 403); a read-only
-key may GET every route (bodies included) and gets 403 on changes; list endpoints take
+key may GET every route (bodies included) and gets 401 on changes; list endpoints take
 ``limit``/``offset`` (checks) or ``limit`` (pings, flips) on top of Healthchecks' filters.
 """
 
@@ -14,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 from pydantic import BaseModel, ConfigDict, Field
 from srvpulse.bootstrap import runtime
 from srvpulse.domain.model import PINGS_KEPT_PER_CHECK, Flip, ScheduleKind, Status
@@ -33,6 +37,8 @@ from srvpulse.services.projects import ApiCaller
 
 from .http import (
     ANY_CONTENT,
+    MountableBlueprint,
+    api_version,
     api_view,
     json_response,
     parse_body,
@@ -42,11 +48,15 @@ from .http import (
     text_response,
 )
 
-bp = Blueprint(__name__)
+bp = MountableBlueprint(__name__)
+# Where app.py mounts this blueprint (and the other Healthchecks-compatible routes).
+MOUNTS = ("/api/v1", "/api/v2", "/api/v3")
 
 MAX_CHECKS_PER_PAGE = 1000
 MAX_FLIPS = 1000
-SLUG_PATTERN = r"^[a-zA-Z0-9_-]*$"
+MAX_FLIP_SECONDS = 365 * 86400
+# Healthchecks' slug rule: lower case only (a ping URL with upper case is a 400).
+SLUG_PATTERN = r"^[a-z0-9_-]*$"
 MAX_DURATION = 365 * 24 * 3600
 
 
@@ -71,19 +81,25 @@ class CheckIn(BaseModel):
     channels: str | None = None
     unique: list[Literal["name", "slug", "tags", "timeout", "grace"]] = []
 
-    def fields(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True, exclude={"channels", "unique"})
+    def fields(self, version: int = 3) -> dict[str, Any]:
+        """The fields the request sets; v1 and v2 derive the slug from a given name."""
+        found = self.model_dump(exclude_unset=True, exclude={"channels", "unique"})
+        if version < 3 and "name" in found:
+            found["slug"] = service.slug_from_name(found["name"])
+        return found
 
 
 def _iso(dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
-def _check_url(key: str) -> str:
-    return f"{runtime().settings.site_url}/api/v3/checks/{key}"
+def _check_url(key: str, version: int = 3) -> str:
+    return f"{runtime().settings.site_url}/api/v{version}/checks/{key}"
 
 
-def check_json(view: service.CheckView, caller: ApiCaller, now: datetime) -> dict[str, Any]:
+def check_json(
+    view: service.CheckView, caller: ApiCaller, now: datetime, version: int = 3
+) -> dict[str, Any]:
     """A check as Healthchecks shows it (+ srvpulse's fields)."""
     c = view.check
     body: dict[str, Any] = {
@@ -110,9 +126,9 @@ def check_json(view: service.CheckView, caller: ApiCaller, now: datetime) -> dic
     else:
         body["uuid"] = c.uuid
         body["ping_url"] = runtime().settings.ping_url + c.uuid
-        body["update_url"] = _check_url(c.uuid)
-        body["pause_url"] = _check_url(c.uuid) + "/pause"
-        body["resume_url"] = _check_url(c.uuid) + "/resume"
+        body["update_url"] = _check_url(c.uuid, version)
+        body["pause_url"] = _check_url(c.uuid, version) + "/pause"
+        body["resume_url"] = _check_url(c.uuid, version) + "/resume"
         body["channels"] = ",".join(view.channel_uuids)
     if c.kind is ScheduleKind.CRON:
         body["schedule"] = c.schedule
@@ -122,7 +138,7 @@ def check_json(view: service.CheckView, caller: ApiCaller, now: datetime) -> dic
     return body
 
 
-def ping_json(ping: StoredPing, key: str) -> dict[str, Any]:
+def ping_json(ping: StoredPing, key: str, version: int = 3) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": ping.kind,
         "date": ping.created.astimezone(UTC).isoformat(),
@@ -134,12 +150,12 @@ def ping_json(ping: StoredPing, key: str) -> dict[str, Any]:
         "rid": ping.rid,
         "exit_status": ping.exit_status,
         "summary": ping.summary,
+        # Always present, null without a body, as Healthchecks answers.
+        "body_url": f"{_check_url(key, version)}/pings/{ping.n}/body" if ping.body else None,
+        "body_truncated": ping.body_truncated,
     }
     if ping.duration_ms is not None:
         body["duration"] = ping.duration_ms / 1000
-    if ping.body:
-        body["body_url"] = f"{_check_url(key)}/pings/{ping.n}/body"
-        body["body_truncated"] = ping.body_truncated
     return body
 
 
@@ -157,7 +173,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@bp.route("/api/v3/checks", methods=["GET"])
+@bp.route("/checks", methods=["GET"])
 @api_view
 def list_checks() -> Response:
     request = bp.current_request
@@ -171,40 +187,43 @@ def list_checks() -> Response:
         runtime().check_store,
         caller.project_id,
         tags=tags,
-        slug=query_params(request).get("slug"),
+        # An empty ?slug= filters nothing (Healthchecks).
+        slug=query_params(request).get("slug") or None,
         limit=limit,
         offset=offset,
     )
-    now = _now()
-    return json_response({"checks": [check_json(v, caller, now) for v in views]})
+    now, version = _now(), api_version(request)
+    return json_response({"checks": [check_json(v, caller, now, version) for v in views]})
 
 
-@bp.route("/api/v3/checks", methods=["POST"], content_types=ANY_CONTENT)
+@bp.route("/checks", methods=["POST"], content_types=ANY_CONTENT)
 @api_view
 def create_check() -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=True)
     body = parse_body(request, CheckIn)
+    version = api_version(request)
     view, created = service.create_check(
         runtime().check_store,
         caller.project_id,
-        body.fields(),
+        body.fields(version),
         _now(),
         channels=body.channels,
         unique=body.unique,
     )
-    return json_response(check_json(view, caller, _now()), status=201 if created else 200)
+    return json_response(check_json(view, caller, _now(), version), status=201 if created else 200)
 
 
-@bp.route("/api/v3/checks/{key}", methods=["GET"])
+@bp.route("/checks/{key}", methods=["GET"])
 @api_view
 def get_check(key: str) -> Response:
-    caller = require_api_key(bp.current_request, write=False)
+    request = bp.current_request
+    caller = require_api_key(request, write=False)
     view = service.get_check(runtime().check_store, caller.project_id, key)
-    return json_response(check_json(view, caller, _now()))
+    return json_response(check_json(view, caller, _now(), api_version(request)))
 
 
-@bp.route("/api/v3/checks/{key}", methods=["POST"], content_types=ANY_CONTENT)
+@bp.route("/checks/{key}", methods=["POST"], content_types=ANY_CONTENT)
 @api_view
 def update_check(key: str) -> Response:
     request = bp.current_request
@@ -212,37 +231,41 @@ def update_check(key: str) -> Response:
     body = parse_body(request, CheckIn)
     if body.unique:
         raise InvalidInput("unique: only when creating a check", "unique")
+    version = api_version(request)
     view = service.update_check(
-        runtime().check_store, caller.project_id, key, body.fields(), channels=body.channels
+        runtime().check_store, caller.project_id, key, body.fields(version), channels=body.channels
     )
-    return json_response(check_json(view, caller, _now()))
+    return json_response(check_json(view, caller, _now(), version))
 
 
-@bp.route("/api/v3/checks/{key}", methods=["DELETE"])
+@bp.route("/checks/{key}", methods=["DELETE"])
 @api_view
 def delete_check(key: str) -> Response:
-    caller = require_api_key(bp.current_request, write=True)
+    request = bp.current_request
+    caller = require_api_key(request, write=True)
     view = service.delete_check(runtime().check_store, caller.project_id, key)
-    return json_response(check_json(view, caller, _now()))
+    return json_response(check_json(view, caller, _now(), api_version(request)))
 
 
-@bp.route("/api/v3/checks/{key}/pause", methods=["POST"], content_types=ANY_CONTENT)
+@bp.route("/checks/{key}/pause", methods=["POST"], content_types=ANY_CONTENT)
 @api_view
 def pause_check(key: str) -> Response:
-    caller = require_api_key(bp.current_request, write=True)
+    request = bp.current_request
+    caller = require_api_key(request, write=True)
     view = service.pause_check(runtime().check_store, caller.project_id, key, _now())
-    return json_response(check_json(view, caller, _now()))
+    return json_response(check_json(view, caller, _now(), api_version(request)))
 
 
-@bp.route("/api/v3/checks/{key}/resume", methods=["POST"], content_types=ANY_CONTENT)
+@bp.route("/checks/{key}/resume", methods=["POST"], content_types=ANY_CONTENT)
 @api_view
 def resume_check(key: str) -> Response:
-    caller = require_api_key(bp.current_request, write=True)
+    request = bp.current_request
+    caller = require_api_key(request, write=True)
     view = service.resume_check(runtime().check_store, caller.project_id, key, _now())
-    return json_response(check_json(view, caller, _now()))
+    return json_response(check_json(view, caller, _now(), api_version(request)))
 
 
-@bp.route("/api/v3/checks/{key}/pings", methods=["GET"])
+@bp.route("/checks/{key}/pings", methods=["GET"])
 @api_view
 def list_pings(key: str) -> Response:
     request = bp.current_request
@@ -251,10 +274,11 @@ def list_pings(key: str) -> Response:
     assert limit is not None
     check, found = service.list_pings(runtime().check_store, caller.project_id, key, limit)
     path_key = service.unique_key(check) if caller.read_only else check.uuid
-    return json_response({"pings": [ping_json(p, path_key) for p in found]})
+    version = api_version(request)
+    return json_response({"pings": [ping_json(p, path_key, version) for p in found]})
 
 
-@bp.route("/api/v3/checks/{key}/pings/{n}/body", methods=["GET"])
+@bp.route("/checks/{key}/pings/{n}/body", methods=["GET"])
 @api_view
 def ping_body(key: str, n: str) -> Response:
     caller = require_api_key(bp.current_request, write=False)
@@ -273,7 +297,7 @@ def _timestamp(name: str, raw: str | None) -> datetime | None:
         raise InvalidInput(f"{name}: must be a Unix timestamp in seconds", name) from exc
 
 
-@bp.route("/api/v3/checks/{key}/flips", methods=["GET"])
+@bp.route("/checks/{key}/flips", methods=["GET"])
 @api_view
 def list_flips(key: str) -> Response:
     request = bp.current_request
@@ -281,8 +305,9 @@ def list_flips(key: str) -> Response:
     params = query_params(request)
     start = _timestamp("start", params.get("start"))
     end = _timestamp("end", params.get("end"))
-    seconds = query_int(request, "seconds", None, minimum=1, maximum=10 * 365 * 86400)
-    if seconds is not None:
+    # Healthchecks: 0 (or empty) means no time limit; at most a year.
+    seconds = query_int(request, "seconds", None, minimum=0, maximum=MAX_FLIP_SECONDS)
+    if seconds:
         since = _now() - timedelta(seconds=seconds)
         start = since if start is None else max(start, since)
     limit = query_int(request, "limit", MAX_FLIPS, minimum=1, maximum=MAX_FLIPS)
@@ -290,5 +315,5 @@ def list_flips(key: str) -> Response:
     found = service.list_flips(
         runtime().check_store, caller.project_id, key, start=start, end=end, limit=limit
     )
-    # Healthchecks answers a bare list here.
-    return json_response([flip_json(f) for f in found])
+    # The shape Healthchecks' server answers (its docs show a bare list).
+    return json_response({"flips": [flip_json(f) for f in found]})
