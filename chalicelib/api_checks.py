@@ -16,7 +16,7 @@ key may GET every route (bodies included) and gets 401 on changes; list endpoint
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from chalice.app import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +35,7 @@ from srvpulse.ports import StoredPing
 from srvpulse.services import checks as service
 from srvpulse.services.projects import ApiCaller
 
+from . import schemas
 from .http import (
     ANY_CONTENT,
     MountableBlueprint,
@@ -42,11 +43,11 @@ from .http import (
     api_view,
     json_response,
     parse_body,
-    query_int,
-    query_params,
+    parse_query,
     require_api_key,
     text_response,
 )
+from .openapi import Link, documented
 
 bp = MountableBlueprint(__name__)
 # Where app.py mounts this blueprint (and the other Healthchecks-compatible routes).
@@ -54,10 +55,11 @@ MOUNTS = ("/api/v1", "/api/v2", "/api/v3")
 
 MAX_CHECKS_PER_PAGE = 1000
 MAX_FLIPS = 1000
-MAX_FLIP_SECONDS = 365 * 86400
 # Healthchecks' slug rule: lower case only (a ping URL with upper case is a 400).
 SLUG_PATTERN = r"^[a-z0-9_-]*$"
+MAX_FLIP_SECONDS = 365 * 86400
 MAX_DURATION = 365 * 24 * 3600
+MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 
 
 class CheckIn(BaseModel):
@@ -80,13 +82,47 @@ class CheckIn(BaseModel):
     recovery_threshold: int = Field(1, ge=1, le=100)
     channels: str | None = None
     unique: list[Literal["name", "slug", "tags", "timeout", "grace"]] = []
+    # srvpulse: create with a given uuid (a check moving here keeps its ping URL).
+    uuid: str | None = Field(None, max_length=36)
 
     def fields(self, version: int = 3) -> dict[str, Any]:
         """The fields the request sets; v1 and v2 derive the slug from a given name."""
-        found = self.model_dump(exclude_unset=True, exclude={"channels", "unique"})
+        found = self.model_dump(exclude_unset=True, exclude={"channels", "unique", "uuid"})
         if version < 3 and "name" in found:
             found["slug"] = service.slug_from_name(found["name"])
         return found
+
+
+class ChecksQuery(BaseModel):
+    tag: list[str] = Field([], description="only checks with every one of these tags")
+    slug: str | None = Field(None, description="only the check with this slug (empty: all)")
+    limit: int | None = Field(None, ge=1, le=MAX_CHECKS_PER_PAGE, description="page size")
+    offset: int = Field(0, ge=0, le=10**9, description="checks to skip (oldest first)")
+
+
+class PingsQuery(BaseModel):
+    limit: int = Field(PINGS_KEPT_PER_CHECK, ge=1, le=1000, description="newest first")
+
+
+class FlipsQuery(BaseModel):
+    seconds: int | None = Field(
+        None, ge=0, le=MAX_FLIP_SECONDS, description="only flips of the last N seconds (0: all)"
+    )
+    start: int | None = Field(None, ge=0, le=MAX_TIMESTAMP, description="Unix seconds")
+    end: int | None = Field(None, ge=0, le=MAX_TIMESTAMP, description="Unix seconds")
+    limit: int = Field(MAX_FLIPS, ge=1, le=MAX_FLIPS, description="newest first")
+
+
+# The ids a created check answers with, for clients (and the stateful fuzzer) that
+# follow links.
+_CHECK_LINKS = {
+    "GetCheck": Link("get_check", {"key": "$response.body#/uuid"}),
+    "UpdateCheck": Link("update_check", {"key": "$response.body#/uuid"}),
+    "PauseCheck": Link("pause_check", {"key": "$response.body#/uuid"}),
+    "ListPings": Link("list_pings", {"key": "$response.body#/uuid"}),
+    "ListFlips": Link("list_flips", {"key": "$response.body#/uuid"}),
+    "DeleteCheck": Link("delete_check", {"key": "$response.body#/uuid"}),
+}
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -99,17 +135,17 @@ def _check_url(key: str, version: int = 3) -> str:
 
 def check_json(
     view: service.CheckView, caller: ApiCaller, now: datetime, version: int = 3
-) -> dict[str, Any]:
+) -> schemas.CheckOut:
     """A check as Healthchecks shows it (+ srvpulse's fields)."""
     c = view.check
-    body: dict[str, Any] = {
+    body: schemas.CheckOut = {
         "name": c.name,
         "slug": c.slug,
         "tags": c.tags,
         "desc": c.desc,
         "grace": c.grace,
         "n_pings": c.n_pings,
-        "status": status_at(c, now).value,
+        "status": status_at(c, now),
         "started": c.last_start is not None and c.status is not Status.PAUSED,
         "last_ping": _iso(c.last_ping),
         "next_ping": _iso(next_expected_ping(c)),
@@ -138,10 +174,10 @@ def check_json(
     return body
 
 
-def ping_json(ping: StoredPing, key: str, version: int = 3) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": ping.kind,
-        "date": ping.created.astimezone(UTC).isoformat(),
+def ping_json(ping: StoredPing, key: str, version: int = 3) -> schemas.PingOut:
+    body: schemas.PingOut = {
+        "type": cast(schemas.PingType, ping.kind),
+        "date": ping.created.astimezone(UTC),
         "n": ping.n,
         "scheme": ping.scheme,
         "remote_addr": ping.remote_addr,
@@ -159,13 +195,13 @@ def ping_json(ping: StoredPing, key: str, version: int = 3) -> dict[str, Any]:
     return body
 
 
-def flip_json(flip: Flip) -> dict[str, Any]:
+def flip_json(flip: Flip) -> schemas.FlipOut:
     return {
         "timestamp": _iso(flip.created),
         "up": 1 if flip.new_status is Status.UP else 0,
-        "status": flip.new_status.value,
-        "old_status": flip.old_status.value,
-        "reason": flip.reason.value,
+        "status": flip.new_status,
+        "old_status": flip.old_status,
+        "reason": flip.reason,
     }
 
 
@@ -174,47 +210,55 @@ def _now() -> datetime:
 
 
 @bp.route("/checks", methods=["GET"])
+@documented("List the project's checks", ok=schemas.CheckList, query=ChecksQuery)
 @api_view
 def list_checks() -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=False)
-    params = request.query_params
-    # Chalice's MultiDict.getlist raises KeyError for an absent name.
-    tags = params.getlist("tag") if params and "tag" in params else []
-    limit = query_int(request, "limit", None, minimum=1, maximum=MAX_CHECKS_PER_PAGE)
-    offset = query_int(request, "offset", 0, maximum=10**9) or 0
+    query = parse_query(request, ChecksQuery)
     views = service.list_checks(
         runtime().check_store,
         caller.project_id,
-        tags=tags,
-        # An empty ?slug= filters nothing (Healthchecks).
-        slug=query_params(request).get("slug") or None,
-        limit=limit,
-        offset=offset,
+        tags=query.tag,
+        slug=query.slug or None,  # an empty ?slug= filters nothing (Healthchecks)
+        limit=query.limit,
+        offset=query.offset,
     )
     now, version = _now(), api_version(request)
     return json_response({"checks": [check_json(v, caller, now, version) for v in views]})
 
 
 @bp.route("/checks", methods=["POST"], content_types=ANY_CONTENT)
+@documented(
+    "Create a check (201), or with `unique` update the matching one (200)",
+    ok=schemas.CheckOut,
+    status=201,
+    also=(200,),
+    body=CheckIn,
+    errors=(409,),
+    links=_CHECK_LINKS,
+)
 @api_view
 def create_check() -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=True)
     body = parse_body(request, CheckIn)
-    version = api_version(request)
     view, created = service.create_check(
         runtime().check_store,
         caller.project_id,
-        body.fields(version),
+        body.fields(api_version(request)),
         _now(),
         channels=body.channels,
         unique=body.unique,
+        check_uuid=body.uuid,
     )
-    return json_response(check_json(view, caller, _now(), version), status=201 if created else 200)
+    return json_response(
+        check_json(view, caller, _now(), api_version(request)), status=201 if created else 200
+    )
 
 
 @bp.route("/checks/{key}", methods=["GET"])
+@documented("One check (by uuid, or unique_key for read-only keys)", ok=schemas.CheckOut)
 @api_view
 def get_check(key: str) -> Response:
     request = bp.current_request
@@ -224,6 +268,12 @@ def get_check(key: str) -> Response:
 
 
 @bp.route("/checks/{key}", methods=["POST"], content_types=ANY_CONTENT)
+@documented(
+    "Change a check (omitted fields keep their value)",
+    ok=schemas.CheckOut,
+    body=CheckIn,
+    errors=(409,),
+)
 @api_view
 def update_check(key: str) -> Response:
     request = bp.current_request
@@ -231,14 +281,20 @@ def update_check(key: str) -> Response:
     body = parse_body(request, CheckIn)
     if body.unique:
         raise InvalidInput("unique: only when creating a check", "unique")
-    version = api_version(request)
+    if body.uuid is not None:
+        raise InvalidInput("uuid: only when creating a check", "uuid")
     view = service.update_check(
-        runtime().check_store, caller.project_id, key, body.fields(version), channels=body.channels
+        runtime().check_store,
+        caller.project_id,
+        key,
+        body.fields(api_version(request)),
+        channels=body.channels,
     )
-    return json_response(check_json(view, caller, _now(), version))
+    return json_response(check_json(view, caller, _now(), api_version(request)))
 
 
 @bp.route("/checks/{key}", methods=["DELETE"])
+@documented("Delete a check (answers the deleted check)", ok=schemas.CheckOut)
 @api_view
 def delete_check(key: str) -> Response:
     request = bp.current_request
@@ -248,6 +304,7 @@ def delete_check(key: str) -> Response:
 
 
 @bp.route("/checks/{key}/pause", methods=["POST"], content_types=ANY_CONTENT)
+@documented("Pause a check: no alerts until it is pinged or resumed", ok=schemas.CheckOut)
 @api_view
 def pause_check(key: str) -> Response:
     request = bp.current_request
@@ -257,6 +314,7 @@ def pause_check(key: str) -> Response:
 
 
 @bp.route("/checks/{key}/resume", methods=["POST"], content_types=ANY_CONTENT)
+@documented("Resume a paused check (409 unless paused)", ok=schemas.CheckOut, errors=(409,))
 @api_view
 def resume_check(key: str) -> Response:
     request = bp.current_request
@@ -266,19 +324,20 @@ def resume_check(key: str) -> Response:
 
 
 @bp.route("/checks/{key}/pings", methods=["GET"])
+@documented("The check's last pings, newest first", ok=schemas.PingList, query=PingsQuery)
 @api_view
 def list_pings(key: str) -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=False)
-    limit = query_int(request, "limit", PINGS_KEPT_PER_CHECK, minimum=1, maximum=1000)
-    assert limit is not None
-    check, found = service.list_pings(runtime().check_store, caller.project_id, key, limit)
+    query = parse_query(request, PingsQuery)
+    check, found = service.list_pings(runtime().check_store, caller.project_id, key, query.limit)
     path_key = service.unique_key(check) if caller.read_only else check.uuid
     version = api_version(request)
     return json_response({"pings": [ping_json(p, path_key, version) for p in found]})
 
 
 @bp.route("/checks/{key}/pings/{n}/body", methods=["GET"])
+@documented("A ping's body (the job's report), as text", ok=str, content_type="text/plain")
 @api_view
 def ping_body(key: str, n: str) -> Response:
     caller = require_api_key(bp.current_request, write=False)
@@ -288,32 +347,23 @@ def ping_body(key: str, n: str) -> Response:
     return text_response(body)
 
 
-def _timestamp(name: str, raw: str | None) -> datetime | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return datetime.fromtimestamp(int(raw), tz=UTC)
-    except (ValueError, OverflowError, OSError) as exc:
-        raise InvalidInput(f"{name}: must be a Unix timestamp in seconds", name) from exc
+def _timestamp(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)
 
 
 @bp.route("/checks/{key}/flips", methods=["GET"])
+@documented("The check's status changes, newest first", ok=schemas.FlipList, query=FlipsQuery)
 @api_view
 def list_flips(key: str) -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=False)
-    params = query_params(request)
-    start = _timestamp("start", params.get("start"))
-    end = _timestamp("end", params.get("end"))
-    # Healthchecks: 0 (or empty) means no time limit; at most a year.
-    seconds = query_int(request, "seconds", None, minimum=0, maximum=MAX_FLIP_SECONDS)
-    if seconds:
-        since = _now() - timedelta(seconds=seconds)
+    query = parse_query(request, FlipsQuery)
+    start, end = _timestamp(query.start), _timestamp(query.end)
+    if query.seconds:  # 0 means no limit, as in Healthchecks
+        since = _now() - timedelta(seconds=query.seconds)
         start = since if start is None else max(start, since)
-    limit = query_int(request, "limit", MAX_FLIPS, minimum=1, maximum=MAX_FLIPS)
-    assert limit is not None
     found = service.list_flips(
-        runtime().check_store, caller.project_id, key, start=start, end=end, limit=limit
+        runtime().check_store, caller.project_id, key, start=start, end=end, limit=query.limit
     )
     # The shape Healthchecks' server answers (its docs show a bare list).
     return json_response({"flips": [flip_json(f) for f in found]})

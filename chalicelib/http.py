@@ -183,24 +183,21 @@ def parse_body(request: Request, model: type[M]) -> M:
     return validate(model, json_body(request))
 
 
-def query_params(request: Request) -> dict[str, str]:
-    return dict(request.query_params or {})
-
-
-def query_int(
-    request: Request, name: str, default: int | None, *, minimum: int = 0, maximum: int
-) -> int | None:
-    """An integer query parameter within [minimum, maximum]; else 400 naming it."""
-    raw = query_params(request).get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"{name}: must be an integer", name) from exc
-    if not minimum <= value <= maximum:
-        raise InvalidInput(f"{name}: must be between {minimum} and {maximum}", name)
-    return value
+def parse_query(request: Request, model: type[M]) -> M:
+    """Validate the query string with a pydantic model (lax: "5" is an int here); a
+    list-typed field takes every value of a repeated name, others the last one; an
+    empty value counts as absent. Errors -> 400 naming the parameter."""
+    params = request.query_params
+    data: dict[str, Any] = {}
+    if params:
+        for name in params:
+            values = [v for v in params.getlist(name) if v != ""]
+            info = model.model_fields.get(name)
+            if not values or info is None:
+                continue
+            many = getattr(info.annotation, "__origin__", None) is list
+            data[name] = values if many else values[-1]
+    return validate(model, data)
 
 
 def api_version(request: Request) -> int:

@@ -326,3 +326,17 @@ def test_a_wrong_method_or_content_type_gets_the_same_json_error_shape(rw: Api) 
     r = rw.client.http.post("/api/v3/auth/signin", headers={"Content-Type": "text/plain"}, body="x")
     assert r.status_code == 415 and r.headers["Content-Type"] == "application/json"
     assert json.loads(r.body) == {"error": "Unsupported media type: text/plain"}
+
+
+def test_a_check_can_be_created_with_a_given_uuid_once_and_only_on_create(rw: Api) -> None:
+    given = "0b7e3a52-9d1c-4f5e-8a2b-1c3d5e7f9a01"
+    status, check = rw.call("post", "/api/v3/checks/", {"name": "moved", "uuid": given.upper()})
+    assert status == 201 and check["uuid"] == given
+    status, again = rw.call("post", "/api/v3/checks/", {"name": "twice", "uuid": given})
+    assert status == 409 and "uuid" in again["error"]
+    status, bad = rw.call("post", "/api/v3/checks/", {"name": "bad", "uuid": "not-a-uuid"})
+    assert (status, bad["field"]) == (400, "uuid")
+    status, edit = rw.call("post", f"/api/v3/checks/{given}", {"uuid": str(uuid.uuid4())})
+    assert (status, edit["field"]) == (400, "uuid")
+    status, listing = rw.call("get", "/api/v3/checks/")
+    assert [c["name"] for c in listing["checks"]] == ["moved"]

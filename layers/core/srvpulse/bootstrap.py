@@ -113,6 +113,7 @@ class Runtime:
             mailer=self.mailer,
             pagerduty_events_url=s.pagerduty_events_url,
             ca_file=s.alert_ca_file,
+            mail_configured=bool(s.smtp_host) or self.is_aws,
         )
         return Dispatcher(
             store=SqlNotificationStore(self.engine),

@@ -156,17 +156,26 @@ def create_check(
     *,
     channels: str | None = None,
     unique: Sequence[str] = (),
+    check_uuid: str | None = None,
 ) -> tuple[CheckView, bool]:
     """Create a check, or with ``unique`` (Healthchecks' upsert) update the first
     existing check whose listed fields equal the given ones. Returns (view, created).
 
     ``channels`` as in Healthchecks: "*" all, "" or None none, else channel uuids.
+    ``check_uuid`` keeps a check's uuid when it moves here from elsewhere (the import
+    from Healthchecks), so the ping URLs in existing cron lines only change host.
     """
     bad = [f for f in unique if f not in UNIQUE_FIELDS]
     if bad:
         raise InvalidInput(f"unique: cannot match on {bad[0]!r}", "unique")
+    if check_uuid is not None:
+        try:
+            check_uuid = str(uuid.UUID(check_uuid))
+        except ValueError as exc:
+            raise InvalidInput("uuid: must be a UUID", "uuid") from exc
     check = _apply_fields(
-        Check(id=0, uuid=str(uuid.uuid4()), project_id=project_id, created=now), fields
+        Check(id=0, uuid=check_uuid or str(uuid.uuid4()), project_id=project_id, created=now),
+        fields,
     )
     # Like Healthchecks: when a field named in ``unique`` is not in the request, nothing
     # can match on it and a new check is created.
@@ -184,6 +193,8 @@ def create_check(
             view = update_check(store, project_id, match.uuid, fields, channels=channels)
             return view, False
     with store.transaction() as tx:
+        if check_uuid is not None and tx.get_check_by_uuid(check_uuid) is not None:
+            raise Conflict("uuid: a check with this uuid already exists")
         created = tx.insert_check(check)
         _assign(tx, created, channels)
         return _view(tx, created), True
