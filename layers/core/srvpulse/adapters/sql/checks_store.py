@@ -34,8 +34,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ...domain.accounts import ApiKey, Project
 from ...domain.model import Check, Flip, FlipReason, Status
+from ...domain.runs import SeriesPoint
 from ...errors import Conflict, InvalidInput
 from ...ports import StoredPing
+from .series_store import add_to_outbox
 from .tables import (
     api_keys,
     channels,
@@ -384,6 +386,9 @@ class SqlCheckTx:
                 duration_ms=ping.duration_ms,
             ),
         )
+
+    def add_series_points(self, points: Sequence[tuple[str, SeriesPoint]]) -> None:
+        add_to_outbox(self.conn, points)
 
     def prune_pings(self, check_id: int, keep_last: int, newest_n: int) -> int:
         result = self.conn.execute(
