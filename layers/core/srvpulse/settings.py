@@ -24,8 +24,18 @@ class Settings:
     bootstrap_api_key: str | None = None
     ping_queue_url: str | None = None  # SQS queue URL (aws)
     alert_topic_arn: str | None = None  # SNS topic ARN (aws)
-    influx_url: str | None = None  # InfluxDB v1-compatible HTTP API
+    # Series store: InfluxDB's v1-compatible HTTP API when INFLUX_URL (or a secret
+    # naming the URL) is set, else the SQL table. Credentials: a user and password
+    # (1.x, 3.x) or a token (2.x, Timestream); on AWS from INFLUX_SECRET_ARN (JSON with
+    # any of url, username, password, token), fetched once per container.
+    influx_url: str | None = None
     influx_database: str = "srvpulse"
+    influx_username: str | None = None
+    influx_password: str | None = None
+    influx_token: str | None = None
+    influx_secret_arn: str | None = None
+    influx_setup: str = "v1"  # v1: create database + retention policy; none: operator's
+    series_retention_days: int = 400
     email_from: str = "srvpulse <alerts@srvpulse.local>"
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -94,6 +104,12 @@ class Settings:
             alert_topic_arn=e.get("ALERT_TOPIC_ARN") or None,
             influx_url=e.get("INFLUX_URL") or None,
             influx_database=e.get("INFLUX_DATABASE", "srvpulse"),
+            influx_username=e.get("INFLUX_USERNAME") or None,
+            influx_password=e.get("INFLUX_PASSWORD") or None,
+            influx_token=e.get("INFLUX_TOKEN") or None,
+            influx_secret_arn=e.get("INFLUX_SECRET_ARN") or None,
+            influx_setup=e.get("INFLUX_SETUP", "v1"),
+            series_retention_days=whole("SERIES_RETENTION_DAYS", "400"),
             email_from=e.get("EMAIL_FROM", "srvpulse <alerts@srvpulse.local>"),
             smtp_host=e.get("SMTP_HOST") or None,
             smtp_port=whole("SMTP_PORT", "25"),
