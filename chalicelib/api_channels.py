@@ -16,10 +16,20 @@ from srvpulse.notifiers import KINDS
 from srvpulse.services import channels as service
 
 from . import schemas
-from .http import ANY_CONTENT, api_view, json_response, parse_body, parse_query, require_api_key
+from .http import (
+    ANY_CONTENT,
+    MountableBlueprint,
+    api_view,
+    json_response,
+    parse_body,
+    parse_query,
+    require_api_key,
+)
 from .openapi import Link, documented
 
 bp = Blueprint(__name__)
+# Healthchecks' own channel route, mounted like api_checks under /api/v1, v2 and v3.
+hc_bp = MountableBlueprint(__name__ + ".hc")
 
 MAX_NOTIFICATIONS = 1000
 _KINDS: JsonDict = {"enum": list(KINDS)}
@@ -92,13 +102,20 @@ def _local() -> bool:
     return not runtime().is_aws
 
 
-@bp.route("/api/v3/channels", methods=["GET"])
-@documented("The project's channels", ok=schemas.ChannelList)
+def _shown(row: service.ChannelRow, read_only: bool) -> schemas.ChannelOut:
+    """A read-only caller sees what Healthchecks lists (id, name, kind), never a
+    channel's configuration or its description (addresses, URL hosts)."""
+    shown = service.channel_summary(row) if read_only else service.channel_json(row)
+    return cast(schemas.ChannelOut, shown)
+
+
+@hc_bp.route("/channels", methods=["GET"])
+@documented("The project's channels (read-only callers: id, name, kind)", ok=schemas.ChannelList)
 @api_view
 def list_channels() -> Response:
-    caller = require_api_key(bp.current_request, write=False)
+    caller = require_api_key(hc_bp.current_request, write=False)
     rows = service.list_channels(_store(), caller.project_id)
-    return json_response({"channels": [service.channel_json(r) for r in rows]})
+    return json_response({"channels": [_shown(r, caller.read_only) for r in rows]})
 
 
 @bp.route("/api/v3/channels", methods=["POST"], content_types=ANY_CONTENT)
@@ -119,9 +136,8 @@ def create_channel() -> Response:
 @api_view
 def get_channel(channel: str) -> Response:
     caller = require_api_key(bp.current_request, write=False)
-    return json_response(
-        service.channel_json(service.get_channel(_store(), caller.project_id, channel))
-    )
+    row = service.get_channel(_store(), caller.project_id, channel)
+    return json_response(_shown(row, caller.read_only))
 
 
 @bp.route("/api/v3/channels/{channel}", methods=["POST"], content_types=ANY_CONTENT)

@@ -132,9 +132,19 @@ def _operation_of(view: Callable[..., Any], method: str) -> Operation | None:
     return ops.get(method) or ops.get(None)
 
 
+# The Healthchecks routes app.py also mounts under /api/v1 and /api/v2: the same
+# operations for old clients, documented once, under /api/v3.
+ALIAS_PREFIXES = ("/api/v1/", "/api/v2/")
+
+
 def routes(app: Chalice) -> list[tuple[str, str]]:
-    """Every (path, method) the app serves."""
-    return sorted((path, method) for path, methods in app.routes.items() for method in methods)
+    """Every (path, method) the app serves, but for the /api/v1 and /api/v2 aliases."""
+    return sorted(
+        (path, method)
+        for path, methods in app.routes.items()
+        if not path.startswith(ALIAS_PREFIXES)
+        for method in methods
+    )
 
 
 class _NoFieldTitles(GenerateJsonSchema):

@@ -91,8 +91,8 @@ class PingOut(TypedDict):
     exit_status: int | None
     summary: str | None
     duration: NotRequired[float]
-    body_url: NotRequired[str]
-    body_truncated: NotRequired[bool]
+    body_url: str | None  # null when the ping has no body
+    body_truncated: bool
 
 
 class PingList(TypedDict):
@@ -109,24 +109,27 @@ class FlipOut(TypedDict):
     reason: FlipReason
 
 
-class FlipList(RootModel[list[FlipOut]]):
-    """Healthchecks answers a bare list of flips."""
+class FlipList(TypedDict):
+    """What Healthchecks' server answers (its docs show a bare list)."""
+
+    flips: list[FlipOut]
 
 
 # --- channels and notifications -----------------------------------------------------------
 
 
 class ChannelOut(TypedDict):
-    """A channel; secret config fields (URLs, routing keys) are never shown."""
+    """A channel; secret config fields (URLs, routing keys) are never shown, and
+    read-only callers get only ``id``, ``name`` and ``kind`` (Healthchecks' fields)."""
 
     id: str
     name: str
     kind: str
-    description: str
-    config: dict[str, Any]
-    failing: bool
-    failing_since: datetime | None
-    last_error: str
+    description: NotRequired[str]
+    config: NotRequired[dict[str, Any]]
+    failing: NotRequired[bool]
+    failing_since: NotRequired[datetime | None]
+    last_error: NotRequired[str]
 
 
 class ChannelList(TypedDict):

@@ -42,7 +42,9 @@ PUBLIC_DOCUMENTS = {"/api/v3/openapi.json"}
 
 # Routes authenticated by X-Api-Key or session + X-Project (chalicelib/http.py's
 # require_api_key); the account and project-management routes take sessions only.
-PROJECT_SCOPED = ("/api/v3/checks", "/api/v3/channels", "/api/v3/maintenance")
+PROJECT_SCOPED = tuple(
+    f"/api/v{v}/{area}" for v in (1, 2, 3) for area in ("checks", "channels", "maintenance")
+)
 
 ALICE_SECRETS = (
     "alice-secret-job",
