@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from urllib.parse import quote
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -247,7 +246,7 @@ def _ping_request(
         body = (rng.choice(['{"a":', "["]) * depth).encode()
     elif kind == 2:
         headers["Content-Type"] = "application/json"
-        body = '{"status":0,"report":"\\ud800","summary":"ok \\ud83d"}'.encode()
+        body = b'{"status":0,"report":"\\ud800","summary":"ok \\ud83d"}'
     elif kind == 3:
         body = bytes(rng.randrange(256) for _ in range(rng.randint(1, 200)))
     elif kind == 4:
