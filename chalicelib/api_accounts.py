@@ -90,8 +90,8 @@ class NewKey(BaseModel):
     read_only: bool = False
 
 
-def _signed_in(signin: SignIn, status: int = 200) -> Response:
-    body = {
+def _signed_in(signin: SignIn, extra: dict[str, object] | None = None) -> Response:
+    body: dict[str, object] = {
         "user": {
             "uuid": signin.user.uuid,
             "email": signin.user.email,
@@ -99,8 +99,9 @@ def _signed_in(signin: SignIn, status: int = 200) -> Response:
         },
         "totp_required": signin.totp_required,
         "csrf_token": signin.csrf_token,
+        **(extra or {}),
     }
-    response = json_response(body, status=status)
+    response = json_response(body)
     response.headers["Set-Cookie"] = session_cookies(signin)
     return response
 
@@ -117,14 +118,20 @@ def _no_content() -> Response:
 
 # --- sign-up, sign-in, sign-out -------------------------------------------------------
 
+REGISTERED = (
+    "Check your mailbox: we sent a link to confirm the address, which signs you in. "
+    "If the address has an account already, the mail says how to sign in."
+)
+
 
 @bp.route("/api/v3/auth/register", methods=["POST"])
 @api_view
 def register() -> Response:
     req = bp.current_request
     body = parse_body(req, Credentials)
-    signin = runtime().accounts.register(body.email, body.password, client_ip(req), user_agent(req))
-    return _signed_in(signin, status=201)
+    runtime().accounts.register(body.email, body.password, client_ip(req))
+    # The same answer whether the address had an account or not (no enumeration).
+    return json_response({"message": REGISTERED}, status=202)
 
 
 @bp.route("/api/v3/auth/signin", methods=["POST"])
@@ -196,10 +203,13 @@ def confirm_password_reset() -> Response:
 @api_view
 def verify_email() -> Response:
     # No session needed: the link may be opened in another browser than the account's.
-    body = parse_body(bp.current_request, VerifyEmail)
-    runtime().accounts.verify_email(body.token)
-    # The same answer for a second use of the link by a verified account.
-    return json_response({"email_verified": True})
+    req = bp.current_request
+    body = parse_body(req, VerifyEmail)
+    signin = runtime().accounts.verify_email(body.token, client_ip(req), user_agent(req))
+    if signin is not None:  # the link's first use signs in (no two-factor on)
+        return _signed_in(signin, extra={"email_verified": True, "signed_in": True})
+    # A second use of the link, or an account with two-factor on: verified, sign in.
+    return json_response({"email_verified": True, "signed_in": False})
 
 
 @bp.route("/api/v3/account/verify-email/resend", methods=["POST"])

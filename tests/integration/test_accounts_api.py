@@ -18,6 +18,7 @@ from .account_helpers import (
     CSRF,
     RESET_SUBJECT,
     SESSION,
+    VERIFY_SUBJECT,
     Browser,
     Env,
     body,
@@ -53,11 +54,20 @@ def _enable_totp(browser: Browser, env: Env) -> tuple[pyotp.TOTP, list[str]]:
 # --- registration, sign-in, sessions ------------------------------------------------------
 
 
-def test_registering_signs_the_user_in_with_a_safe_session_cookie(env: Env) -> None:
-    browser = Browser(env.client)
-    r = browser.post("/api/v3/auth/register", {"email": " Ann@Example.com", "password": PASSWORD})
-    assert r.status_code == 201
+def test_the_mailed_link_of_a_registration_signs_the_user_in_with_a_safe_session_cookie(
+    env: Env,
+) -> None:
+    r = Browser(env.client).post(
+        "/api/v3/auth/register", {"email": " Ann@Example.com", "password": PASSWORD}
+    )
+    assert r.status_code == 202
+    assert "Check your mailbox" in body(r)["message"]
+    browser = Browser(env.client)  # the link may open in another browser
+    token = link_token(env, "ann@example.com", VERIFY_SUBJECT)
+    r = browser.post("/api/v3/auth/verify-email", {"token": token})
+    assert r.status_code == 200
     assert body(r)["user"]["email"] == "ann@example.com"
+    assert body(r)["user"]["email_verified"] is True and body(r)["signed_in"] is True
     session_cookie = next(c for c in browser.last_set_cookie if c.startswith(f"{SESSION}="))
     for attribute in ("HttpOnly", "Secure", "SameSite=Lax", "Path=/"):
         assert attribute in session_cookie
@@ -106,12 +116,42 @@ def test_registration_refuses_bad_input_naming_the_field(
     assert text in body(r)["error"]
 
 
-def test_an_address_can_register_only_once(env: Env) -> None:
+def test_registering_a_taken_address_answers_as_for_a_new_one_and_mails_its_owner(
+    env: Env,
+) -> None:
     register(env, "twice@example.com")
-    r = Browser(env.client).post(
-        "/api/v3/auth/register", {"email": "TWICE@example.com", "password": PASSWORD}
+    new = Browser(env.client)
+    fresh = new.post("/api/v3/auth/register", {"email": "new@example.com", "password": PASSWORD})
+    again = Browser(env.client)
+    taken = again.post(
+        "/api/v3/auth/register", {"email": "TWICE@example.com", "password": "another passphrase"}
     )
-    assert r.status_code == 409
+    assert fresh.status_code == taken.status_code == 202
+    assert body(fresh) == body(taken)
+    assert new.last_set_cookie == again.last_set_cookie == []
+    owner_mail = env.mail.to("twice@example.com", "Signing up to srvpulse with your address")
+    assert len(owner_mail) == 1
+    text = owner_mail[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "https://srvpulse.test/forgot-password" in text and "Nothing was changed" in text
+    # The account is untouched: its password still signs in, the other one does not.
+    assert _sign_in(env, "twice@example.com")[1].status_code == 200  # type: ignore[attr-defined]
+    wrong = _sign_in(env, "twice@example.com", "another passphrase")[1]
+    assert wrong.status_code == 401  # type: ignore[attr-defined]
+    with env.runtime.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(users)).scalar_one() == 2
+
+
+def test_a_flood_of_registrations_for_a_taken_address_mails_its_owner_only_a_few_times(
+    env: Env,
+) -> None:
+    register(env, "popular@example.com")
+    for _ in range(6):
+        r = Browser(env.client).post(
+            "/api/v3/auth/register", {"email": "popular@example.com", "password": PASSWORD}
+        )
+        assert r.status_code == 202  # never a 429 that only taken addresses would get
+    mails = env.mail.to("popular@example.com", "Signing up to srvpulse with your address")
+    assert len(mails) == 3
 
 
 def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(env: Env) -> None:
@@ -389,7 +429,7 @@ def test_disabling_totp_needs_the_password_and_a_code(env: Env) -> None:
 
 
 def test_sign_in_attempts_per_account_are_limited_with_retry_after(env: Env) -> None:
-    register(env, "brute@example.com")
+    register(env, "brute@example.com", sign_in=False)
     for _ in range(10):
         assert _sign_in(env, "brute@example.com", "guess guess")[1].status_code == 401  # type: ignore[attr-defined]
     _, r = _sign_in(env, "brute@example.com")  # even the right password waits now
@@ -561,7 +601,7 @@ def test_idle_throttle_buckets_are_forgotten(env: Env) -> None:
 
 
 def test_guessing_the_password_inside_a_session_is_throttled_like_sign_in(env: Env) -> None:
-    browser = register(env, "stolen@example.com")
+    browser = register_verified(env, "stolen@example.com")  # no sign-in attempt used
     guesses = [
         browser.post(
             "/api/v3/account/password",
