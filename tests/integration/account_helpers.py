@@ -149,8 +149,8 @@ class Browser:
         if csrf and self.csrf_cookie in self.cookies:
             h["X-CSRF-Token"] = self.cookies[self.csrf_cookie]
         h.update(headers or {})
-        raw = None if body is None else json.dumps(body)
-        response = self.client.http.request(method, path, headers=h, body=raw or b"")
+        raw = b"" if body is None else json.dumps(body).encode()
+        response = self.client.http.request(method, path, headers=h, body=raw)
         set_cookie = response.headers.get("Set-Cookie") or response.headers.get("set-cookie")
         values = set_cookie if isinstance(set_cookie, list) else [set_cookie] if set_cookie else []
         self.last_set_cookie = values
