@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .domain.delivery import ChannelRow, ChannelTarget, Claim, Delivery, NotificationRecord
     from .domain.model import AlertEvent, Check, Flip, PingMessage
     from .domain.rules import Assignment, MaintenanceWindow
+    from .domain.runs import SeriesPoint
 
 
 class QueueFull(Exception):
@@ -97,6 +98,72 @@ class StoredPing:
     body_truncated: bool = False
     summary: str | None = None
     duration_ms: int | None = None
+
+
+class SeriesUnavailable(Exception):
+    """The series store did not answer (network, timeout, 5xx, credentials): retry."""
+
+
+class SeriesRejected(Exception):
+    """The series store refused the points themselves (e.g. InfluxDB's 400 for a
+    max-values-per-tag limit or a field type conflict): writing them again cannot
+    succeed, so they are dropped with an error log."""
+
+
+class SeriesStore(Protocol):
+    """Every stored ping, for history and charts (InfluxDB v1 API, or a SQL table).
+
+    Nothing a ping's acknowledgement or a check's status depends on reads it: ingest
+    writes through the outbox (``CheckTx.add_series_points``) and ships after commit.
+    Errors from the backend are raised as ``SeriesUnavailable``.
+    """
+
+    def write(self, points: Sequence[SeriesPoint]) -> None:
+        """Store the points (idempotent per check and timestamp)."""
+        ...
+
+    def read(
+        self,
+        check_uuid: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        kinds: Sequence[str] = (),
+        limit: int = 1000,
+        newest_first: bool = True,
+    ) -> list[SeriesPoint]:
+        """One check's points with ``since <= at < until`` (either bound optional),
+        only the given kinds (all when empty), at most ``limit``, by time."""
+        ...
+
+    def apply_retention(self, now: datetime) -> int:
+        """Make sure points older than the retention are (or will be) dropped; returns
+        how many were removed now when the backend says (SQL), else 0."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBatch:
+    """Points waiting in the SQL outbox, oldest first, with the keys to delete them."""
+
+    keys: list[str]
+    points: list[SeriesPoint]
+
+
+class SeriesOutbox(Protocol):
+    """The SQL table of points not yet in the series store (written in the ping's own
+    transaction by ``CheckTx.add_series_points``), read and emptied after commit."""
+
+    def take(self, limit: int, keys: Sequence[str] | None = None) -> OutboxBatch:
+        """Up to ``limit`` waiting points (only those with ``keys`` when given)."""
+        ...
+
+    def remove(self, keys: Sequence[str]) -> None: ...
+    def oldest(self) -> datetime | None:
+        """The receive time of the oldest waiting point (None when none waits)."""
+        ...
+
+    def count(self) -> int: ...
 
 
 class CheckTx(Protocol):
@@ -164,6 +231,11 @@ class CheckTx(Protocol):
         ...
 
     def add_ping(self, ping: StoredPing) -> None: ...
+    def add_series_points(self, points: Sequence[tuple[str, SeriesPoint]]) -> None:
+        """Queue (key, point) pairs in the series outbox, in this transaction: they are
+        shipped to the series store after commit, and survive its outages."""
+        ...
+
     def prune_pings(self, check_id: int, keep_last: int, newest_n: int) -> int: ...
     def list_pings(self, check_id: int, limit: int) -> list[StoredPing]: ...
     def get_ping(self, check_id: int, n: int) -> StoredPing | None: ...

@@ -34,8 +34,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ...domain.accounts import ApiKey, Project
 from ...domain.model import Check, Flip, FlipReason, Status
+from ...domain.runs import SeriesPoint
 from ...errors import Conflict, InvalidInput
 from ...ports import StoredPing
+from .series_store import add_to_outbox
 from .tables import (
     api_keys,
     channels,
@@ -255,16 +257,27 @@ class SqlCheckTx:
         return [str(u) for u in self.conn.execute(q).scalars()]
 
     def set_check_channels(self, check: Check, channel_uuids: Sequence[str] | None) -> None:
-        q = select(channels.c.id, channels.c.uuid).where(channels.c.project_id == check.project_id)
-        available = {str(r.uuid): int(r.id) for r in self.conn.execute(q)}
+        """Assign exactly these channels, each named by its uuid or, as Healthchecks
+        allows, its name (a name two channels share is refused); None = all of them."""
+        q = select(channels.c.id, channels.c.uuid, channels.c.name).where(
+            channels.c.project_id == check.project_id
+        )
+        rows = [(int(r.id), str(r.uuid), str(r.name)) for r in self.conn.execute(q)]
         if channel_uuids is None:
-            wanted = set(available.values())
+            wanted = {row[0] for row in rows}
         else:
             wanted = set()
-            for uuid in channel_uuids:
-                if uuid not in available:
-                    raise InvalidInput(f"channels: no channel {uuid!r} in this project", "channels")
-                wanted.add(available[uuid])
+            for ident in channel_uuids:
+                matches = [row[0] for row in rows if ident in (row[1], row[2])]
+                if not matches:
+                    raise InvalidInput(
+                        f"channels: no channel {ident!r} in this project", "channels"
+                    )
+                if len(set(matches)) > 1:
+                    raise InvalidInput(
+                        f"channels: {ident!r} names more than one channel, use its id", "channels"
+                    )
+                wanted.add(matches[0])
         existing = set(
             self.conn.execute(
                 select(check_channels.c.channel_id).where(check_channels.c.check_id == check.id)
@@ -373,6 +386,9 @@ class SqlCheckTx:
                 duration_ms=ping.duration_ms,
             ),
         )
+
+    def add_series_points(self, points: Sequence[tuple[str, SeriesPoint]]) -> None:
+        add_to_outbox(self.conn, points)
 
     def prune_pings(self, check_id: int, keep_last: int, newest_n: int) -> int:
         result = self.conn.execute(
