@@ -268,7 +268,14 @@ class MessageOut(TypedDict):
 
 
 class EmailVerified(TypedDict):
+    """The address is verified; on the link's first use (no 2FA on) the user is signed
+    in too: the new session's user and CSRF token follow and its cookies are set."""
+
     email_verified: bool
+    signed_in: bool
+    user: NotRequired[UserOut]
+    totp_required: NotRequired[bool]
+    csrf_token: NotRequired[str]
 
 
 class TotpSetupOut(TypedDict):
