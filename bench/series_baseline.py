@@ -24,6 +24,7 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -31,13 +32,16 @@ from pathlib import Path
 from tempfile import mkdtemp
 
 import httpx
-from influx_server import influxd
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, insert, select, text, update
 from srvpulse.adapters.influx import line, micros
 from srvpulse.adapters.sql.db import make_engine
 from srvpulse.adapters.sql.types import LongText
 from srvpulse.domain.detection import Baseline, DetectorConfig, observe_completion
 from srvpulse.domain.runs import SeriesPoint
+
+# The repository root, for the shared influxd helper (bench/influx_server.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.influx_server import influxd
 
 DB = "bench"
 T0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)

@@ -19,6 +19,7 @@ import os
 import random
 import statistics
 import string
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -27,7 +28,6 @@ from pathlib import Path
 from tempfile import mkdtemp
 
 import httpx
-from influx_server import Influxd, influxd
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -43,6 +43,10 @@ from sqlalchemy import (
 from srvpulse.adapters.influx import micros
 from srvpulse.adapters.sql.db import make_engine
 from srvpulse.adapters.sql.types import LongText, UTCDateTime
+
+# The repository root, for the shared influxd helper (bench/influx_server.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.influx_server import Influxd, influxd
 
 DB = "bench"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -194,10 +198,10 @@ def probes(server: Influxd) -> None:
             )
             got = server.query(client, DB, f"SELECT report FROM nl WHERE time = {at * 10**9}")
             series = got["results"][0].get("series")  # type: ignore[index]
-            back = series[0]["values"][0][1] if series else None
+            text_back = series[0]["values"][0][1] if series else None
             print(
                 f"  {label}: HTTP {resp.status_code} {resp.text.strip()[:120]!r}, "
-                f"read back {back!r}"
+                f"read back {text_back!r}"
             )
 
 

@@ -21,14 +21,19 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
-from influx_server import Influxd, influxd
 from srvpulse.adapters.influx import line, micros
 from srvpulse.domain.runs import SeriesPoint
+
+# The repository root, for the shared influxd helper (bench/influx_server.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.influx_server import Influxd, influxd
 
 DB = "bench"
 BATCH = 5000

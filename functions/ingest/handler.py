@@ -1,8 +1,11 @@
-"""Ingest function: an SQS batch of pings -> services.ingesting, with partial failures.
+"""Ingest function: an SQS batch of pings -> services.ingesting, in one transaction.
 
-Each record is processed on its own: a malformed message (or a check that kept changing)
-fails only that record, reported in ``batchItemFailures`` so SQS retries just it and,
-after maxReceiveCount, moves it to the DLQ. Never logs bodies or ping keys.
+The batch is decoded record by record: a body that is not a ping message (poison) fails
+only its own record. The rest is ingested together (``ingest_messages``): a transient
+database error fails all of them as retryable (SQS delivers them again after the
+visibility timeout, for as long as ``maxReceiveCount`` allows: docs/architecture.md,
+"Ingest"); a message that cannot be stored even on its own fails alone. Failures are
+reported through Powertools' partial batch response. Never logs bodies or ping keys.
 """
 
 from __future__ import annotations
@@ -20,32 +23,51 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from srvpulse import bootstrap
 from srvpulse.domain.model import PingMessage
-from srvpulse.services.ingesting import Outcome, ReceiptPruner, ingest_ping
-from srvpulse.services.series import RetentionKeeper, ship
+from srvpulse.services.ingesting import (
+    Outcome,
+    PoisonMessage,
+    ReceiptPruner,
+    decode,
+    ingest_messages,
+)
 
 logger = Logger(service="srvpulse-ingest")
 _pruner: ReceiptPruner | None = None
-_retention = RetentionKeeper()
+
+
+class RecordFailed(Exception):
+    """This record was not stored (the reason is the message)."""
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     global _pruner
     rt = bootstrap.runtime()
     counts: Counter[str] = Counter()
-    stored: list[str] = []  # ping ids whose series points wait in the outbox
-
-    def record_handler(record: SQSRecord) -> None:
-        message = PingMessage.from_json(record.body)  # raises: this record fails
-        result = ingest_ping(rt.check_store, message)
+    failed: dict[str, str] = {}
+    decoded: list[tuple[str, PingMessage]] = []
+    for raw in event.get("Records", []):
+        record = SQSRecord(raw)
+        try:
+            decoded.append((record.message_id, decode(record.body)))
+        except PoisonMessage as exc:
+            counts["poison"] += 1
+            failed[record.message_id] = str(exc)
+            logger.error("poison message", message_id=record.message_id, reason=str(exc))
+    batch = ingest_messages(rt.check_store, [m for _, m in decoded], rt.ingest_hooks)
+    for (message_id, _msg), result in zip(decoded, batch.results, strict=True):
         counts[result.outcome.value] += 1
-        if result.outcome is Outcome.STORED:
-            stored.append(message.ping_id)
-        if result.outcome is Outcome.ORPHAN:
+        if result.outcome in (Outcome.RETRY, Outcome.UNSTORABLE):
+            failed[message_id] = f"{result.outcome.value}: {result.error}"
+        elif result.outcome is Outcome.ORPHAN:
             logger.info("ping for an unknown check", target=result.target)
         elif result.created_check:
             logger.info("check created by ?create=1", check_id=result.check_id)
         if result.flipped_to:
             logger.info("check flipped", check_id=result.check_id, status=result.flipped_to)
+
+    def record_handler(record: SQSRecord) -> None:
+        if record.message_id in failed:
+            raise RecordFailed(failed[record.message_id])
 
     # Not raising on an all-failed batch: the reply lists every record, which SQS and
     # the local runner both handle; an exception would hide which ones failed.
@@ -53,35 +75,26 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     reply = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
-    failed = len(reply["batchItemFailures"])
-    logger.info("ingest batch", extra={"failed": failed, **counts})
-    if _pruner is None:
-        _pruner = ReceiptPruner(rt.settings.ping_receipt_days)
-    now = datetime.now(UTC)
-    _pruner.maybe_prune(rt.check_store, now)
-    _ship_series(rt, stored, now)
-    return dict(reply)
-
-
-def _ship_series(rt: bootstrap.Runtime, stored: list[str], now: datetime) -> None:
-    """After the batch's commits: its points to the series store (plus any backlog).
-    Never fails the batch: the pings are stored, their points wait in the outbox."""
-    try:
-        report = ship(rt.series_outbox, rt.series_store, now, stored)
-        _retention.maybe_apply(rt.series_store, now)
-    except Exception:
-        logger.exception("series store: shipping failed; points stay in the outbox")
-        return
-    if report.waiting or report.error:
-        # series_lag_s: the age of the oldest point not yet in the series store (a
-        # CloudWatch metric filter on this field makes it the SeriesLagSeconds metric).
+    logger.info("ingest batch", extra={"failed": len(failed), **counts})
+    behind = rt.series_shipper.pop_report()
+    if behind is not None and (behind.waiting or behind.error):
+        # series_lag_s: the age of the oldest ping not yet in the series store; the
+        # template's metric filter on this field makes it the SeriesLagSeconds metric.
         logger.warning(
             "series store behind",
             extra={
-                "series_waiting": report.waiting,
-                "series_lag_s": round(report.lag_seconds or 0.0, 3),
-                "series_shipped": report.shipped,
-                "series_dropped": report.dropped,
-                "error": report.error,
+                "series_waiting": behind.waiting,
+                "series_lag_s": round(behind.lag_seconds or 0.0, 3),
+                "series_shipped": behind.shipped,
+                "series_dropped": behind.dropped,
+                "error": behind.error,
             },
         )
+    if _pruner is None:
+        _pruner = ReceiptPruner(rt.settings.ping_receipt_days)
+    try:
+        _pruner.maybe_prune(rt.check_store, datetime.now(UTC))
+    except Exception:
+        # Housekeeping only: the next batch (or container) prunes instead.
+        logger.warning("pruning old ping receipts failed", exc_info=True)
+    return dict(reply)

@@ -65,7 +65,10 @@ def test_runs_show_start_end_duration_outcome_and_unfinished_runs(rw: Api) -> No
         (r["outcome"], r["started_at"], r["ended_at"], r["duration"], r["exit_status"], r["rid"])
         for r in page["runs"]
     ]
-    iso = lambda m: at(m).isoformat()  # noqa: E731
+
+    def iso(minutes: float) -> str:
+        return at(minutes).isoformat()
+
     assert got == [
         ("success", None, iso(40), None, None, None),
         ("success", iso(30), iso(31), 60.0, None, None),

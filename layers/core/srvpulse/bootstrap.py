@@ -8,7 +8,7 @@ SQLAlchemy, and nothing connects at import time.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from .services.accounts import AccountService
     from .services.alerting import Dispatcher
     from .services.analyzing import Analyzer
+    from .services.ingesting import IngestHooks
     from .services.project_admin import ProjectAdminService
+    from .services.series import SeriesShipper
 
 
 class Runtime:
@@ -62,6 +64,27 @@ class Runtime:
         from .adapters.sql.checks_store import SqlCheckStore
 
         return SqlCheckStore(self.engine)
+
+    @cached_property
+    def ingest_hooks(self) -> IngestHooks:
+        """What other areas do with each ingested batch: ``in_transaction`` hooks write
+        with the pings (same transaction), ``after_commit`` hooks see them once stored
+        (services.ingesting.IngestHooks). Each area adds its hook here."""
+        from .services.ingesting import IngestHooks
+
+        series = self.series_shipper
+        return IngestHooks(
+            in_transaction=(series.in_transaction,), after_commit=(series.after_commit,)
+        )
+
+    @cached_property
+    def series_shipper(self) -> SeriesShipper:
+        """Every stored ping's point: into the outbox with the ping, then shipped."""
+        from .services.series import SeriesShipper
+
+        return SeriesShipper(
+            lambda: self.series_outbox, lambda: self.series_store, lambda: datetime.now(UTC)
+        )
 
     # --- series store (every ping, for history) ---
     @cached_property
