@@ -91,8 +91,10 @@ def validate_url(
     internal = check_host(host, private_ok=False) is not None
     if https_only and parts.scheme != "https" and not internal:
         raise InvalidInput("must be an https:// URL", field)
-    if host_suffix and not internal and not (
-        host == host_suffix or host.endswith("." + host_suffix)
+    if (
+        host_suffix
+        and not internal
+        and not (host == host_suffix or host.endswith("." + host_suffix))
     ):
         raise InvalidInput(f"must be a {host_suffix} URL", field)
     return value

@@ -173,9 +173,7 @@ class GuardedBackend(httpcore.SyncBackend):
         raise error or httpcore.ConnectError(f"{host} has no address")
 
 
-def guarded_client(
-    *, timeout: float, private_ok: bool, ca_file: str | None = None
-) -> httpx.Client:
+def guarded_client(*, timeout: float, private_ok: bool, ca_file: str | None = None) -> httpx.Client:
     """An httpx client for channel requests: checked addresses only, no redirects, no
     proxies from the environment (a proxy would connect on our behalf, unchecked)."""
     context = ssl.create_default_context(cafile=certifi.where())

@@ -55,7 +55,6 @@ BROKEN_WEBHOOK_ERRORS = frozenset(
 )
 
 
-
 def validate(config: Mapping[str, Any], local: bool) -> Config:
     config = require_mapping(config)
     url = require_str(config, "url", "config.url", max_len=500)
