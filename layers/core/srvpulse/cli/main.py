@@ -10,7 +10,9 @@ import importlib
 import sys
 
 # name -> (module, one line for `srvpulse --help`)
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "queue": ("srvpulse.cli.queue", "the local ping queue: stats, redrive dead letters"),
+}
 
 USAGE = "usage: srvpulse <command> [options]   (srvpulse <command> --help for each)"
 
