@@ -9,7 +9,7 @@ for projects the caller is not a member of.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, Field
@@ -18,7 +18,9 @@ from srvpulse.domain.accounts import ApiKey, Member, Membership
 from srvpulse.errors import InvalidInput
 from srvpulse.services.accounts import CurrentUser, SignIn
 
+from . import schemas
 from .http import api_view, json_response, parse_body
+from .openapi import documented
 from .session_auth import (
     clear_cookies,
     client_ip,
@@ -90,8 +92,8 @@ class NewKey(BaseModel):
     read_only: bool = False
 
 
-def _signed_in(signin: SignIn, status: int = 200) -> Response:
-    body = {
+def _signed_in_body(signin: SignIn) -> schemas.SignedIn:
+    return {
         "user": {
             "uuid": signin.user.uuid,
             "email": signin.user.email,
@@ -100,9 +102,15 @@ def _signed_in(signin: SignIn, status: int = 200) -> Response:
         "totp_required": signin.totp_required,
         "csrf_token": signin.csrf_token,
     }
-    response = json_response(body, status=status)
+
+
+def _with_session(response: Response, signin: SignIn) -> Response:
     response.headers["Set-Cookie"] = session_cookies(signin)
     return response
+
+
+def _signed_in(signin: SignIn) -> Response:
+    return _with_session(json_response(_signed_in_body(signin)), signin)
 
 
 def _signed_out(status: int = 204) -> Response:
@@ -117,17 +125,39 @@ def _no_content() -> Response:
 
 # --- sign-up, sign-in, sign-out -------------------------------------------------------
 
+REGISTERED = (
+    "Check your mailbox: we sent a link to confirm the address, which signs you in. "
+    "If the address has an account already, the mail says how to sign in."
+)
+
 
 @bp.route("/api/v3/auth/register", methods=["POST"])
+@documented(
+    "Create an account and mail the link that confirms the address and signs in; the "
+    "same answer when the address has an account (its owner is mailed instead)",
+    ok=schemas.MessageOut,
+    status=202,
+    body=Credentials,
+    auth="none",
+    errors=(429,),
+)
 @api_view
 def register() -> Response:
     req = bp.current_request
     body = parse_body(req, Credentials)
-    signin = runtime().accounts.register(body.email, body.password, client_ip(req), user_agent(req))
-    return _signed_in(signin, status=201)
+    runtime().accounts.register(body.email, body.password, client_ip(req))
+    # The same answer whether the address had an account or not (no enumeration).
+    return json_response({"message": REGISTERED}, status=202)
 
 
 @bp.route("/api/v3/auth/signin", methods=["POST"])
+@documented(
+    "Sign in; with TOTP on, the second step follows",
+    ok=schemas.SignedIn,
+    body=Credentials,
+    auth="none",
+    errors=(401, 429),
+)
 @api_view
 def sign_in() -> Response:
     req = bp.current_request
@@ -139,6 +169,13 @@ def sign_in() -> Response:
 
 
 @bp.route("/api/v3/auth/signin/totp", methods=["POST"])
+@documented(
+    "Second sign-in step: a TOTP code or a recovery code",
+    ok=schemas.SignedIn,
+    body=SecondFactor,
+    auth="none",
+    errors=(401, 429),
+)
 @api_view
 def sign_in_totp() -> Response:
     req = bp.current_request
@@ -150,6 +187,7 @@ def sign_in_totp() -> Response:
 
 
 @bp.route("/api/v3/auth/signout", methods=["POST"])
+@documented("Sign out (clears the cookies)", status=204, auth="session")
 @api_view
 def sign_out() -> Response:
     req = bp.current_request
@@ -159,6 +197,7 @@ def sign_out() -> Response:
 
 
 @bp.route("/api/v3/auth/signout-everywhere", methods=["POST"])
+@documented("End every session of the account", status=204, auth="session")
 @api_view
 def sign_out_everywhere() -> Response:
     runtime().accounts.sign_out_everywhere(current_user(bp.current_request))
@@ -169,6 +208,14 @@ def sign_out_everywhere() -> Response:
 
 
 @bp.route("/api/v3/auth/password-reset", methods=["POST"])
+@documented(
+    "Mail a password reset link (the same answer for any address)",
+    ok=schemas.MessageOut,
+    status=202,
+    body=ResetRequest,
+    auth="none",
+    errors=(429,),
+)
 @api_view
 def request_password_reset() -> Response:
     req = bp.current_request
@@ -182,6 +229,13 @@ def request_password_reset() -> Response:
 
 
 @bp.route("/api/v3/auth/password-reset/confirm", methods=["POST"])
+@documented(
+    "Set a new password with the mailed token (ends every session)",
+    status=204,
+    body=ResetConfirm,
+    auth="none",
+    errors=(404,),
+)
 @api_view
 def confirm_password_reset() -> Response:
     body = parse_body(bp.current_request, ResetConfirm)
@@ -193,16 +247,40 @@ def confirm_password_reset() -> Response:
 
 
 @bp.route("/api/v3/auth/verify-email", methods=["POST"])
+@documented(
+    "Confirm the address with the mailed token; its first use signs in (no 2FA on)",
+    ok=schemas.EmailVerified,
+    body=VerifyEmail,
+    auth="none",
+    errors=(404,),
+)
 @api_view
 def verify_email() -> Response:
     # No session needed: the link may be opened in another browser than the account's.
-    body = parse_body(bp.current_request, VerifyEmail)
-    runtime().accounts.verify_email(body.token)
-    # The same answer for a second use of the link by a verified account.
-    return json_response({"email_verified": True})
+    req = bp.current_request
+    body = parse_body(req, VerifyEmail)
+    signin = runtime().accounts.verify_email(body.token, client_ip(req), user_agent(req))
+    if signin is None:
+        # A second use of the link, or an account with two-factor on: verified only.
+        answer: schemas.EmailVerified = {"email_verified": True, "signed_in": False}
+        return json_response(answer)
+    # The link's first use signs in.
+    signed: schemas.EmailVerified = {
+        "email_verified": True,
+        "signed_in": True,
+        **_signed_in_body(signin),
+    }
+    return _with_session(json_response(signed), signin)
 
 
 @bp.route("/api/v3/account/verify-email/resend", methods=["POST"])
+@documented(
+    "Mail a new confirmation link",
+    ok=schemas.MessageOut,
+    status=202,
+    auth="session",
+    errors=(409, 429),
+)
 @api_view
 def resend_verification() -> Response:
     req = bp.current_request
@@ -217,6 +295,7 @@ def resend_verification() -> Response:
 
 
 @bp.route("/api/v3/account", methods=["GET"])
+@documented("The signed-in account", ok=schemas.AccountOut, auth="session")
 @api_view
 def account() -> Response:
     info = runtime().accounts.account(current_user(bp.current_request))
@@ -233,6 +312,7 @@ def account() -> Response:
 
 
 @bp.route("/api/v3/account/password", methods=["POST"])
+@documented("Change the password", status=204, body=PasswordChange, auth="session", errors=(429,))
 @api_view
 def change_password() -> Response:
     req = bp.current_request
@@ -243,6 +323,13 @@ def change_password() -> Response:
 
 
 @bp.route("/api/v3/account/delete", methods=["POST"])
+@documented(
+    "Delete the account (needs the password)",
+    status=204,
+    body=PasswordOnly,
+    auth="session",
+    errors=(409, 429),
+)
 @api_view
 def delete_account() -> Response:
     req = bp.current_request
@@ -253,6 +340,12 @@ def delete_account() -> Response:
 
 
 @bp.route("/api/v3/account/totp/setup", methods=["POST"])
+@documented(
+    "Start two-factor set-up: a new secret and its QR code",
+    ok=schemas.TotpSetupOut,
+    auth="session",
+    errors=(409,),
+)
 @api_view
 def totp_setup() -> Response:
     setup = runtime().accounts.start_totp_setup(current_user(bp.current_request))
@@ -262,6 +355,13 @@ def totp_setup() -> Response:
 
 
 @bp.route("/api/v3/account/totp/confirm", methods=["POST"])
+@documented(
+    "Turn two-factor on with a first code; answers 10 recovery codes, once",
+    ok=schemas.RecoveryCodes,
+    body=TotpConfirm,
+    auth="session",
+    errors=(409, 429),
+)
 @api_view
 def totp_confirm() -> Response:
     req = bp.current_request
@@ -272,6 +372,13 @@ def totp_confirm() -> Response:
 
 
 @bp.route("/api/v3/account/totp/disable", methods=["POST"])
+@documented(
+    "Turn two-factor off (password and a code or recovery code)",
+    status=204,
+    body=TotpDisable,
+    auth="session",
+    errors=(409, 429),
+)
 @api_view
 def totp_disable() -> Response:
     req = bp.current_request
@@ -286,15 +393,15 @@ def totp_disable() -> Response:
 # --- projects ---------------------------------------------------------------------------
 
 
-def _project_json(m: Membership) -> dict[str, Any]:
-    return {"uuid": m.project.uuid, "name": m.project.name, "role": m.role.value}
+def _project_json(m: Membership) -> schemas.ProjectOut:
+    return {"uuid": m.project.uuid, "name": m.project.name, "role": m.role}
 
 
-def _member_json(m: Member) -> dict[str, Any]:
-    return {"email": m.email, "role": m.role.value, "pending": m.pending}
+def _member_json(m: Member) -> schemas.MemberOut:
+    return {"email": m.email, "role": m.role, "pending": m.pending}
 
 
-def _key_json(k: ApiKey) -> dict[str, Any]:
+def _key_json(k: ApiKey) -> schemas.ApiKeyOut:
     return {
         "id": k.id,
         "name": k.name,
@@ -315,6 +422,15 @@ def _member_of(project: str) -> CurrentUser:
 
 
 @bp.route("/api/v3/projects", methods=["GET", "POST"])
+@documented("The caller's projects and roles", method="GET", ok=schemas.ProjectList, auth="session")
+@documented(
+    "Create a project",
+    method="POST",
+    ok=schemas.ProjectOut,
+    status=201,
+    body=ProjectName,
+    auth="session",
+)
 @api_view
 def projects() -> Response:
     req = bp.current_request
@@ -327,6 +443,17 @@ def projects() -> Response:
 
 
 @bp.route("/api/v3/projects/{project}", methods=["GET", "POST", "DELETE"])
+@documented("One project", method="GET", ok=schemas.ProjectOut, auth="session")
+@documented(
+    "Rename a project", method="POST", ok=schemas.ProjectOut, body=ProjectName, auth="session"
+)
+@documented(
+    "Delete a project and everything in it (owners only)",
+    method="DELETE",
+    ok=schemas.ProjectOut,
+    auth="session",
+    errors=(409,),
+)
 @api_view
 def project(project: str) -> Response:
     req = bp.current_request
@@ -341,6 +468,16 @@ def project(project: str) -> Response:
 
 
 @bp.route("/api/v3/projects/{project}/members", methods=["GET", "POST"])
+@documented("Members and pending invitations", method="GET", ok=schemas.MemberList, auth="session")
+@documented(
+    "Invite someone by address (owners only)",
+    method="POST",
+    ok=schemas.MemberOut,
+    status=201,
+    body=Invitation,
+    auth="session",
+    errors=(409, 429),
+)
 @api_view
 def members(project: str) -> Response:
     req = bp.current_request
@@ -355,6 +492,9 @@ def members(project: str) -> Response:
 
 
 @bp.route("/api/v3/projects/{project}/members/remove", methods=["POST"])
+@documented(
+    "Remove a member or an invitation", status=204, body=MemberEmail, auth="session", errors=(409,)
+)
 @api_view
 def remove_member(project: str) -> Response:
     req = bp.current_request
@@ -365,6 +505,20 @@ def remove_member(project: str) -> Response:
 
 
 @bp.route("/api/v3/projects/{project}/keys", methods=["GET", "POST"])
+@documented(
+    "The project's API keys (never the keys themselves)",
+    method="GET",
+    ok=schemas.ApiKeyList,
+    auth="session",
+)
+@documented(
+    "Create an API key; the key is in this answer only",
+    method="POST",
+    ok=schemas.NewApiKey,
+    status=201,
+    body=NewKey,
+    auth="session",
+)
 @api_view
 def api_keys(project: str) -> Response:
     req = bp.current_request
@@ -379,6 +533,7 @@ def api_keys(project: str) -> Response:
 
 
 @bp.route("/api/v3/projects/{project}/keys/{key_id}", methods=["DELETE"])
+@documented("Revoke an API key", status=204, auth="session")
 @api_view
 def revoke_api_key(project: str, key_id: str) -> Response:
     current = _member_of(project)
@@ -389,12 +544,13 @@ def revoke_api_key(project: str, key_id: str) -> Response:
     return _no_content()
 
 
-def _ping_key_json(ping_key: str) -> dict[str, Any]:
+def _ping_key_json(ping_key: str) -> schemas.PingKeyOut:
     base = runtime().settings.ping_url.rstrip("/")
     return {"ping_key": ping_key, "ping_url": f"{base}/{ping_key}/"}
 
 
 @bp.route("/api/v3/projects/{project}/ping-key", methods=["GET"])
+@documented("The project's ping key (for slug ping URLs)", ok=schemas.PingKeyOut, auth="session")
 @api_view
 def ping_key(project: str) -> Response:
     found = runtime().project_admin.ping_key(_member_of(project), project)
@@ -402,6 +558,9 @@ def ping_key(project: str) -> Response:
 
 
 @bp.route("/api/v3/projects/{project}/ping-key/rotate", methods=["POST"])
+@documented(
+    "Replace the ping key (old slug URLs stop working)", ok=schemas.PingKeyOut, auth="session"
+)
 @api_view
 def rotate_ping_key(project: str) -> Response:
     rotated = runtime().project_admin.rotate_ping_key(_member_of(project), project)

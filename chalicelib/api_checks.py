@@ -1,20 +1,24 @@
-"""/api/v3/checks: the Healthchecks.io Management API v3 for checks, pings and flips.
+"""/api/v{1,2,3}/checks: the Healthchecks.io Management API for checks, pings and flips.
 
 Same paths, field names and shapes as Healthchecks; srvpulse-only fields are added
 (uuid, min_duration, max_duration, recovery_threshold, ping summary/exit_status),
 never renamed. Thin: authenticate, parse, call one service, shape the reply.
 
+The blueprint's paths are relative: app.py mounts it at /api/v1, /api/v2 and /api/v3
+(``MOUNTS``), as Healthchecks serves one set of routes under its three versions; v1 and
+v2 derive a check's slug from its name, and URLs in answers name the version asked.
+
 Differences worth knowing: a check of another project is a 404 (not 403); a read-only
-key may GET every route (bodies included) and gets 403 on changes; list endpoints take
+key may GET every route (bodies included) and gets 401 on changes; list endpoints take
 ``limit``/``offset`` (checks) or ``limit`` (pings, flips) on top of Healthchecks' filters.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from chalice.app import Blueprint, Response
+from chalice.app import Response
 from pydantic import BaseModel, ConfigDict, Field
 from srvpulse.bootstrap import runtime
 from srvpulse.domain.model import PINGS_KEPT_PER_CHECK, Flip, ScheduleKind, Status
@@ -31,23 +35,31 @@ from srvpulse.ports import StoredPing
 from srvpulse.services import checks as service
 from srvpulse.services.projects import ApiCaller
 
+from . import schemas
 from .http import (
     ANY_CONTENT,
+    MountableBlueprint,
+    api_version,
     api_view,
     json_response,
     parse_body,
-    query_int,
-    query_params,
+    parse_query,
     require_api_key,
     text_response,
 )
+from .openapi import Link, documented
 
-bp = Blueprint(__name__)
+bp = MountableBlueprint(__name__)
+# Where app.py mounts this blueprint (and the other Healthchecks-compatible routes).
+MOUNTS = ("/api/v1", "/api/v2", "/api/v3")
 
 MAX_CHECKS_PER_PAGE = 1000
 MAX_FLIPS = 1000
-SLUG_PATTERN = r"^[a-zA-Z0-9_-]*$"
+# Healthchecks' slug rule: lower case only (a ping URL with upper case is a 400).
+SLUG_PATTERN = r"^[a-z0-9_-]*$"
+MAX_FLIP_SECONDS = 365 * 86400
 MAX_DURATION = 365 * 24 * 3600
+MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 
 
 class CheckIn(BaseModel):
@@ -70,30 +82,70 @@ class CheckIn(BaseModel):
     recovery_threshold: int = Field(1, ge=1, le=100)
     channels: str | None = None
     unique: list[Literal["name", "slug", "tags", "timeout", "grace"]] = []
+    # srvpulse: create with a given uuid (a check moving here keeps its ping URL).
+    uuid: str | None = Field(None, max_length=36)
 
-    def fields(self) -> dict[str, Any]:
-        return self.model_dump(exclude_unset=True, exclude={"channels", "unique"})
+    def fields(self, version: int = 3) -> dict[str, Any]:
+        """The fields the request sets; v1 and v2 derive the slug from a given name."""
+        found = self.model_dump(exclude_unset=True, exclude={"channels", "unique", "uuid"})
+        if version < 3 and "name" in found:
+            found["slug"] = service.slug_from_name(found["name"])
+        return found
+
+
+class ChecksQuery(BaseModel):
+    tag: list[str] = Field([], description="only checks with every one of these tags")
+    slug: str | None = Field(None, description="only the check with this slug (empty: all)")
+    limit: int | None = Field(None, ge=1, le=MAX_CHECKS_PER_PAGE, description="page size")
+    offset: int = Field(0, ge=0, le=10**9, description="checks to skip (oldest first)")
+
+
+class PingsQuery(BaseModel):
+    limit: int = Field(PINGS_KEPT_PER_CHECK, ge=1, le=1000, description="newest first")
+
+
+class FlipsQuery(BaseModel):
+    seconds: int | None = Field(
+        None, ge=0, le=MAX_FLIP_SECONDS, description="only flips of the last N seconds (0: all)"
+    )
+    start: int | None = Field(None, ge=0, le=MAX_TIMESTAMP, description="Unix seconds")
+    end: int | None = Field(None, ge=0, le=MAX_TIMESTAMP, description="Unix seconds")
+    limit: int = Field(MAX_FLIPS, ge=1, le=MAX_FLIPS, description="newest first")
+
+
+# The ids a created check answers with, for clients (and the stateful fuzzer) that
+# follow links.
+_CHECK_LINKS = {
+    "GetCheck": Link("get_check", {"key": "$response.body#/uuid"}),
+    "UpdateCheck": Link("update_check", {"key": "$response.body#/uuid"}),
+    "PauseCheck": Link("pause_check", {"key": "$response.body#/uuid"}),
+    "ListPings": Link("list_pings", {"key": "$response.body#/uuid"}),
+    "ListFlips": Link("list_flips", {"key": "$response.body#/uuid"}),
+    "DeleteCheck": Link("delete_check", {"key": "$response.body#/uuid"}),
+}
 
 
 def _iso(dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
-def _check_url(key: str) -> str:
-    return f"{runtime().settings.site_url}/api/v3/checks/{key}"
+def _check_url(key: str, version: int = 3) -> str:
+    return f"{runtime().settings.site_url}/api/v{version}/checks/{key}"
 
 
-def check_json(view: service.CheckView, caller: ApiCaller, now: datetime) -> dict[str, Any]:
+def check_json(
+    view: service.CheckView, caller: ApiCaller, now: datetime, version: int = 3
+) -> schemas.CheckOut:
     """A check as Healthchecks shows it (+ srvpulse's fields)."""
     c = view.check
-    body: dict[str, Any] = {
+    body: schemas.CheckOut = {
         "name": c.name,
         "slug": c.slug,
         "tags": c.tags,
         "desc": c.desc,
         "grace": c.grace,
         "n_pings": c.n_pings,
-        "status": status_at(c, now).value,
+        "status": status_at(c, now),
         "started": c.last_start is not None and c.status is not Status.PAUSED,
         "last_ping": _iso(c.last_ping),
         "next_ping": _iso(next_expected_ping(c)),
@@ -110,9 +162,9 @@ def check_json(view: service.CheckView, caller: ApiCaller, now: datetime) -> dic
     else:
         body["uuid"] = c.uuid
         body["ping_url"] = runtime().settings.ping_url + c.uuid
-        body["update_url"] = _check_url(c.uuid)
-        body["pause_url"] = _check_url(c.uuid) + "/pause"
-        body["resume_url"] = _check_url(c.uuid) + "/resume"
+        body["update_url"] = _check_url(c.uuid, version)
+        body["pause_url"] = _check_url(c.uuid, version) + "/pause"
+        body["resume_url"] = _check_url(c.uuid, version) + "/resume"
         body["channels"] = ",".join(view.channel_uuids)
     if c.kind is ScheduleKind.CRON:
         body["schedule"] = c.schedule
@@ -122,10 +174,10 @@ def check_json(view: service.CheckView, caller: ApiCaller, now: datetime) -> dic
     return body
 
 
-def ping_json(ping: StoredPing, key: str) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": ping.kind,
-        "date": ping.created.astimezone(UTC).isoformat(),
+def ping_json(ping: StoredPing, key: str, version: int = 3) -> schemas.PingOut:
+    body: schemas.PingOut = {
+        "type": cast(schemas.PingType, ping.kind),
+        "date": ping.created.astimezone(UTC),
         "n": ping.n,
         "scheme": ping.scheme,
         "remote_addr": ping.remote_addr,
@@ -134,22 +186,22 @@ def ping_json(ping: StoredPing, key: str) -> dict[str, Any]:
         "rid": ping.rid,
         "exit_status": ping.exit_status,
         "summary": ping.summary,
+        # Always present, null without a body, as Healthchecks answers.
+        "body_url": f"{_check_url(key, version)}/pings/{ping.n}/body" if ping.body else None,
+        "body_truncated": ping.body_truncated,
     }
     if ping.duration_ms is not None:
         body["duration"] = ping.duration_ms / 1000
-    if ping.body:
-        body["body_url"] = f"{_check_url(key)}/pings/{ping.n}/body"
-        body["body_truncated"] = ping.body_truncated
     return body
 
 
-def flip_json(flip: Flip) -> dict[str, Any]:
+def flip_json(flip: Flip) -> schemas.FlipOut:
     return {
         "timestamp": _iso(flip.created),
         "up": 1 if flip.new_status is Status.UP else 0,
-        "status": flip.new_status.value,
-        "old_status": flip.old_status.value,
-        "reason": flip.reason.value,
+        "status": flip.new_status,
+        "old_status": flip.old_status,
+        "reason": flip.reason,
     }
 
 
@@ -157,29 +209,35 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@bp.route("/api/v3/checks", methods=["GET"])
+@bp.route("/checks", methods=["GET"])
+@documented("List the project's checks", ok=schemas.CheckList, query=ChecksQuery)
 @api_view
 def list_checks() -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=False)
-    params = request.query_params
-    # Chalice's MultiDict.getlist raises KeyError for an absent name.
-    tags = params.getlist("tag") if params and "tag" in params else []
-    limit = query_int(request, "limit", None, minimum=1, maximum=MAX_CHECKS_PER_PAGE)
-    offset = query_int(request, "offset", 0, maximum=10**9) or 0
+    query = parse_query(request, ChecksQuery)
     views = service.list_checks(
         runtime().check_store,
         caller.project_id,
-        tags=tags,
-        slug=query_params(request).get("slug"),
-        limit=limit,
-        offset=offset,
+        tags=query.tag,
+        slug=query.slug or None,  # an empty ?slug= filters nothing (Healthchecks)
+        limit=query.limit,
+        offset=query.offset,
     )
-    now = _now()
-    return json_response({"checks": [check_json(v, caller, now) for v in views]})
+    now, version = _now(), api_version(request)
+    return json_response({"checks": [check_json(v, caller, now, version) for v in views]})
 
 
-@bp.route("/api/v3/checks", methods=["POST"], content_types=ANY_CONTENT)
+@bp.route("/checks", methods=["POST"], content_types=ANY_CONTENT)
+@documented(
+    "Create a check (201), or with `unique` update the matching one (200)",
+    ok=schemas.CheckOut,
+    status=201,
+    also=(200,),
+    body=CheckIn,
+    errors=(409,),
+    links=_CHECK_LINKS,
+)
 @api_view
 def create_check() -> Response:
     request = bp.current_request
@@ -188,23 +246,34 @@ def create_check() -> Response:
     view, created = service.create_check(
         runtime().check_store,
         caller.project_id,
-        body.fields(),
+        body.fields(api_version(request)),
         _now(),
         channels=body.channels,
         unique=body.unique,
+        check_uuid=body.uuid,
     )
-    return json_response(check_json(view, caller, _now()), status=201 if created else 200)
+    return json_response(
+        check_json(view, caller, _now(), api_version(request)), status=201 if created else 200
+    )
 
 
-@bp.route("/api/v3/checks/{key}", methods=["GET"])
+@bp.route("/checks/{key}", methods=["GET"])
+@documented("One check (by uuid, or unique_key for read-only keys)", ok=schemas.CheckOut)
 @api_view
 def get_check(key: str) -> Response:
-    caller = require_api_key(bp.current_request, write=False)
+    request = bp.current_request
+    caller = require_api_key(request, write=False)
     view = service.get_check(runtime().check_store, caller.project_id, key)
-    return json_response(check_json(view, caller, _now()))
+    return json_response(check_json(view, caller, _now(), api_version(request)))
 
 
-@bp.route("/api/v3/checks/{key}", methods=["POST"], content_types=ANY_CONTENT)
+@bp.route("/checks/{key}", methods=["POST"], content_types=ANY_CONTENT)
+@documented(
+    "Change a check (omitted fields keep their value)",
+    ok=schemas.CheckOut,
+    body=CheckIn,
+    errors=(409,),
+)
 @api_view
 def update_check(key: str) -> Response:
     request = bp.current_request
@@ -212,49 +281,63 @@ def update_check(key: str) -> Response:
     body = parse_body(request, CheckIn)
     if body.unique:
         raise InvalidInput("unique: only when creating a check", "unique")
+    if body.uuid is not None:
+        raise InvalidInput("uuid: only when creating a check", "uuid")
     view = service.update_check(
-        runtime().check_store, caller.project_id, key, body.fields(), channels=body.channels
+        runtime().check_store,
+        caller.project_id,
+        key,
+        body.fields(api_version(request)),
+        channels=body.channels,
     )
-    return json_response(check_json(view, caller, _now()))
+    return json_response(check_json(view, caller, _now(), api_version(request)))
 
 
-@bp.route("/api/v3/checks/{key}", methods=["DELETE"])
+@bp.route("/checks/{key}", methods=["DELETE"])
+@documented("Delete a check (answers the deleted check)", ok=schemas.CheckOut)
 @api_view
 def delete_check(key: str) -> Response:
-    caller = require_api_key(bp.current_request, write=True)
+    request = bp.current_request
+    caller = require_api_key(request, write=True)
     view = service.delete_check(runtime().check_store, caller.project_id, key)
-    return json_response(check_json(view, caller, _now()))
+    return json_response(check_json(view, caller, _now(), api_version(request)))
 
 
-@bp.route("/api/v3/checks/{key}/pause", methods=["POST"], content_types=ANY_CONTENT)
+@bp.route("/checks/{key}/pause", methods=["POST"], content_types=ANY_CONTENT)
+@documented("Pause a check: no alerts until it is pinged or resumed", ok=schemas.CheckOut)
 @api_view
 def pause_check(key: str) -> Response:
-    caller = require_api_key(bp.current_request, write=True)
+    request = bp.current_request
+    caller = require_api_key(request, write=True)
     view = service.pause_check(runtime().check_store, caller.project_id, key, _now())
-    return json_response(check_json(view, caller, _now()))
+    return json_response(check_json(view, caller, _now(), api_version(request)))
 
 
-@bp.route("/api/v3/checks/{key}/resume", methods=["POST"], content_types=ANY_CONTENT)
+@bp.route("/checks/{key}/resume", methods=["POST"], content_types=ANY_CONTENT)
+@documented("Resume a paused check (409 unless paused)", ok=schemas.CheckOut, errors=(409,))
 @api_view
 def resume_check(key: str) -> Response:
-    caller = require_api_key(bp.current_request, write=True)
+    request = bp.current_request
+    caller = require_api_key(request, write=True)
     view = service.resume_check(runtime().check_store, caller.project_id, key, _now())
-    return json_response(check_json(view, caller, _now()))
+    return json_response(check_json(view, caller, _now(), api_version(request)))
 
 
-@bp.route("/api/v3/checks/{key}/pings", methods=["GET"])
+@bp.route("/checks/{key}/pings", methods=["GET"])
+@documented("The check's last pings, newest first", ok=schemas.PingList, query=PingsQuery)
 @api_view
 def list_pings(key: str) -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=False)
-    limit = query_int(request, "limit", PINGS_KEPT_PER_CHECK, minimum=1, maximum=1000)
-    assert limit is not None
-    check, found = service.list_pings(runtime().check_store, caller.project_id, key, limit)
+    query = parse_query(request, PingsQuery)
+    check, found = service.list_pings(runtime().check_store, caller.project_id, key, query.limit)
     path_key = service.unique_key(check) if caller.read_only else check.uuid
-    return json_response({"pings": [ping_json(p, path_key) for p in found]})
+    version = api_version(request)
+    return json_response({"pings": [ping_json(p, path_key, version) for p in found]})
 
 
-@bp.route("/api/v3/checks/{key}/pings/{n}/body", methods=["GET"])
+@bp.route("/checks/{key}/pings/{n}/body", methods=["GET"])
+@documented("A ping's body (the job's report), as text", ok=str, content_type="text/plain")
 @api_view
 def ping_body(key: str, n: str) -> Response:
     caller = require_api_key(bp.current_request, write=False)
@@ -264,31 +347,23 @@ def ping_body(key: str, n: str) -> Response:
     return text_response(body)
 
 
-def _timestamp(name: str, raw: str | None) -> datetime | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return datetime.fromtimestamp(int(raw), tz=UTC)
-    except (ValueError, OverflowError, OSError) as exc:
-        raise InvalidInput(f"{name}: must be a Unix timestamp in seconds", name) from exc
+def _timestamp(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)
 
 
-@bp.route("/api/v3/checks/{key}/flips", methods=["GET"])
+@bp.route("/checks/{key}/flips", methods=["GET"])
+@documented("The check's status changes, newest first", ok=schemas.FlipList, query=FlipsQuery)
 @api_view
 def list_flips(key: str) -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=False)
-    params = query_params(request)
-    start = _timestamp("start", params.get("start"))
-    end = _timestamp("end", params.get("end"))
-    seconds = query_int(request, "seconds", None, minimum=1, maximum=10 * 365 * 86400)
-    if seconds is not None:
-        since = _now() - timedelta(seconds=seconds)
+    query = parse_query(request, FlipsQuery)
+    start, end = _timestamp(query.start), _timestamp(query.end)
+    if query.seconds:  # 0 means no limit, as in Healthchecks
+        since = _now() - timedelta(seconds=query.seconds)
         start = since if start is None else max(start, since)
-    limit = query_int(request, "limit", MAX_FLIPS, minimum=1, maximum=MAX_FLIPS)
-    assert limit is not None
     found = service.list_flips(
-        runtime().check_store, caller.project_id, key, start=start, end=end, limit=limit
+        runtime().check_store, caller.project_id, key, start=start, end=end, limit=query.limit
     )
-    # Healthchecks answers a bare list here.
-    return json_response([flip_json(f) for f in found])
+    # The shape Healthchecks' server answers (its docs show a bare list).
+    return json_response({"flips": [flip_json(f) for f in found]})

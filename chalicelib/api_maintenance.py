@@ -11,23 +11,26 @@ DELETE /api/v3/maintenance/<uuid>    delete (returns the deleted window)
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 from srvpulse.bootstrap import runtime
 from srvpulse.services import maintenance as service
 
+from . import schemas
 from .http import ANY_CONTENT, api_view, json_response, parse_body, require_api_key
+from .openapi import Link, documented
 
 bp = Blueprint(__name__)
 
 
 class WindowIn(BaseModel):
+    """One-off: starts_at + ends_at. Recurring: schedule (cron) + duration (seconds) in tz."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(default="", max_length=100)
-    check: str | None = None
+    check: str | None = Field(None, description="a check's uuid; omitted: every check")
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     schedule: str = ""
@@ -35,7 +38,13 @@ class WindowIn(BaseModel):
     tz: str = "UTC"
 
 
-def window_json(view: service.WindowView) -> dict[str, Any]:
+_WINDOW_LINKS = {
+    "GetWindow": Link("get_window", {"uuid": "$response.body#/uuid"}),
+    "DeleteWindow": Link("delete_window", {"uuid": "$response.body#/uuid"}),
+}
+
+
+def window_json(view: service.WindowView) -> schemas.WindowOut:
     """A window for the API; json_response writes its datetimes as ISO 8601."""
     w = view.window
     return {
@@ -58,6 +67,7 @@ def _now() -> datetime:
 
 
 @bp.route("/api/v3/maintenance", methods=["GET"])
+@documented("The project's maintenance windows", ok=schemas.WindowList)
 @api_view
 def list_windows() -> Response:
     caller = require_api_key(bp.current_request, write=False)
@@ -66,6 +76,13 @@ def list_windows() -> Response:
 
 
 @bp.route("/api/v3/maintenance", methods=["POST"], content_types=ANY_CONTENT)
+@documented(
+    "Create a maintenance window",
+    ok=schemas.WindowOut,
+    status=201,
+    body=WindowIn,
+    links=_WINDOW_LINKS,
+)
 @api_view
 def create_window() -> Response:
     caller = require_api_key(bp.current_request, write=True)
@@ -86,6 +103,7 @@ def create_window() -> Response:
 
 
 @bp.route("/api/v3/maintenance/{uuid}", methods=["GET"])
+@documented("One maintenance window", ok=schemas.WindowOut)
 @api_view
 def get_window(uuid: str) -> Response:
     caller = require_api_key(bp.current_request, write=False)
@@ -94,6 +112,7 @@ def get_window(uuid: str) -> Response:
 
 
 @bp.route("/api/v3/maintenance/{uuid}", methods=["DELETE"])
+@documented("Delete a maintenance window (answers the deleted window)", ok=schemas.WindowOut)
 @api_view
 def delete_window(uuid: str) -> Response:
     caller = require_api_key(bp.current_request, write=True)

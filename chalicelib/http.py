@@ -20,6 +20,7 @@ for 429/503). Anything unexpected is logged and becomes a JSON 500 without detai
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import logging
@@ -27,14 +28,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
-from chalice.app import Request, Response
+from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, ValidationError
 from srvpulse.bootstrap import runtime
 from srvpulse.errors import (
-    Forbidden,
     InvalidInput,
     RateLimited,
     SrvpulseError,
+    Unauthorized,
     Unavailable,
 )
 from srvpulse.services.projects import ApiCaller, verify_api_key
@@ -50,6 +51,33 @@ API_KEY_HEADER = "x-api-key"
 
 P = ParamSpec("P")
 M = TypeVar("M", bound=BaseModel)
+
+
+class MountableBlueprint(Blueprint):  # type: ignore[misc]
+    """A blueprint that may be registered more than once, each time under its own
+    ``url_prefix`` (the Healthchecks routes under /api/v1, v2 and v3). Chalice pops a
+    route's ``methods`` out of the kwargs it is given, so a second registration of a
+    plain Blueprint would see every route as GET; this one hands each a fresh copy."""
+
+    def _register_handler(
+        self,
+        handler_type: str,
+        name: str,
+        user_handler: Any,
+        wrapped_handler: Any,
+        kwargs: dict[str, Any],
+        options: dict[Any, Any] | None = None,
+    ) -> None:
+        import_name = self._import_name
+
+        def register(app: Any, app_options: dict[Any, Any]) -> None:
+            once = Blueprint(import_name)
+            Blueprint._register_handler(
+                once, handler_type, name, user_handler, wrapped_handler, copy.deepcopy(kwargs)
+            )
+            once._deferred_registrations[0](app, app_options)
+
+        self._deferred_registrations.append(register)
 
 
 def _default(value: Any) -> Any:
@@ -155,29 +183,50 @@ def parse_body(request: Request, model: type[M]) -> M:
     return validate(model, json_body(request))
 
 
-def query_params(request: Request) -> dict[str, str]:
-    return dict(request.query_params or {})
+def parse_query(request: Request, model: type[M]) -> M:
+    """Validate the query string with a pydantic model (lax: "5" is an int here); a
+    list-typed field takes every value of a repeated name, others the last one; an
+    empty value counts as absent. Errors -> 400 naming the parameter."""
+    params = request.query_params
+    data: dict[str, Any] = {}
+    if params:
+        for name in params:
+            values = [v for v in params.getlist(name) if v != ""]
+            info = model.model_fields.get(name)
+            if not values or info is None:
+                continue
+            many = getattr(info.annotation, "__origin__", None) is list
+            data[name] = values if many else values[-1]
+    return validate(model, data)
 
 
-def query_int(
-    request: Request, name: str, default: int | None, *, minimum: int = 0, maximum: int
-) -> int | None:
-    """An integer query parameter within [minimum, maximum]; else 400 naming it."""
-    raw = query_params(request).get(name)
-    if raw is None or raw == "":
-        return default
+def api_version(request: Request) -> int:
+    """1, 2 or 3: the Healthchecks API version in the matched route (``/api/v1/...``).
+    The three mount the same routes; v1 and v2 differ only where Healthchecks' do."""
+    path = str((request.context or {}).get("resourcePath", ""))
+    for version in (1, 2):
+        if path.startswith(f"/api/v{version}/"):
+            return version
+    return 3
+
+
+def _body_api_key(request: Request) -> str | None:
+    """Healthchecks' documented alternative to the header: ``api_key`` in a POST's JSON
+    body (hchk sends it there). A malformed body is left for the route to report."""
+    if request.method != "POST" or not request.raw_body:
+        return None
     try:
-        value = int(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"{name}: must be an integer", name) from exc
-    if not minimum <= value <= maximum:
-        raise InvalidInput(f"{name}: must be between {minimum} and {maximum}", name)
-    return value
+        data = json.loads(request.raw_body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    key = data.get("api_key") if isinstance(data, dict) else None
+    return key if isinstance(key, str) and key else None
 
 
 def require_api_key(request: Request, *, write: bool) -> ApiCaller:
-    """Authenticate by the ``X-Api-Key`` header: 401 for a missing or wrong key, 403 when
-    a read-only key is used for a change (``write=True``).
+    """Authenticate by the ``X-Api-Key`` header (or, on POST, an ``api_key`` field in the
+    JSON body, as Healthchecks accepts): 401 for a missing or wrong key, and 401 when a
+    read-only key is used for a change (``write=True``), as Healthchecks answers.
 
     Without X-Api-Key, a dashboard session cookie is accepted instead, with the project
     named by ``X-Project`` (or ``?project=``) and, for unsafe methods, the session's
@@ -188,7 +237,37 @@ def require_api_key(request: Request, *, write: bool) -> ApiCaller:
     key = request.headers.get(API_KEY_HEADER) if request.headers else None
     if not key and has_session_cookie(request):
         return session_caller(request, write=write)
+    key = key or _body_api_key(request)
     caller = verify_api_key(runtime().check_store, key, datetime.now(UTC))
     if write and caller.read_only:
-        raise Forbidden("this API key is read-only")
+        raise Unauthorized("this API key is read-only: use a read-write key for changes")
     return caller
+
+
+# CORS, as Healthchecks does it for its API: any origin may call with an API key, and a
+# preflight is answered without running a view. Never ``Allow-Credentials``: a browser
+# then neither sends nor exposes cookies cross-origin, so the dashboard's cookie-
+# authenticated routes stay same-origin.
+CORS_PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "X-Api-Key, Content-Type",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
+    "Access-Control-Max-Age": "600",
+}
+_CORS_PATHS = ("/api/v1/", "/api/v2/", "/api/v3/", "/badge/", "/b/")
+
+
+def cors_for_api_keys(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware: OPTIONS on an API path -> 204 with the CORS headers; a request
+    authenticated by an API key (not by a session cookie) and the public badge routes
+    get ``Access-Control-Allow-Origin: *``."""
+    path = str((event.context or {}).get("resourcePath", ""))
+    if not path.startswith(_CORS_PATHS):
+        return get_response(event)
+    if event.method == "OPTIONS":
+        return Response(body="", status_code=204, headers=dict(CORS_PREFLIGHT_HEADERS))
+    response = get_response(event)
+    by_key = bool(event.headers and event.headers.get(API_KEY_HEADER))
+    if by_key or not has_session_cookie(event):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

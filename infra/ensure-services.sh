@@ -11,3 +11,6 @@ if ! mysqladmin -uroot -h127.0.0.1 --connect-timeout=2 ping >/dev/null 2>&1; the
     done
   fi
 fi
+# InfluxDB: only installed here (Debian's influxdb package, 1.6.7); the test set-up
+# starts a private influxd per run with infra/influxd.py and stops it at the end.
+python3 "$(dirname "$0")/influxd.py" --install-only >/dev/null

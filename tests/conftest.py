@@ -4,6 +4,9 @@ MySQL database; a missing server skips on a laptop but fails with CI=true."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -141,6 +144,72 @@ def runtime(engine: Engine, tmp_path: Path) -> Iterator[Runtime]:
     bootstrap.install(None)
 
 
+# --- a real InfluxDB (infra/influxd.py), one per test run ----------------------------------
+INFLUXD_SCRIPT = Path(__file__).resolve().parent.parent / "infra" / "influxd.py"
+
+
+class InfluxServer:
+    """A private influxd started by infra/influxd.py (its own directory and free port);
+    ``stop()`` and ``start()`` again keep the same data and the same URL."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.port = 0
+        self.url = ""
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> str:
+        cmd = [sys.executable, str(INFLUXD_SCRIPT), "--dir", str(self.base)]
+        if self.port:
+            cmd += ["--port", str(self.port)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        first = self.proc.stdout.readline().strip()
+        if not first.startswith("INFLUX_URL="):
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+            self.proc.wait()
+            raise RuntimeError(f"infra/influxd.py did not start influxd: {first} {err[-1500:]}")
+        self.url = first.removeprefix("INFLUX_URL=")
+        self.port = int(self.url.rsplit(":", 1)[1])
+        return self.url
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
+        self.proc = None
+
+
+def start_influx(base: Path) -> InfluxServer:
+    """Start a private influxd in ``base``; a missing influxd skips on a laptop and
+    fails under CI=true."""
+    server = InfluxServer(base)
+    try:
+        server.start()
+    except (RuntimeError, OSError) as exc:
+        require_server(f"InfluxDB could not be started: {exc}")
+    return server
+
+
+@pytest.fixture(scope="session")
+def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
+    """One influxd for the whole test run, stopped at the end."""
+    server = start_influx(tmp_path_factory.mktemp("influxd"))
+    yield server
+    server.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs on MariaDB/MySQL ``mysql``: a test using ``mysql_engine``
+    or parametrized with a "mysql" backend. ``pytest -m mysql`` is the GitLab job that
+    runs them on MySQL 8.4 (.gitlab-ci.yml, test-mysql)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec is not None else ()
+        if "mysql_engine" in getattr(item, "fixturenames", ()) or "mysql" in params:
+            item.add_marker(pytest.mark.mysql)
+
+
 # --- "how many ran on each database" in the summary -------------------------------------
 _per_database: Counter[tuple[str, str]] = Counter()
 
@@ -157,7 +226,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _per_database:
         return
     parts = []
-    for db in DATABASES:
+    for db in (*DATABASES, "influxdb"):
         counts = {o: n for (d, o), n in _per_database.items() if d == db}
         if counts:
             parts.append(db + " " + ", ".join(f"{n} {o}" for o, n in sorted(counts.items())))

@@ -4,12 +4,16 @@ app.app, on SQLite and MariaDB, sending test notifications to real local receive
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from chalice.test import Client
+from sqlalchemy import Engine
+from srvpulse import bootstrap
 
-from tests.alerting_peers import Reply, http_peer
+from tests.alerting_peers import Reply, http_peer, smtp_peer
+from tests.conftest import make_runtime
 from tests.integration.conftest import RW_KEY, Api
 
 
@@ -137,3 +141,28 @@ def test_a_failing_test_send_says_why_and_marks_a_dead_slack_webhook(api: Api) -
 def test_a_missing_key_cannot_list_channels(client: Client) -> None:
     status, _ = Api(client, None).call("get", "/api/v3/channels")
     assert status == 401
+
+
+def test_an_email_test_send_without_smtp_is_recorded_as_not_sent(api: Api) -> None:
+    _, ch = api.call(
+        "post", "/api/v3/channels", {"kind": "email", "config": {"to": "oncall@example.com"}}
+    )
+    status, result = api.call("post", f"/api/v3/channels/{ch['id']}/test")
+    assert status == 200
+    assert result == {"status": "failed", "error": "not sent: no SMTP configured (set SMTP_HOST)"}
+
+
+def test_an_email_test_send_through_smtp_is_sent_and_arrives(
+    engine: Engine, tmp_path: Path, client: Client
+) -> None:
+    with smtp_peer() as smtp:
+        rt = make_runtime(engine, data_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=smtp.port)
+        bootstrap.install(rt)
+        api = Api(client, RW_KEY)
+        _, ch = api.call(
+            "post", "/api/v3/channels", {"kind": "email", "config": {"to": "oncall@example.com"}}
+        )
+        status, result = api.call("post", f"/api/v3/channels/{ch['id']}/test")
+        (mail,) = smtp.wait_for(1)
+    assert status == 200 and result == {"status": "sent", "error": ""}
+    assert mail.rcpt_tos == ["oncall@example.com"]

@@ -102,7 +102,7 @@ def test_pings_move_the_check_and_show_in_its_pings_and_bodies(rw: Api) -> None:
         "203.0.113.9",
     )
     assert (newest["rid"], newest["summary"], newest["scheme"]) == (rid, "ok", "https")
-    assert "body_url" not in oldest
+    assert oldest["body_url"] is None
     assert newest["body_url"].endswith(f"/api/v3/checks/{check['uuid']}/pings/2/body")
     status, text = rw.call("get", f"/api/v3/checks/{check['uuid']}/pings/2/body")
     assert (status, text) == (200, "42 rows copied")
@@ -117,15 +117,16 @@ def test_a_fail_ping_shows_as_down_with_a_flip(rw: Api) -> None:
     deliver(a_ping(check["uuid"], PingKind.FAIL, at=now))
     _, after = rw.call("get", f"/api/v3/checks/{check['uuid']}")
     assert after["status"] == "down"
-    status, flips = rw.call("get", f"/api/v3/checks/{check['uuid']}/flips/")
+    status, body = rw.call("get", f"/api/v3/checks/{check['uuid']}/flips/")
     assert status == 200
+    flips = body["flips"]
     newest = flips[0]
     assert (newest["up"], newest["status"], newest["reason"]) == (0, "down", "failed")
     _, recent = rw.call("get", f"/api/v3/checks/{check['uuid']}/flips/?seconds=3600")
-    assert len(recent) == len(flips)
+    assert len(recent["flips"]) == len(flips)
     future = int((now + timedelta(days=1)).timestamp())
     _, none = rw.call("get", f"/api/v3/checks/{check['uuid']}/flips/?start={future}")
-    assert none == []
+    assert none == {"flips": []}
 
 
 def test_an_update_changes_only_the_given_fields(rw: Api) -> None:
@@ -149,7 +150,7 @@ def test_pause_and_resume(rw: Api) -> None:
     assert (status, resumed["status"], resumed["last_ping"]) == (200, "new", None)
     status, err = rw.call("post", f"/api/v3/checks/{check['uuid']}/resume")
     assert status == 409 and err["error"]
-    _, flips = rw.call("get", f"/api/v3/checks/{check['uuid']}/flips/")
+    flips = rw.call("get", f"/api/v3/checks/{check['uuid']}/flips/")[1]["flips"]
     assert [f["status"] for f in flips][:2] == ["new", "paused"]
 
 
@@ -267,8 +268,8 @@ def test_a_read_only_key_reads_with_unique_keys_but_cannot_change(rw: Api, ro: A
         ("delete", f"/api/v3/checks/{check['uuid']}", None),
     ]:
         status, err = ro.call(method, path, body)
-        assert status == 403, (method, path)
-        assert err == {"error": "this API key is read-only"}
+        assert status == 401, (method, path)
+        assert "read-only" in err["error"]
 
 
 def test_unknown_checks_and_pings_are_404s(rw: Api) -> None:
@@ -298,7 +299,7 @@ def test_bad_flip_and_ping_parameters_are_400s(rw: Api) -> None:
     _, check = rw.call("post", "/api/v3/checks/", {"name": "a"})
     base = f"/api/v3/checks/{check['uuid']}"
     assert rw.call("get", base + "/flips/?start=yesterday")[1]["field"] == "start"
-    assert rw.call("get", base + "/flips/?seconds=0")[1]["field"] == "seconds"
+    assert rw.call("get", base + "/flips/?seconds=-1")[1]["field"] == "seconds"
     assert rw.call("get", base + "/pings/x/body")[1]["field"] == "n"
     assert rw.call("get", base + "/pings/?limit=-3")[1]["field"] == "limit"
 
@@ -325,3 +326,17 @@ def test_a_wrong_method_or_content_type_gets_the_same_json_error_shape(rw: Api) 
     r = rw.client.http.post("/api/v3/auth/signin", headers={"Content-Type": "text/plain"}, body="x")
     assert r.status_code == 415 and r.headers["Content-Type"] == "application/json"
     assert json.loads(r.body) == {"error": "Unsupported media type: text/plain"}
+
+
+def test_a_check_can_be_created_with_a_given_uuid_once_and_only_on_create(rw: Api) -> None:
+    given = "0b7e3a52-9d1c-4f5e-8a2b-1c3d5e7f9a01"
+    status, check = rw.call("post", "/api/v3/checks/", {"name": "moved", "uuid": given.upper()})
+    assert status == 201 and check["uuid"] == given
+    status, again = rw.call("post", "/api/v3/checks/", {"name": "twice", "uuid": given})
+    assert status == 409 and "uuid" in again["error"]
+    status, bad = rw.call("post", "/api/v3/checks/", {"name": "bad", "uuid": "not-a-uuid"})
+    assert (status, bad["field"]) == (400, "uuid")
+    status, edit = rw.call("post", f"/api/v3/checks/{given}", {"uuid": str(uuid.uuid4())})
+    assert (status, edit["field"]) == (400, "uuid")
+    status, listing = rw.call("get", "/api/v3/checks/")
+    assert [c["name"] for c in listing["checks"]] == ["moved"]

@@ -4,9 +4,14 @@ shapes, enqueueing to a real durable local queue."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import http.server
+import json
+import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -214,6 +219,71 @@ def test_importing_the_handler_does_not_import_sqlalchemy_pydantic_or_powertools
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+class _FakeSqs(http.server.BaseHTTPRequestHandler):
+    """Answers SendMessage as SQS does (JSON protocol), with the body's MD5."""
+
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        md5 = hashlib.md5(request["MessageBody"].encode(), usedforsecurity=False).hexdigest()
+        body = json.dumps({"MD5OfMessageBody": md5, "MessageId": "m-1"}).encode()
+        self.send_response(200)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_sqs() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeSqs)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+# What a container's first ping may load besides the handler's imports: http.client
+# with its email header parser, ssl, hmac/hashlib. A boto3 client was +290 modules.
+FIRST_PING_MODULES_MAX = 60
+
+
+def test_the_first_ping_on_aws_loads_no_boto3_and_only_a_few_standard_modules(
+    fake_sqs: str,
+) -> None:
+    code = (
+        "import json, sys\n"
+        "from functions.ping.handler import handler\n"
+        "event = json.loads(sys.argv[1])\n"
+        "before = set(sys.modules)\n"
+        "reply = handler(event)\n"
+        "print(json.dumps([reply['statusCode'], sorted(set(sys.modules) - before)]))\n"
+    )
+    env = {
+        **os.environ,
+        "SRVPULSE_MODE": "aws",
+        "PING_QUEUE_URL": f"{fake_sqs}/123456789012/pings",
+        "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(http_api_event("GET", f"/ping/{UUID}"))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    status, loaded = json.loads(out.stdout)
+    assert status == 200
+    heavy = [m for m in loaded if m.split(".")[0] in ("boto3", "botocore", "urllib3", "s3transfer")]
+    assert heavy == []
+    assert len(loaded) <= FIRST_PING_MODULES_MAX, loaded
 
 
 def test_a_browsers_cors_preflight_is_answered_and_nothing_is_queued(

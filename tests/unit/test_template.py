@@ -32,7 +32,8 @@ REGION = "eu-west-1"
 def _load_sam() -> dict[str, Any]:
     template, problems = decode_str(TEMPLATE.read_text())
     assert not problems, problems
-    return template
+    loaded: dict[str, Any] = template
+    return loaded
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,10 @@ def cfn() -> dict[str, Any]:
                 props[key] = f"s3://srvpulse-artifacts/{props[key].strip('/')}.zip"
     session = boto3.session.Session(region_name=REGION)
     translator = Translator(None, Parser(), boto_session=session)
-    return translator.translate(template, {}, get_managed_policy_map=lambda: {})
+    translated: dict[str, Any] = translator.translate(
+        template, {}, get_managed_policy_map=lambda: {}
+    )
+    return translated
 
 
 def _of_type(cfn: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -431,12 +435,13 @@ def _rest_event(method: str, path: str, body: str | None = None) -> dict[str, An
 
 @pytest.fixture(scope="module")
 def checks_app() -> Any:
-    from chalice import Chalice
+    from chalice.app import Chalice
 
     app = Chalice(app_name="routing-test")
 
     @app.route("/api/v3/checks/", methods=["GET", "POST"])
     def checks() -> dict[str, Any]:
+        assert app.current_request is not None
         return {"route": "list", "method": app.current_request.method}
 
     @app.route("/api/v3/checks/{uuid}", methods=["GET", "DELETE"])

@@ -8,6 +8,7 @@ SQLAlchemy, and nothing connects at import time.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -18,10 +19,20 @@ if TYPE_CHECKING:
 
     from .adapters.local_queue import LocalDurableQueue
     from .adapters.sql.analyzer_store import SqlAnalyzerStore
-    from .ports import AccountStore, AlertBus, ChannelStore, CheckStore, Mailer, PingQueue
+    from .ports import (
+        AccountStore,
+        AlertBus,
+        ChannelStore,
+        CheckStore,
+        Mailer,
+        PingQueue,
+        SeriesOutbox,
+        SeriesStore,
+    )
     from .services.accounts import AccountService
     from .services.alerting import Dispatcher
     from .services.analyzing import Analyzer
+    from .services.ingesting import IngestHooks
     from .services.project_admin import ProjectAdminService
 
 
@@ -52,6 +63,59 @@ class Runtime:
         from .adapters.sql.checks_store import SqlCheckStore
 
         return SqlCheckStore(self.engine)
+
+    @cached_property
+    def ingest_hooks(self) -> IngestHooks:
+        """What other areas do with each ingested batch: ``in_transaction`` hooks write
+        with the pings (same transaction), ``after_commit`` hooks see them once stored
+        (services.ingesting.IngestHooks). Each area adds its hook here."""
+        from .services.ingesting import IngestHooks
+
+        return IngestHooks(in_transaction=(), after_commit=())
+
+    # --- series store (every ping, for history) ---
+    @cached_property
+    def series_store(self) -> SeriesStore:
+        """InfluxDB (v1 HTTP API) when INFLUX_URL or INFLUX_SECRET_ARN is set, else the
+        ``series_points`` table of the SQL store."""
+        s = self.settings
+        retention = timedelta(days=s.series_retention_days)
+        url, user, password, token = (
+            s.influx_url,
+            s.influx_username,
+            s.influx_password,
+            s.influx_token,
+        )
+        if s.influx_secret_arn:
+            from .adapters.secrets import fetch_json_secret
+
+            secret = fetch_json_secret(s.influx_secret_arn)
+            url = secret.get("url") or url
+            user = secret.get("username") or user
+            password = secret.get("password") or password
+            token = secret.get("token") or token
+        if url:
+            from .adapters.influx import InfluxSeriesStore
+
+            return InfluxSeriesStore(
+                url,
+                s.influx_database,
+                retention,
+                username=user,
+                password=password,
+                token=token,
+                setup=s.influx_setup,
+            )
+        from .adapters.sql.series_store import SqlSeriesStore
+
+        return SqlSeriesStore(self.engine, retention)
+
+    @cached_property
+    def series_outbox(self) -> SeriesOutbox:
+        """Points written with their ping, waiting to be shipped to the series store."""
+        from .adapters.sql.series_store import SqlSeriesOutbox
+
+        return SqlSeriesOutbox(self.engine)
 
     # --- ping edge (edge+local) ---
     @cached_property
@@ -113,6 +177,7 @@ class Runtime:
             mailer=self.mailer,
             pagerduty_events_url=s.pagerduty_events_url,
             ca_file=s.alert_ca_file,
+            mail_configured=bool(s.smtp_host) or self.is_aws,
         )
         return Dispatcher(
             store=SqlNotificationStore(self.engine),

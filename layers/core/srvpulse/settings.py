@@ -24,8 +24,18 @@ class Settings:
     bootstrap_api_key: str | None = None
     ping_queue_url: str | None = None  # SQS queue URL (aws)
     alert_topic_arn: str | None = None  # SNS topic ARN (aws)
-    influx_url: str | None = None  # InfluxDB v1-compatible HTTP API
+    # Series store: InfluxDB's v1-compatible HTTP API when INFLUX_URL (or a secret
+    # naming the URL) is set, else the SQL table. Credentials: a user and password
+    # (1.x, 3.x) or a token (2.x, Timestream); on AWS from INFLUX_SECRET_ARN (JSON with
+    # any of url, username, password, token), fetched once per container.
+    influx_url: str | None = None
     influx_database: str = "srvpulse"
+    influx_username: str | None = None
+    influx_password: str | None = None
+    influx_token: str | None = None
+    influx_secret_arn: str | None = None
+    influx_setup: str = "v1"  # v1: create database + retention policy; none: operator's
+    series_retention_days: int = 400
     email_from: str = "srvpulse <alerts@srvpulse.local>"
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -36,8 +46,18 @@ class Settings:
     # it elsewhere) and an extra CA bundle trusted for HTTPS providers.
     pagerduty_events_url: str = "https://events.pagerduty.com"
     alert_ca_file: str | None = None
+    # Webhook and Slack targets on private, loopback, link-local, CGNAT or unique-local
+    # addresses (docs/security.md). None = the mode's default: allowed locally (a
+    # self-hosted srvpulse alerting an internal service), refused on AWS.
+    alert_private_targets: bool | None = None
     secure_cookies: bool = False
     ping_receipt_days: int = 15  # idempotency memory; longer than SQS max retention
+
+    @property
+    def private_targets_allowed(self) -> bool:
+        if self.alert_private_targets is not None:
+            return self.alert_private_targets
+        return self.mode != "aws"
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -57,6 +77,16 @@ class Settings:
             except ValueError:
                 raise ValueError(f"{name} must be a whole number, not {value!r}") from None
 
+        def flag(name: str) -> bool | None:
+            value = e.get(name, "").strip().lower()
+            if not value:
+                return None
+            if value in ("1", "true", "yes", "on", "allow"):
+                return True
+            if value in ("0", "false", "no", "off", "deny"):
+                return False
+            raise ValueError(f"{name} must be true or false, not {value!r}")
+
         data_dir = Path(e.get("SRVPULSE_DATA_DIR", "data")).resolve()
         port = whole("PORT", "8000")
         host = e.get("HOST", "127.0.0.1")
@@ -74,6 +104,12 @@ class Settings:
             alert_topic_arn=e.get("ALERT_TOPIC_ARN") or None,
             influx_url=e.get("INFLUX_URL") or None,
             influx_database=e.get("INFLUX_DATABASE", "srvpulse"),
+            influx_username=e.get("INFLUX_USERNAME") or None,
+            influx_password=e.get("INFLUX_PASSWORD") or None,
+            influx_token=e.get("INFLUX_TOKEN") or None,
+            influx_secret_arn=e.get("INFLUX_SECRET_ARN") or None,
+            influx_setup=e.get("INFLUX_SETUP", "v1"),
+            series_retention_days=whole("SERIES_RETENTION_DAYS", "400"),
             email_from=e.get("EMAIL_FROM", "srvpulse <alerts@srvpulse.local>"),
             smtp_host=e.get("SMTP_HOST") or None,
             smtp_port=whole("SMTP_PORT", "25"),
@@ -82,6 +118,7 @@ class Settings:
             smtp_tls=e.get("SMTP_TLS", "none"),
             pagerduty_events_url=e.get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"),
             alert_ca_file=e.get("ALERT_CA_FILE") or None,
+            alert_private_targets=flag("ALERT_PRIVATE_TARGETS"),
             secure_cookies=e.get("SECURE_COOKIES", "") in ("1", "true", "yes"),
             ping_receipt_days=whole("PING_RECEIPT_DAYS", "15"),
         )

@@ -11,6 +11,11 @@ import sys
 
 # name -> (module, one line for `srvpulse --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("srvpulse.cli.run", "run a job and report its start, exit status and output"),
+    "ping": ("srvpulse.cli.ping", "send one ping (success, start, fail, log, exit status)"),
+    "checks": ("srvpulse.cli.checks", "list, create, pause and resume checks (management API)"),
+    "import": ("srvpulse.cli.import_healthchecks", "copy a Healthchecks project's checks here"),
+    "detect": ("srvpulse.cli.detect", "what pattern detection says on a recorded ping history"),
     "queue": ("srvpulse.cli.queue", "the local ping queue: stats, redrive dead letters"),
 }
 

@@ -19,7 +19,9 @@ users' crontabs already do:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from importlib import resources
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cronsim import CronSim, CronSimError
 
@@ -43,6 +45,15 @@ def validate_tz(tz: str, field: str = "tz") -> ZoneInfo:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidInput(f"{field}: unknown time zone {tz!r}", field) from exc
+
+
+def canonical_tz(tz: str, field: str = "tz") -> str:
+    """``tz`` validated, with a legacy name replaced by its current one, as Healthchecks
+    does ("Europe/Kiev" -> "Europe/Kyiv", "Asia/Calcutta" -> "Asia/Kolkata",
+    "US/Eastern" -> "America/New_York"). Legacy = an IANA backward-compatibility link
+    with a "/" in its name that zone.tab does not list; "UTC" and "GMT" stay as given."""
+    validate_tz(tz, field)
+    return _legacy_names().get(tz, tz)
 
 
 def validate_cron(expr: str, field: str = "schedule") -> str:
@@ -187,6 +198,41 @@ def next_expected_ping(check: Check) -> datetime | None:
 
 
 _ZONES: frozenset[str] | None = None
+
+
+_LEGACY: dict[str, str] | None = None
+
+
+def _tzdata_file(name: str) -> str:
+    """A file of the IANA database, from where zoneinfo reads it: the system's
+    TZPATH first, then the ``tzdata`` package (what Lambda has)."""
+    for base in TZPATH:
+        path = Path(base) / name
+        if path.is_file():
+            return path.read_text()
+    try:
+        return resources.files("tzdata.zoneinfo").joinpath(name).read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return ""
+
+
+def _legacy_names() -> dict[str, str]:
+    global _LEGACY
+    if _LEGACY is None:
+        listed = {
+            line.split("\t")[2]
+            for line in _tzdata_file("zone.tab").splitlines()
+            if line and not line.startswith("#") and line.count("\t") >= 2
+        }
+        links: dict[str, str] = {}
+        for line in _tzdata_file("tzdata.zi").splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "L" and "/" in parts[2]:
+                target, link = parts[1], parts[2]
+                if link not in listed and not link.startswith("Etc/"):
+                    links[link] = target
+        _LEGACY = links
+    return _LEGACY
 
 
 def _zones() -> frozenset[str]:

@@ -30,6 +30,9 @@ class NotifierContext:
     # Extra CA bundle (PEM) to trust for HTTPS providers: private CAs, corporate proxies
     # and the tests' local receivers. None = the system's trust store only.
     ca_file: str | None = None
+    # False when the mailer only logs (local mode without SMTP_HOST): an email alert is
+    # then recorded as not sent, never as "sent".
+    mail_configured: bool = True
 
 
 @dataclass(frozen=True, slots=True)

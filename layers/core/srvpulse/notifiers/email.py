@@ -19,6 +19,7 @@ from .base import ChannelKind, Config, NotifierContext, require_mapping, validat
 MAX_RECIPIENTS = 10
 # RFC 5322 recommends lines under 78 characters; subjects are kept short for phones.
 MAX_SUBJECT_CHARS = 200
+NOT_SENT_NO_SMTP = "not sent: no SMTP configured (set SMTP_HOST)"
 
 
 def validate(config: Mapping[str, Any], local: bool) -> Config:
@@ -88,6 +89,7 @@ class EmailNotifier:
     def __init__(self, context: NotifierContext) -> None:
         self.mailer = context.mailer
         self.site_name = context.site_name
+        self.mail_configured = context.mail_configured
 
     def send(self, event: AlertEvent, config: Mapping[str, Any], timeout: float) -> Delivery:
         msg = build_message(event, list(config["to"]), self.site_name)
@@ -95,6 +97,9 @@ class EmailNotifier:
             self.mailer.send(msg)
         except MailError as exc:
             return Delivery.failed(str(exc), retryable=exc.retryable)
+        if not self.mail_configured:
+            # The message went to the log only: say so where the owner looks.
+            return Delivery.failed(NOT_SENT_NO_SMTP, retryable=False)
         return Delivery.sent()
 
 

@@ -20,7 +20,7 @@ from ..errors import InvalidInput, NotFound, Unavailable
 from ..notifiers import KINDS, channel_kind, validate_config
 from ..ports import ChannelStore
 
-__all__ = ["ChannelStore"]
+__all__ = ["ChannelRow", "ChannelStore"]
 from .alerting import DeliveryDeferred, Dispatcher, dispatch, key_for_test_send
 
 MAX_NAME = 100
@@ -48,6 +48,12 @@ def channel_json(row: ChannelRow) -> dict[str, Any]:
         "failing_since": row.failing_since,
         "last_error": row.last_error,
     }
+
+
+def channel_summary(row: ChannelRow) -> dict[str, Any]:
+    """Only what Healthchecks lists: for read-only callers, who must not see where
+    alerts go (addresses, webhook hosts) nor any other configuration."""
+    return {"id": row.uuid, "name": row.name, "kind": row.kind}
 
 
 def notification_json(n: NotificationRecord) -> dict[str, Any]:

@@ -8,6 +8,8 @@ ingest write the same rows): on a lost race the change is re-applied to a fresh 
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from typing import Any
 
 from ..domain import status
 from ..domain.model import Check, Flip, ScheduleKind, Status
-from ..domain.schedule import validate_cron, validate_tz
+from ..domain.schedule import canonical_tz, validate_cron
 from ..errors import Conflict, InvalidInput, NotFound
 from ..ports import CheckStore, CheckTx, StoredPing
 
@@ -49,6 +51,15 @@ class CheckView:
     channel_uuids: list[str]
 
 
+def slug_from_name(name: str) -> str:
+    """The slug the v1 and v2 APIs derive from a check's name, as Healthchecks does:
+    ASCII-folded, lower case, runs of spaces and hyphens -> "-", other punctuation gone
+    ("Nightly Backup (db)" -> "nightly-backup-db")."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^\w\s-]", "", folded.lower())
+    return re.sub(r"[-\s]+", "-", words).strip("-_")
+
+
 def unique_key(check: Check) -> str:
     """A stable, non-secret id for read-only API keys (the uuid cannot be derived from
     it, so read-only users cannot ping or edit)."""
@@ -69,7 +80,7 @@ def _apply_fields(check: Check, fields: Mapping[str, Any]) -> Check:
         # Like Healthchecks: setting a timeout (without a schedule) makes it "simple".
         changes["kind"] = ScheduleKind.SIMPLE
     if "tz" in fields:
-        validate_tz(str(fields["tz"]))
+        changes["tz"] = canonical_tz(str(fields["tz"]))
     if "tags" in fields:
         changes["tags"] = " ".join(str(fields["tags"]).split())
     updated = check.with_changes(**changes)
@@ -101,14 +112,16 @@ def _find(tx: CheckTx, project_id: int, key: str) -> Check:
 
 def _assign(tx: CheckTx, check: Check, channels: str | None) -> None:
     """Healthchecks' ``channels`` field: None = leave alone, "*" = every channel of the
-    project, "" = none, else comma-separated channel uuids."""
+    project, "" = none, else comma-separated channel uuids or names."""
     if channels is None:
         return
     if channels.strip() == "*":
         tx.set_check_channels(check, None)
         return
-    wanted = [c.strip() for c in channels.split(",") if c.strip()]
-    tx.set_check_channels(check, wanted)
+    wanted = [c.strip() for c in channels.split(",")]
+    if channels.strip() and "" in wanted:
+        raise InvalidInput("channels: empty channel identifier", "channels")
+    tx.set_check_channels(check, [c for c in wanted if c])
 
 
 def _view(tx: CheckTx, check: Check) -> CheckView:
@@ -143,20 +156,30 @@ def create_check(
     *,
     channels: str | None = None,
     unique: Sequence[str] = (),
+    check_uuid: str | None = None,
 ) -> tuple[CheckView, bool]:
     """Create a check, or with ``unique`` (Healthchecks' upsert) update the first
     existing check whose listed fields equal the given ones. Returns (view, created).
 
     ``channels`` as in Healthchecks: "*" all, "" or None none, else channel uuids.
+    ``check_uuid`` keeps a check's uuid when it moves here from elsewhere (the import
+    from Healthchecks), so the ping URLs in existing cron lines only change host.
     """
     bad = [f for f in unique if f not in UNIQUE_FIELDS]
     if bad:
         raise InvalidInput(f"unique: cannot match on {bad[0]!r}", "unique")
+    if check_uuid is not None:
+        try:
+            check_uuid = str(uuid.UUID(check_uuid))
+        except ValueError as exc:
+            raise InvalidInput("uuid: must be a UUID", "uuid") from exc
     check = _apply_fields(
-        Check(id=0, uuid=str(uuid.uuid4()), project_id=project_id, created=now), fields
+        Check(id=0, uuid=check_uuid or str(uuid.uuid4()), project_id=project_id, created=now),
+        fields,
     )
-    if unique:
-        # Compare with the new check's values, so an omitted field matches its default.
+    # Like Healthchecks: when a field named in ``unique`` is not in the request, nothing
+    # can match on it and a new check is created.
+    if unique and all(f in fields for f in unique):
         with store.transaction() as tx:
             match = next(
                 (
@@ -170,6 +193,8 @@ def create_check(
             view = update_check(store, project_id, match.uuid, fields, channels=channels)
             return view, False
     with store.transaction() as tx:
+        if check_uuid is not None and tx.get_check_by_uuid(check_uuid) is not None:
+            raise Conflict("uuid: a check with this uuid already exists")
         created = tx.insert_check(check)
         _assign(tx, created, channels)
         return _view(tx, created), True

@@ -19,6 +19,7 @@ from .base import metadata
 from .channels import channels, check_channels
 from .checks import api_keys, checks, flips, orphan_pings, ping_receipts, pings, projects
 from .notifications import channel_health, notifications
+from .series import series_outbox, series_points
 
 __all__ = [
     "alert_events",
@@ -40,6 +41,8 @@ __all__ = [
     "project_members",
     "projects",
     "recovery_codes",
+    "series_outbox",
+    "series_points",
     "sessions",
     "throttle_buckets",
     "totp_devices",

@@ -1,0 +1,157 @@
+"""The series store as a SQL table (local mode, SQL-only deployments) and the outbox.
+
+``SqlSeriesStore`` keeps points in ``series_points`` keyed like InfluxDB does (check
+uuid + time): a point written again replaces its row (an upsert on both backends).
+Retention is a periodic ``DELETE`` through the ``at`` index.
+
+``SqlSeriesOutbox`` is the other side of ``SqlCheckTx.add_series_points``: points
+written in the ping's own transaction, taken after commit, deleted once shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from ...domain.runs import SeriesPoint
+from ...ports import OutboxBatch, SeriesUnavailable
+from .tables import series_outbox, series_points
+
+_FIELDS = ("kind", "exit_status", "duration_ms", "rid", "summary", "report_bytes", "remote_addr")
+SUMMARY_CHARS = 500  # the column's size; the edge already collapses a summary to 500
+
+
+def point_values(point: SeriesPoint) -> dict[str, Any]:
+    return {
+        "check_uuid": point.check_uuid,
+        "at": point.at,
+        "kind": point.kind[:10],
+        "exit_status": point.exit_status,
+        "duration_ms": point.duration_ms,
+        "rid": point.rid,
+        "summary": None if point.summary is None else point.summary[:SUMMARY_CHARS],
+        "report_bytes": point.report_bytes,
+        "remote_addr": point.remote_addr[:64],
+    }
+
+
+def point_from_row(row: Row[Any] | Mapping[str, Any]) -> SeriesPoint:
+    m = row._mapping if isinstance(row, Row) else row
+    return SeriesPoint(
+        check_uuid=m["check_uuid"],
+        at=m["at"],
+        kind=m["kind"],
+        exit_status=m["exit_status"],
+        duration_ms=m["duration_ms"],
+        rid=m["rid"],
+        summary=m["summary"],
+        report_bytes=m["report_bytes"],
+        remote_addr=m["remote_addr"],
+    )
+
+
+def add_to_outbox(conn: Connection, points: Sequence[tuple[str, SeriesPoint]]) -> None:
+    """Insert (key, point) rows into the outbox on the caller's connection/transaction."""
+    if points:
+        conn.execute(insert(series_outbox), [{"key": k, **point_values(p)} for k, p in points])
+
+
+class SqlSeriesStore:
+    """SeriesStore over ``series_points`` (see the module docstring)."""
+
+    def __init__(self, engine: Engine, retention: timedelta) -> None:
+        self.engine = engine
+        self.retention = retention
+
+    def _upsert(self, rows: list[dict[str, Any]]) -> Any:
+        if self.engine.dialect.name == "mysql":
+            stmt = mysql.insert(series_points)
+            return stmt.on_duplicate_key_update({f: stmt.inserted[f] for f in _FIELDS})
+        stmt_lite = sqlite.insert(series_points)
+        return stmt_lite.on_conflict_do_update(
+            index_elements=["check_uuid", "at"],
+            set_={f: stmt_lite.excluded[f] for f in _FIELDS},
+        )
+
+    def write(self, points: Sequence[SeriesPoint]) -> None:
+        if not points:
+            return
+        # One row per key: the last one given wins, as when InfluxDB gets a batch with
+        # the same point twice (and MySQL's upsert would otherwise apply both).
+        rows = list({(p.check_uuid, p.at): point_values(p) for p in points}.values())
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(self._upsert(rows), rows)
+        except OperationalError as exc:
+            raise SeriesUnavailable(str(exc.orig)) from exc
+
+    def read(
+        self,
+        check_uuid: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        kinds: Sequence[str] = (),
+        limit: int = 1000,
+        newest_first: bool = True,
+    ) -> list[SeriesPoint]:
+        q = select(series_points).where(series_points.c.check_uuid == check_uuid)
+        if since is not None:
+            q = q.where(series_points.c.at >= since)
+        if until is not None:
+            q = q.where(series_points.c.at < until)
+        if kinds:
+            q = q.where(series_points.c.kind.in_(list(kinds)))
+        order = series_points.c.at.desc() if newest_first else series_points.c.at.asc()
+        q = q.order_by(order).limit(limit)
+        try:
+            with self.engine.connect() as conn:
+                return [point_from_row(r) for r in conn.execute(q)]
+        except OperationalError as exc:
+            raise SeriesUnavailable(str(exc.orig)) from exc
+
+    def apply_retention(self, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                delete(series_points).where(series_points.c.at < now - self.retention)
+            )
+            return int(result.rowcount or 0)
+
+
+class SqlSeriesOutbox:
+    """SeriesOutbox over ``series_outbox``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def take(self, limit: int, keys: Sequence[str] | None = None) -> OutboxBatch:
+        q = select(series_outbox)
+        if keys is not None:
+            if not keys:
+                return OutboxBatch([], [])
+            q = q.where(series_outbox.c.key.in_(list(keys)))
+        q = q.order_by(series_outbox.c.at).limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        return OutboxBatch([r.key for r in rows], [point_from_row(r) for r in rows])
+
+    def remove(self, keys: Sequence[str]) -> None:
+        if keys:
+            with self.engine.begin() as conn:
+                conn.execute(delete(series_outbox).where(series_outbox.c.key.in_(list(keys))))
+
+    def oldest(self) -> datetime | None:
+        with self.engine.connect() as conn:
+            value: datetime | None = conn.execute(
+                select(series_outbox.c.at).order_by(series_outbox.c.at).limit(1)
+            ).scalar()
+        return value
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(series_outbox)).scalar_one())

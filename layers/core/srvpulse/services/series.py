@@ -1,0 +1,162 @@
+"""The series store's use cases: shipping the outbox after ingest, retention, history.
+
+Ingest writes each stored ping's point into the SQL outbox in the ping's own
+transaction (``CheckTx.add_series_points``), so a point exists exactly when its ping
+does. After the commit ``ship`` sends the batch's own points to the series store and
+deletes them from the outbox; if the series store is down they stay there, and every
+later ``ship`` first retries the oldest waiting points (bounded per call). Nothing a ping's
+acknowledgement or a check's status depends on waits for the series store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..domain.model import PingMessage
+from ..domain.runs import COMPLETION_KINDS, START_KIND, Run, SeriesPoint, runs_from_points
+from ..ports import CheckStore, SeriesOutbox, SeriesRejected, SeriesStore, SeriesUnavailable
+from . import checks as check_service
+
+SHIP_CHUNK = 1000  # points per write when catching up on a backlog
+SHIP_BUDGET = 10_000  # at most this many backlog points per call (a Lambda has 30 s)
+
+
+def point_for(msg: PingMessage, check_uuid: str, kind: str, duration_ms: int | None) -> SeriesPoint:
+    """The series point of a stored ping (``kind`` as stored: ign when it did not count)."""
+    return SeriesPoint(
+        check_uuid=check_uuid,
+        at=msg.received_at,
+        kind=kind,
+        exit_status=msg.exit_status,
+        duration_ms=duration_ms,
+        rid=msg.rid,
+        summary=msg.summary,
+        report_bytes=len(msg.body.encode("utf-8", "surrogatepass")) if msg.body else 0,
+        remote_addr=msg.remote_addr,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ShipReport:
+    """What one ``ship`` call did. ``lag_seconds``: age of the oldest point still
+    waiting (None when the outbox is empty). ``error``: why shipping stopped."""
+
+    shipped: int
+    dropped: int
+    waiting: int
+    lag_seconds: float | None
+    error: str | None = None
+
+
+def _send(
+    outbox: SeriesOutbox, store: SeriesStore, keys: list[str], points: list[SeriesPoint]
+) -> str | None:
+    """Write the points, then delete them from the outbox. Points the store refuses
+    are deleted too (writing them again cannot succeed); returns that refusal. Raises
+    SeriesUnavailable, leaving the points in the outbox."""
+    refused: str | None = None
+    try:
+        store.write(points)
+    except SeriesRejected as exc:
+        refused = str(exc)
+    outbox.remove(keys)
+    return refused
+
+
+def ship(
+    outbox: SeriesOutbox,
+    store: SeriesStore,
+    now: datetime,
+    keys: Sequence[str] | None = None,
+    *,
+    budget: int = SHIP_BUDGET,
+) -> ShipReport:
+    """Send ``keys`` (the caller's own just-committed points) first, then up to
+    ``budget`` of the oldest waiting points. Several ingests may ship the same point at
+    once: a point written twice is the same point, so that only costs a write."""
+    shipped = dropped = backlog = 0
+    error: str | None = None
+    try:
+        if keys:
+            batch = outbox.take(len(keys), keys)
+            refused = _send(outbox, store, batch.keys, batch.points) if batch.keys else None
+            shipped, dropped = (0, len(batch.keys)) if refused else (len(batch.keys), 0)
+            error = refused
+        while backlog < budget:
+            batch = outbox.take(min(SHIP_CHUNK, budget - backlog))
+            if not batch.keys:
+                break
+            backlog += len(batch.keys)
+            refused = _send(outbox, store, batch.keys, batch.points)
+            if refused:
+                dropped += len(batch.keys)
+                error = refused
+            else:
+                shipped += len(batch.keys)
+    except SeriesUnavailable as exc:
+        error = str(exc)
+    oldest = outbox.oldest()
+    waiting = 0 if oldest is None else outbox.count()
+    lag = None if oldest is None else max(0.0, (now - oldest).total_seconds())
+    return ShipReport(shipped, dropped, waiting, lag, error)
+
+
+class RetentionKeeper:
+    """Applies the series store's retention at most once per ``every`` per process."""
+
+    def __init__(self, every: timedelta = timedelta(hours=1)) -> None:
+        self.every = every
+        self.last_run: datetime | None = None
+
+    def maybe_apply(self, store: SeriesStore, now: datetime) -> int:
+        if self.last_run is not None and now - self.last_run < self.every:
+            return 0
+        self.last_run = now
+        return store.apply_retention(now)
+
+
+# --- history --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunsPage:
+    """Runs newest first; ``next_before`` continues the listing (None: no more);
+    ``complete_until``: points received after it may still be on their way to the
+    series store (None: nothing is waiting)."""
+
+    runs: list[Run]
+    next_before: datetime | None
+    complete_until: datetime | None
+
+
+def list_runs(
+    checks: CheckStore,
+    series: SeriesStore,
+    outbox: SeriesOutbox,
+    project_id: int,
+    key: str,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    before: datetime | None,
+    limit: int,
+) -> RunsPage:
+    """A check's runs from the series store: up to ``limit`` per page, newest first,
+    with ``since <= time < min(until, before)``. Raises NotFound for an unknown check
+    and SeriesUnavailable when the series store does not answer."""
+    check = check_service.get_check(checks, project_id, key).check
+    upper = before if until is None else (until if before is None else min(until, before))
+    kinds = (START_KIND, *COMPLETION_KINDS)
+    points = series.read(check.uuid, since=since, until=upper, kinds=kinds, limit=limit + 1)
+    more = len(points) > limit
+    points = points[:limit]
+    newer: list[SeriesPoint] = []
+    if upper is not None and any(p.kind == START_KIND for p in points):
+        # Runs started on this page may have finished on the previous one.
+        newer = series.read(
+            check.uuid, since=upper, kinds=COMPLETION_KINDS, limit=limit, newest_first=False
+        )
+    runs = runs_from_points(points, newer)
+    return RunsPage(runs, points[-1].at if more else None, outbox.oldest())
