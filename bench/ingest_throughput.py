@@ -48,9 +48,11 @@ KEPT = 100
 def seed(engine: Engine, n_checks: int) -> list[str]:
     """``n_checks`` up checks, each with its last 100 pings kept; returns their uuids."""
     with engine.begin() as conn:
-        project_id = conn.execute(
+        inserted = conn.execute(
             insert(projects).values(uuid=str(uuid.uuid4()), name="p", ping_key="k", created=T0)
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
+        assert inserted is not None
+        project_id = inserted[0]
         uuids = [str(uuid.uuid4()) for _ in range(n_checks)]
         conn.execute(
             insert(checks),
