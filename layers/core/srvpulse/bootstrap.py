@@ -8,7 +8,7 @@ SQLAlchemy, and nothing connects at import time.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .services.analyzing import Analyzer
     from .services.ingesting import IngestHooks
     from .services.project_admin import ProjectAdminService
+    from .services.series import SeriesShipper
 
 
 class Runtime:
@@ -72,7 +73,19 @@ class Runtime:
         (services.ingesting.IngestHooks). Each area adds its hook here."""
         from .services.ingesting import IngestHooks
 
-        return IngestHooks(in_transaction=(), after_commit=())
+        series = self.series_shipper
+        return IngestHooks(
+            in_transaction=(series.in_transaction,), after_commit=(series.after_commit,)
+        )
+
+    @cached_property
+    def series_shipper(self) -> SeriesShipper:
+        """Every stored ping's point: into the outbox with the ping, then shipped."""
+        from .services.series import SeriesShipper
+
+        return SeriesShipper(
+            lambda: self.series_outbox, lambda: self.series_store, lambda: datetime.now(UTC)
+        )
 
     # --- series store (every ping, for history) ---
     @cached_property
@@ -179,6 +192,7 @@ class Runtime:
             pagerduty_events_url=s.pagerduty_events_url,
             ca_file=s.alert_ca_file,
             mail_configured=bool(s.smtp_host) or self.is_aws,
+            private_targets=s.private_targets_allowed,
         )
         return Dispatcher(
             store=SqlNotificationStore(self.engine),
