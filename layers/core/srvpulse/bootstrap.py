@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from .adapters.local_queue import LocalDurableQueue
     from .adapters.sql.analyzer_store import SqlAnalyzerStore
+    from .errors import SrvpulseError
     from .ports import (
         AccountStores,
         AlertBus,
@@ -268,6 +269,14 @@ class Runtime:
         from .services.analyzing import Analyzer
 
         return Analyzer(self.analyzer_store, self.alert_bus, site_url=self.settings.site_url)
+
+
+def service_error(exc: BaseException) -> SrvpulseError | None:
+    """What an exception a store raised means for the caller (a slug another check has
+    -> 409, the database down -> 503, ...), or None when it is a bug."""
+    from .adapters.sql.errors import service_error as sql_service_error
+
+    return sql_service_error(exc)
 
 
 def for_local(settings: Settings | None = None) -> Runtime:
