@@ -66,7 +66,9 @@ typecheck: setup
 unit: setup frontend-build
 	$(BIN)/pytest
 
-test: lint typecheck frontend-lint frontend-typecheck frontend-test unit
+# The GitLab test job sets SRVPULSE_LINTED=true: its lint stage ran ruff and mypy on the
+# same commit already. Everyone else (.ci/run included) gets all three.
+test: $(if $(filter true,$(SRVPULSE_LINTED)),,lint typecheck) frontend-lint frontend-typecheck frontend-test unit
 
 clean:
 	rm -rf $(VENV) $(VENV).setup-lock .mypy_cache .ruff_cache .pytest_cache frontend/node_modules frontend/dist

@@ -166,7 +166,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account and sign in (sets the session cookies) */
+        /** Create an account and mail the link that confirms the address and signs in; the same answer when the address has an account (its owner is mailed instead) */
         post: operations["register"];
         delete?: never;
         options?: never;
@@ -251,7 +251,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm the address with the mailed token */
+        /** Confirm the address with the mailed token; its first use signs in (no 2FA on) */
         post: operations["verify_email"];
         delete?: never;
         options?: never;
@@ -481,6 +481,23 @@ export interface paths {
         put?: never;
         /** Resume a paused check (409 unless paused) */
         post: operations["api_v3resume_check"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/checks/{key}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One check with its pings, flips, notifications, channels and maintenance windows */
+        get: operations["check_summary_route"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -918,6 +935,20 @@ export interface components {
             tz?: string;
             timeout?: number;
         };
+        /**
+         * CheckSummary
+         * @description Everything the check page shows; each list newest first (channels and windows
+         *     in creation order). ``maintenance`` holds the check's own windows and the
+         *     project-wide ones.
+         */
+        CheckSummary: {
+            check: components["schemas"]["CheckOut"];
+            pings: components["schemas"]["PingOut"][];
+            flips: components["schemas"]["FlipOut"][];
+            notifications: components["schemas"]["NotificationOut"][];
+            channels: components["schemas"]["SummaryAssignment"][];
+            maintenance: components["schemas"]["WindowOut"][];
+        };
         /** ChecksQuery */
         ChecksQuery: {
             /**
@@ -950,9 +981,17 @@ export interface components {
         Deleted: {
             deleted: string;
         };
-        /** EmailVerified */
+        /**
+         * EmailVerified
+         * @description The address is verified; on the link's first use (no 2FA on) the user is signed
+         *     in too: the new session's user and CSRF token follow and its cookies are set.
+         */
         EmailVerified: {
             email_verified: boolean;
+            signed_in: boolean;
+            user?: components["schemas"]["UserOut"];
+            totp_required?: boolean;
+            csrf_token?: string;
         };
         /**
          * ErrorOut
@@ -1224,6 +1263,36 @@ export interface components {
          * @enum {string}
          */
         Status: "new" | "up" | "started" | "grace" | "down" | "paused";
+        /**
+         * SummaryAssignment
+         * @description A channel assigned to the check, with the assignment's settings.
+         */
+        SummaryAssignment: {
+            after_failures: number;
+            after_down_minutes: number;
+            reminder_every_minutes: number;
+            reminder_max: number;
+            notify_on_recovery: boolean;
+            channel: components["schemas"]["ChannelOut"];
+        };
+        /** SummaryQuery */
+        SummaryQuery: {
+            /**
+             * @description newest
+             * @default 100
+             */
+            pings?: number;
+            /**
+             * @description newest first
+             * @default 100
+             */
+            flips?: number;
+            /**
+             * @description newest first
+             * @default 100
+             */
+            notifications?: number;
+        };
         /** TestSendOut */
         TestSendOut: {
             status: string;
@@ -1655,6 +1724,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["Error400"];
+            404: components["responses"]["Error404"];
             413: components["responses"]["Error413"];
             415: components["responses"]["Error415"];
             503: components["responses"]["Error503"];
@@ -1673,17 +1743,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Create an account and sign in (sets the session cookies) */
-            201: {
+            /** @description Create an account and mail the link that confirms the address and signs in; the same answer when the address has an account (its owner is mailed instead) */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SignedIn"];
+                    "application/json": components["schemas"]["MessageOut"];
                 };
             };
             400: components["responses"]["Error400"];
-            409: components["responses"]["Error409"];
             413: components["responses"]["Error413"];
             415: components["responses"]["Error415"];
             429: components["responses"]["Error429"];
@@ -1713,6 +1782,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
             413: components["responses"]["Error413"];
             415: components["responses"]["Error415"];
             429: components["responses"]["Error429"];
@@ -1742,6 +1812,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
             413: components["responses"]["Error413"];
             415: components["responses"]["Error415"];
             429: components["responses"]["Error429"];
@@ -1807,7 +1878,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Confirm the address with the mailed token */
+            /** @description Confirm the address with the mailed token; its first use signs in (no 2FA on) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1817,6 +1888,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error400"];
+            404: components["responses"]["Error404"];
             413: components["responses"]["Error413"];
             415: components["responses"]["Error415"];
             503: components["responses"]["Error503"];
@@ -2477,6 +2549,43 @@ export interface operations {
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    check_summary_route: {
+        parameters: {
+            query?: {
+                /** @description newest */
+                pings?: number;
+                /** @description newest first */
+                flips?: number;
+                /** @description newest first */
+                notifications?: number;
+            };
+            header?: {
+                /** @description With a session cookie: the project (uuid) to act in */
+                "X-Project"?: string;
+            };
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One check with its pings, flips, notifications, channels and maintenance windows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckSummary"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
             503: components["responses"]["Error503"];
         };
     };

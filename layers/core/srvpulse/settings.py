@@ -46,8 +46,18 @@ class Settings:
     # it elsewhere) and an extra CA bundle trusted for HTTPS providers.
     pagerduty_events_url: str = "https://events.pagerduty.com"
     alert_ca_file: str | None = None
+    # Webhook and Slack targets on private, loopback, link-local, CGNAT or unique-local
+    # addresses (docs/security.md). None = the mode's default: allowed locally (a
+    # self-hosted srvpulse alerting an internal service), refused on AWS.
+    alert_private_targets: bool | None = None
     secure_cookies: bool = False
     ping_receipt_days: int = 15  # idempotency memory; longer than SQS max retention
+
+    @property
+    def private_targets_allowed(self) -> bool:
+        if self.alert_private_targets is not None:
+            return self.alert_private_targets
+        return self.mode != "aws"
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -66,6 +76,16 @@ class Settings:
                 return int(value)
             except ValueError:
                 raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+
+        def flag(name: str) -> bool | None:
+            value = e.get(name, "").strip().lower()
+            if not value:
+                return None
+            if value in ("1", "true", "yes", "on", "allow"):
+                return True
+            if value in ("0", "false", "no", "off", "deny"):
+                return False
+            raise ValueError(f"{name} must be true or false, not {value!r}")
 
         data_dir = Path(e.get("SRVPULSE_DATA_DIR", "data")).resolve()
         port = whole("PORT", "8000")
@@ -98,6 +118,7 @@ class Settings:
             smtp_tls=e.get("SMTP_TLS", "none"),
             pagerduty_events_url=e.get("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com"),
             alert_ca_file=e.get("ALERT_CA_FILE") or None,
+            alert_private_targets=flag("ALERT_PRIVATE_TARGETS"),
             secure_cookies=e.get("SECURE_COOKIES", "") in ("1", "true", "yes"),
             ping_receipt_days=whole("PING_RECEIPT_DAYS", "15"),
         )
