@@ -487,6 +487,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/checks/{key}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The check's runs (start, end, duration, outcome) from its whole history, newest first */
+        get: operations["list_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/checks/{key}/summary": {
         parameters: {
             query?: never;
@@ -1233,6 +1250,55 @@ export interface components {
          * @enum {string}
          */
         Role: "owner" | "member" | "readonly";
+        /**
+         * RunList
+         * @description A page of runs, newest first. ``next_before``: pass it as ``before`` for the
+         *     next page (null: this is the last). ``complete_until``: runs after this time may
+         *     still be on their way to the history (null: the history is up to date).
+         */
+        RunList: {
+            runs: components["schemas"]["RunOut"][];
+            next_before: string | null;
+            complete_until: string | null;
+        };
+        /**
+         * RunOut
+         * @description One run of the job, from the series store. An unfinished run (outcome
+         *     ``started``: still going, or it never reported back) has no end.
+         */
+        RunOut: {
+            /** @enum {string} */
+            outcome: "success" | "fail" | "started";
+            started_at: string | null;
+            ended_at: string | null;
+            duration: number | null;
+            exit_status: number | null;
+            rid: string | null;
+            summary: string | null;
+        };
+        /** RunsQuery */
+        RunsQuery: {
+            /**
+             * @description only runs at or after (ISO 8601 with zone, or Unix seconds)
+             * @default null
+             */
+            since?: string | null;
+            /**
+             * @description only runs before this time
+             * @default null
+             */
+            until?: string | null;
+            /**
+             * @description the previous page's next_before (continues the listing)
+             * @default null
+             */
+            before?: string | null;
+            /**
+             * @description runs per page, newest first
+             * @default 100
+             */
+            limit?: number;
+        };
         /**
          * SchedulePreview
          * @description The next run times, UTC, earliest first.
@@ -2549,6 +2615,45 @@ export interface operations {
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    list_runs: {
+        parameters: {
+            query?: {
+                /** @description only runs at or after (ISO 8601 with zone, or Unix seconds) */
+                since?: string | null;
+                /** @description only runs before this time */
+                until?: string | null;
+                /** @description the previous page's next_before (continues the listing) */
+                before?: string | null;
+                /** @description runs per page, newest first */
+                limit?: number;
+            };
+            header?: {
+                /** @description With a session cookie: the project (uuid) to act in */
+                "X-Project"?: string;
+            };
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The check's runs (start, end, duration, outcome) from its whole history, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunList"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
             503: components["responses"]["Error503"];
         };
     };
