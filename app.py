@@ -13,6 +13,7 @@ from chalicelib import (
     api_channels,
     api_checks,
     api_maintenance,
+    api_schedules,
     api_summary,
     openapi,
 )
@@ -31,5 +32,6 @@ for prefix in api_checks.MOUNTS:
 app.register_blueprint(api_checks.v3_bp)
 app.register_blueprint(api_channels.bp)
 app.register_blueprint(api_maintenance.bp)
+app.register_blueprint(api_schedules.bp)
 app.register_blueprint(api_summary.bp)
 app.register_blueprint(openapi.bp)
