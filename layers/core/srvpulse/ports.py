@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         User,
     )
     from .domain.delivery import ChannelRow, ChannelTarget, Claim, Delivery, NotificationRecord
+    from .domain.detection import Anomaly, Verdict
     from .domain.model import AlertEvent, Check, Flip, PingMessage
     from .domain.rules import Assignment, MaintenanceWindow
     from .domain.runs import SeriesPoint
@@ -266,6 +267,18 @@ class CheckTx(Protocol):
         """Set the key's last_used_at to ``now`` unless it is already after
         ``older_than`` (so a busy key costs one write a minute, not one per request)."""
         ...
+
+    # pattern detection: the check's anomalies (verdicts recorded once per kind and run)
+    def add_anomalies(
+        self, check_id: int, verdicts: Sequence[Verdict], ping_n: int | None
+    ) -> list[Anomaly]: ...
+    def list_anomalies(self, check_id: int, limit: int, offset: int) -> list[Anomaly]:
+        """Newest first."""
+        ...
+
+    def count_anomalies(self, check_id: int) -> int: ...
+    def get_anomaly(self, check_id: int, anomaly_uuid: str) -> Anomaly | None: ...
+    def mark_anomaly_expected(self, anomaly_id: int, now: datetime) -> None: ...
 
 
 class CheckStore(Protocol):

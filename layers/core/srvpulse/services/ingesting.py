@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from ..domain.check_detection import on_ping
 from ..domain.model import PINGS_KEPT_PER_CHECK, Check, PingKind, PingMessage
 from ..domain.status import PingOutcome, apply_ping, effective_kind
 from ..errors import Conflict
@@ -120,14 +121,23 @@ def _is_late(tx: CheckTx, check: Check, msg: PingMessage) -> bool:
 
 
 def _apply(tx: CheckTx, check: Check, msg: PingMessage) -> IngestResult:
-    if _is_late(tx, check, msg):
+    late = _is_late(tx, check, msg)
+    if late:
         # Kept in the history under its own kind and time; the check does not move.
         outcome = PingOutcome(check.with_changes(n_pings=check.n_pings + 1), None, None, True)
     else:
         start = None if effective_kind(msg) is PingKind.START else _start_of_run(tx, check, msg)
         outcome = apply_ping(check, msg, start)
     n = check.n_pings + 1
-    saved = tx.save_check(outcome.check.with_changes(n_pings=n), check.version)
+    # Pattern detection learns from the ping and may give verdicts (it never flips).
+    detected = on_ping(
+        outcome.check,
+        effective_kind(msg),
+        msg.received_at,
+        outcome.duration_ms,
+        outcome.counted and not late,
+    )
+    saved = tx.save_check(detected.check.with_changes(n_pings=n), check.version)
     if saved is None:
         raise _LostRace
     kind = effective_kind(msg).value
@@ -152,6 +162,7 @@ def _apply(tx: CheckTx, check: Check, msg: PingMessage) -> IngestResult:
             duration_ms=outcome.duration_ms,
         )
     )
+    tx.add_anomalies(check.id, detected.verdicts, n)
     flipped_to = None
     if outcome.flip is not None:
         tx.add_flip(outcome.flip)

@@ -33,10 +33,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from ...domain.accounts import ApiKey, Project
+from ...domain.detection import Anomaly, Verdict
 from ...domain.model import Check, Flip, FlipReason, Status
 from ...domain.runs import SeriesPoint
 from ...errors import Conflict, InvalidInput
 from ...ports import StoredPing
+from . import anomalies_store
 from .series_store import add_to_outbox
 from .tables import (
     api_keys,
@@ -511,6 +513,25 @@ class SqlCheckTx:
             )
             .values(last_used_at=now)
         )
+
+    # --- pattern detection (adapters/sql/anomalies_store.py) ---------------------------
+
+    def add_anomalies(
+        self, check_id: int, verdicts: Sequence[Verdict], ping_n: int | None
+    ) -> list[Anomaly]:
+        return anomalies_store.add_anomalies(self.conn, check_id, verdicts, ping_n)
+
+    def list_anomalies(self, check_id: int, limit: int, offset: int) -> list[Anomaly]:
+        return anomalies_store.list_anomalies(self.conn, check_id, limit, offset)
+
+    def count_anomalies(self, check_id: int) -> int:
+        return anomalies_store.count_anomalies(self.conn, check_id)
+
+    def get_anomaly(self, check_id: int, anomaly_uuid: str) -> Anomaly | None:
+        return anomalies_store.get_anomaly(self.conn, check_id, anomaly_uuid)
+
+    def mark_anomaly_expected(self, anomaly_id: int, now: datetime) -> None:
+        anomalies_store.mark_expected(self.conn, anomaly_id, now)
 
 
 class SqlCheckStore:
