@@ -14,6 +14,7 @@ from chalicelib import (
     api_channels,
     api_checks,
     api_maintenance,
+    api_summary,
     openapi,
 )
 from chalicelib.http import chalice_errors_as_ours, cors_for_api_keys
@@ -31,4 +32,5 @@ for prefix in api_checks.MOUNTS:
 app.register_blueprint(api_channels.bp)
 app.register_blueprint(api_maintenance.bp)
 app.register_blueprint(api_anomalies.bp)
+app.register_blueprint(api_summary.bp)
 app.register_blueprint(openapi.bp)

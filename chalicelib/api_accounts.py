@@ -156,7 +156,7 @@ def register() -> Response:
     ok=schemas.SignedIn,
     body=Credentials,
     auth="none",
-    errors=(429,),
+    errors=(401, 429),
 )
 @api_view
 def sign_in() -> Response:
@@ -174,7 +174,7 @@ def sign_in() -> Response:
     ok=schemas.SignedIn,
     body=SecondFactor,
     auth="none",
-    errors=(429,),
+    errors=(401, 429),
 )
 @api_view
 def sign_in_totp() -> Response:
@@ -234,6 +234,7 @@ def request_password_reset() -> Response:
     status=204,
     body=ResetConfirm,
     auth="none",
+    errors=(404,),
 )
 @api_view
 def confirm_password_reset() -> Response:
@@ -251,6 +252,7 @@ def confirm_password_reset() -> Response:
     ok=schemas.EmailVerified,
     body=VerifyEmail,
     auth="none",
+    errors=(404,),
 )
 @api_view
 def verify_email() -> Response:

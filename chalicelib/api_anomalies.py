@@ -15,7 +15,7 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel, Field
 from srvpulse.bootstrap import runtime
 from srvpulse.domain.detection import Anomaly
-from srvpulse.services import anomalies as service
+from srvpulse.services import detection as service
 
 from . import schemas
 from .http import ANY_CONTENT, api_view, json_response, parse_query, require_api_key

@@ -227,6 +227,28 @@ class WindowList(TypedDict):
     windows: list[WindowOut]
 
 
+# --- the check page -----------------------------------------------------------------------
+
+
+class SummaryAssignment(AssignmentSettings):
+    """A channel assigned to the check, with the assignment's settings."""
+
+    channel: ChannelOut
+
+
+class CheckSummary(TypedDict):
+    """Everything the check page shows; each list newest first (channels and windows
+    in creation order). ``maintenance`` holds the check's own windows and the
+    project-wide ones."""
+
+    check: CheckOut
+    pings: list[PingOut]
+    flips: list[FlipOut]
+    notifications: list[NotificationOut]
+    channels: list[SummaryAssignment]
+    maintenance: list[WindowOut]
+
+
 # --- accounts and projects ----------------------------------------------------------------
 
 

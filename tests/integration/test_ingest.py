@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -325,15 +325,15 @@ def test_a_check_changed_by_the_analyzer_meanwhile_is_re_read_and_re_applied(
             outer = self
 
             class Tx(SqlCheckTx):
-                def save_check(self, c: Check, expected_version: int) -> Check | None:
+                def save_checks(self, saves: Sequence[tuple[Check, int]]) -> bool:
                     if not outer.raced:
                         outer.raced = True
                         self.conn.execute(
                             checks.update()
-                            .where(checks.c.id == c.id)
+                            .where(checks.c.id == saves[0][0].id)
                             .values(version=checks.c.version + 1, name="renamed")
                         )
-                    return super().save_check(c, expected_version)
+                    return super().save_checks(saves)
 
             from contextlib import contextmanager
 
@@ -346,7 +346,7 @@ def test_a_check_changed_by_the_analyzer_meanwhile_is_re_read_and_re_applied(
 
     store = RacingStore(engine)
     result = ingest_ping(store, ping(check.uuid))
-    assert result.n == 1
+    assert store.raced and result.n == 1
     after = load(runtime, check)
     # The racing write was rolled back with our first attempt; the retry applied the
     # ping once, to a fresh read.

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .services.accounts import AccountService
     from .services.alerting import Dispatcher
     from .services.analyzing import Analyzer
+    from .services.ingesting import IngestHooks
     from .services.project_admin import ProjectAdminService
 
 
@@ -62,6 +63,16 @@ class Runtime:
         from .adapters.sql.checks_store import SqlCheckStore
 
         return SqlCheckStore(self.engine)
+
+    @cached_property
+    def ingest_hooks(self) -> IngestHooks:
+        """What other areas do with each ingested batch: ``in_transaction`` hooks write
+        with the pings (same transaction), ``after_commit`` hooks see them once stored
+        (services.ingesting.IngestHooks). Each area adds its hook here."""
+        from .services import detection
+        from .services.ingesting import IngestHooks
+
+        return IngestHooks(in_transaction=(detection.learn,), after_commit=())
 
     # --- series store (every ping, for history) ---
     @cached_property
@@ -168,6 +179,7 @@ class Runtime:
             pagerduty_events_url=s.pagerduty_events_url,
             ca_file=s.alert_ca_file,
             mail_configured=bool(s.smtp_host) or self.is_aws,
+            private_targets=s.private_targets_allowed,
         )
         return Dispatcher(
             store=SqlNotificationStore(self.engine),

@@ -1,17 +1,43 @@
-"""Pattern detection's use cases for the API: a check's anomalies, and "this was
-expected", which teaches the check's baseline (domain.detection.teach_expected)."""
+"""Pattern detection's use cases: learning at ingest (the ``learn`` hook, inside the
+ingest transaction), a check's anomalies for the API, and "this was expected", which
+teaches the check's baseline (domain.detection.teach_expected)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
+from ..domain.check_detection import on_ping
 from ..domain.detection import Anomaly, Baseline, teach_expected
-from ..domain.model import Check
+from ..domain.model import Check, PingKind
 from ..errors import Conflict, NotFound
-from ..ports import CheckStore
+from ..ports import CheckStore, CheckTx
 from .checks import MAX_ATTEMPTS
 from .checks import _find as find_check
+
+if TYPE_CHECKING:
+    from .ingesting import CheckBatch
+
+
+def learn(tx: CheckTx, batches: Sequence[CheckBatch]) -> None:
+    """The ingest hook (``in_transaction``): each check's baseline learns from the
+    batch's pings in the order they were applied, the verdicts are recorded, and the
+    baselines are written back in the same transaction as the pings. Late or ignored
+    pings teach nothing; verdicts never change a check's status."""
+    updates: list[tuple[int, str | None, datetime | None]] = []
+    for b in batches:
+        check = b.after
+        for p in b.pings:
+            counted = p.outcome.counted and not p.outcome.late
+            kind = PingKind(p.outcome.recorded_kind) if counted else PingKind.LOG
+            step = on_ping(check, kind, p.message.received_at, p.outcome.duration_ms, counted)
+            check = step.check
+            tx.add_anomalies(check.id, step.verdicts, p.stored.n)
+        if check.baseline != b.after.baseline or check.alert_after != b.after.alert_after:
+            updates.append((check.id, check.baseline, check.alert_after))
+    tx.save_baselines(updates)
 
 
 def list_anomalies(
