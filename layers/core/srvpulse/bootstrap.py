@@ -8,7 +8,7 @@ SQLAlchemy, and nothing connects at import time.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from .adapters.local_queue import LocalDurableQueue
     from .adapters.sql.analyzer_store import SqlAnalyzerStore
+    from .errors import SrvpulseError
     from .ports import (
         AccountStore,
         AlertBus,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from .services.analyzing import Analyzer
     from .services.ingesting import IngestHooks
     from .services.project_admin import ProjectAdminService
+    from .services.series import SeriesShipper
 
 
 class Runtime:
@@ -72,7 +74,20 @@ class Runtime:
         from .services import detection
         from .services.ingesting import IngestHooks
 
-        return IngestHooks(in_transaction=(detection.learn,), after_commit=())
+        series = self.series_shipper
+        return IngestHooks(
+            in_transaction=(series.in_transaction, detection.learn),
+            after_commit=(series.after_commit,),
+        )
+
+    @cached_property
+    def series_shipper(self) -> SeriesShipper:
+        """Every stored ping's point: into the outbox with the ping, then shipped."""
+        from .services.series import SeriesShipper
+
+        return SeriesShipper(
+            lambda: self.series_outbox, lambda: self.series_store, lambda: datetime.now(UTC)
+        )
 
     # --- series store (every ping, for history) ---
     @cached_property
@@ -241,6 +256,14 @@ class Runtime:
         from .services.analyzing import Analyzer
 
         return Analyzer(self.analyzer_store, self.alert_bus, site_url=self.settings.site_url)
+
+
+def service_error(exc: BaseException) -> SrvpulseError | None:
+    """What an exception a store raised means for the caller (a slug another check has
+    -> 409, the database down -> 503, ...), or None when it is a bug."""
+    from .adapters.sql.errors import service_error as sql_service_error
+
+    return sql_service_error(exc)
 
 
 def for_local(settings: Settings | None = None) -> Runtime:
