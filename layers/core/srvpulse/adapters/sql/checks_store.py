@@ -41,11 +41,8 @@ from ...domain.runs import SeriesPoint
 from ...domain.status import RunLog
 from ...errors import Conflict, InvalidInput
 from ...ports import StoredPing
-<<<<<<< HEAD
 from . import anomalies_store
-=======
 from .errors import integrity_conflict
->>>>>>> main
 from .series_store import add_to_outbox
 from .tables import (
     api_keys,
