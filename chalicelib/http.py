@@ -282,7 +282,7 @@ def require_api_key(request: Request, *, write: bool) -> ApiCaller:
     if not key and has_session_cookie(request):
         return session_caller(request, write=write)
     key = key or _body_api_key(request)
-    caller = verify_api_key(runtime().check_store, key, datetime.now(UTC))
+    caller = verify_api_key(runtime().account_stores.projects, key, datetime.now(UTC))
     if write and caller.read_only:
         raise Unauthorized("this API key is read-only: use a read-write key for changes")
     return caller

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .adapters.sql.analyzer_store import SqlAnalyzerStore
     from .errors import SrvpulseError
     from .ports import (
-        AccountStore,
+        AccountStores,
         AlertBus,
         ChannelStore,
         CheckStore,
@@ -204,10 +204,25 @@ class Runtime:
         )
 
     @cached_property
-    def account_store(self) -> AccountStore:
-        from .adapters.sql.accounts_store import SqlAccountStore
+    def account_stores(self) -> AccountStores:
+        """Users, sessions, mailed links, 2FA, throttle buckets, projects (SQL)."""
+        from .adapters.sql.links_store import SqlLinkStore
+        from .adapters.sql.projects_store import SqlProjectStore
+        from .adapters.sql.sessions_store import SqlSessionStore
+        from .adapters.sql.throttle_store import SqlThrottleStore
+        from .adapters.sql.totp_store import SqlTotpStore
+        from .adapters.sql.users_store import SqlUserStore
+        from .ports import AccountStores
 
-        return SqlAccountStore(self.engine)
+        e = self.engine
+        return AccountStores(
+            users=SqlUserStore(e),
+            sessions=SqlSessionStore(e),
+            links=SqlLinkStore(e),
+            totp=SqlTotpStore(e),
+            throttle=SqlThrottleStore(e),
+            projects=SqlProjectStore(e),
+        )
 
     @cached_property
     def accounts(self) -> AccountService:
@@ -216,7 +231,7 @@ class Runtime:
 
         s = self.settings
         return AccountService(
-            self.account_store, self.mailer, site_url=s.site_url, email_from=s.email_from
+            self.account_stores, self.mailer, site_url=s.site_url, email_from=s.email_from
         )
 
     @cached_property
@@ -225,7 +240,7 @@ class Runtime:
 
         s = self.settings
         return ProjectAdminService(
-            self.account_store,
+            self.account_stores,
             self.accounts,
             self.mailer,
             site_url=s.site_url,

@@ -26,7 +26,6 @@ from sqlalchemy import (
     delete,
     insert,
     literal,
-    or_,
     select,
     tuple_,
     update,
@@ -34,7 +33,6 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from ...domain.accounts import ApiKey, Project
 from ...domain.detection import Anomaly, Verdict
 from ...domain.model import Check, Flip, FlipReason, Status
 from ...domain.runs import SeriesPoint
@@ -45,7 +43,6 @@ from . import anomalies_store
 from .errors import integrity_conflict
 from .series_store import add_to_outbox
 from .tables import (
-    api_keys,
     channels,
     check_channels,
     checks,
@@ -157,13 +154,6 @@ def flip_from_row(row: Any) -> Flip:
         reason=reason,
         id=m["id"],
     )
-
-
-def _project_from_row(row: Any) -> Project | None:
-    if row is None:
-        return None
-    m = row._mapping
-    return Project(m["id"], m["uuid"], m["name"], m["ping_key"], m["created"])
 
 
 # --- the store ---------------------------------------------------------------------------
@@ -558,71 +548,6 @@ class SqlCheckTx:
             select(projects.c.id).where(projects.c.ping_key == ping_key)
         ).scalar()
         return None if found is None else int(found)
-
-    def get_project(self, project_id: int) -> Project | None:
-        return _project_from_row(
-            self.conn.execute(select(projects).where(projects.c.id == project_id)).first()
-        )
-
-    def first_project(self) -> Project | None:
-        return _project_from_row(
-            self.conn.execute(select(projects).order_by(projects.c.id).limit(1)).first()
-        )
-
-    def insert_project(self, uuid: str, name: str, ping_key: str, now: datetime) -> int:
-        new_id = self.conn.execute(
-            insert(projects).values(uuid=uuid, name=name, ping_key=ping_key, created=now)
-        ).inserted_primary_key
-        assert new_id is not None
-        return int(new_id[0])
-
-    def insert_api_key(
-        self,
-        project_id: int,
-        name: str,
-        key_hash: str,
-        prefix: str,
-        read_only: bool,
-        now: datetime,
-    ) -> int:
-        new_id = self.conn.execute(
-            insert(api_keys).values(
-                project_id=project_id,
-                name=name,
-                key_hash=key_hash,
-                prefix=prefix,
-                read_only=read_only,
-                created=now,
-            )
-        ).inserted_primary_key
-        assert new_id is not None
-        return int(new_id[0])
-
-    def find_api_key(self, key_hash: str) -> ApiKey | None:
-        row = self.conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
-        if row is None:
-            return None
-        m = row._mapping
-        return ApiKey(
-            id=m["id"],
-            project_id=m["project_id"],
-            name=m["name"],
-            read_only=bool(m["read_only"]),
-            prefix=m["prefix"],
-            created=m["created"],
-            revoked_at=m["revoked_at"],
-            last_used_at=m["last_used_at"],
-        )
-
-    def touch_api_key(self, key_id: int, now: datetime, older_than: datetime) -> None:
-        self.conn.execute(
-            update(api_keys)
-            .where(
-                api_keys.c.id == key_id,
-                or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < older_than),
-            )
-            .values(last_used_at=now)
-        )
 
     # --- pattern detection (adapters/sql/anomalies_store.py) ---------------------------
 
