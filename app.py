@@ -14,6 +14,7 @@ from chalicelib import (
     api_channels,
     api_checks,
     api_maintenance,
+    api_schedules,
     api_summary,
     openapi,
 )
@@ -33,5 +34,6 @@ app.register_blueprint(api_checks.v3_bp)
 app.register_blueprint(api_channels.bp)
 app.register_blueprint(api_maintenance.bp)
 app.register_blueprint(api_anomalies.bp)
+app.register_blueprint(api_schedules.bp)
 app.register_blueprint(api_summary.bp)
 app.register_blueprint(openapi.bp)

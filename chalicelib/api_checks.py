@@ -49,6 +49,7 @@ from .http import (
     parse_query,
     require_api_key,
     text_response,
+    with_etag,
 )
 from .openapi import Link, documented
 
@@ -248,7 +249,8 @@ def list_checks() -> Response:
         offset=query.offset,
     )
     now, version = _now(), api_version(request)
-    return json_response({"checks": [check_json(v, caller, now, version) for v in views]})
+    body = {"checks": [check_json(v, caller, now, version) for v in views]}
+    return with_etag(request, json_response(body))
 
 
 @bp.route("/checks", methods=["POST"], content_types=ANY_CONTENT)

@@ -203,6 +203,12 @@ class Runtime:
             site_url=s.site_url,
         )
 
+    def migrate(self) -> None:
+        """Bring the SQL store's schema to the newest revision (Alembic)."""
+        from .adapters.sql.db import migrate
+
+        migrate(self.engine)
+
     @cached_property
     def account_stores(self) -> AccountStores:
         """Users, sessions, mailed links, 2FA, throttle buckets, projects (SQL)."""

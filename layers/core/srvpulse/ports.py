@@ -59,9 +59,18 @@ class AlertBus(Protocol):
     def publish(self, events: Sequence[AlertEvent]) -> None: ...
 
 
+class MailError(Exception):
+    """A Mailer could not hand a message over. ``retryable`` is False for permanent
+    refusals (bad recipient, authentication failure, message rejected)."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
 class Mailer(Protocol):
     """Sends one email (SMTP locally and self-hosted, SES on AWS). Used for alerts and
-    for account mail (password reset, invitations)."""
+    for account mail (password reset, invitations). Raises ``MailError``."""
 
     def send(self, message: EmailMessage) -> None: ...
 
