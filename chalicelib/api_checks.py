@@ -49,6 +49,7 @@ from .http import (
     parse_query,
     require_api_key,
     text_response,
+    with_etag,
 )
 from .openapi import Link, documented
 
@@ -86,6 +87,9 @@ class CheckIn(BaseModel):
     min_duration: int | None = Field(None, ge=1, le=MAX_DURATION)
     max_duration: int | None = Field(None, ge=1, le=MAX_DURATION)
     recovery_threshold: int = Field(1, ge=1, le=100)
+    # srvpulse: pattern detection on/off and how far from usual is far.
+    detection: bool = True
+    sensitivity: Literal["low", "normal", "high"] = "normal"
     channels: str | None = None
     unique: list[Literal["name", "slug", "tags", "timeout", "grace"]] = []
     # srvpulse: create with a given uuid (a check moving here keeps its ping URL).
@@ -172,6 +176,8 @@ def check_json(
         "min_duration": c.min_duration,
         "max_duration": c.max_duration,
         "recovery_threshold": c.recovery_threshold,
+        "detection": c.detection,
+        "sensitivity": cast(schemas.Sensitivity, c.sensitivity),
     }
     if c.last_duration_ms is not None:
         body["last_duration"] = c.last_duration_ms // 1000
@@ -243,7 +249,8 @@ def list_checks() -> Response:
         offset=query.offset,
     )
     now, version = _now(), api_version(request)
-    return json_response({"checks": [check_json(v, caller, now, version) for v in views]})
+    body = {"checks": [check_json(v, caller, now, version) for v in views]}
+    return with_etag(request, json_response(body))
 
 
 @bp.route("/checks", methods=["POST"], content_types=ANY_CONTENT)

@@ -71,11 +71,13 @@ class Runtime:
         """What other areas do with each ingested batch: ``in_transaction`` hooks write
         with the pings (same transaction), ``after_commit`` hooks see them once stored
         (services.ingesting.IngestHooks). Each area adds its hook here."""
+        from .services import detection
         from .services.ingesting import IngestHooks
 
         series = self.series_shipper
         return IngestHooks(
-            in_transaction=(series.in_transaction,), after_commit=(series.after_commit,)
+            in_transaction=(series.in_transaction, detection.learn),
+            after_commit=(series.after_commit,),
         )
 
     @cached_property
@@ -200,6 +202,12 @@ class Runtime:
             mailer=self.mailer,
             site_url=s.site_url,
         )
+
+    def migrate(self) -> None:
+        """Bring the SQL store's schema to the newest revision (Alembic)."""
+        from .adapters.sql.db import migrate
+
+        migrate(self.engine)
 
     @cached_property
     def account_stores(self) -> AccountStores:
