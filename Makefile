@@ -21,7 +21,8 @@ LOCK := $(shell command -v flock >/dev/null 2>&1 && echo flock $(VENV).setup-loc
 setup:
 	@$(LOCK) $(MAKE) --no-print-directory $(BIN)/.installed
 
-run: setup
+# The dashboard is built first (again only when its sources changed) and served at /.
+run: setup frontend-build
 	$(BIN)/python -m srvpulse.local
 
 # The API's OpenAPI document, which the dashboard's typed client is generated from

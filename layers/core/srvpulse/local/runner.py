@@ -134,14 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     from .gateway import ApiGatewayEmulator
+    from .spa import SpaFiles
 
     api = importlib.import_module("app").app
     gateway = ApiGatewayEmulator(load_handler("functions.ping.handler"), api)
+    site = SpaFiles(gateway, root / "frontend" / "dist")
     # Listen first: a busy port must not leave a half-started installation behind
     # (first-start keys printed to a run that then dies).
     try:
         server = waitress.create_server(
-            gateway, host=settings.host, port=settings.port, threads=HTTP_THREADS, ident="srvpulse"
+            site, host=settings.host, port=settings.port, threads=HTTP_THREADS, ident="srvpulse"
         )
     except OSError as exc:
         return _fail(
