@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         VerificationLink,
     )
     from .domain.delivery import ChannelRow, ChannelTarget, Claim, Delivery, NotificationRecord
+    from .domain.detection import Anomaly, Verdict
     from .domain.model import AlertEvent, Check, Flip, PingMessage
     from .domain.rules import Assignment, MaintenanceWindow
     from .domain.runs import SeriesPoint
@@ -291,6 +292,21 @@ class CheckTx(Protocol):
         ...
 
     def project_id_by_ping_key(self, ping_key: str) -> int | None: ...
+
+    # pattern detection: the check's anomalies (verdicts recorded once per kind and run)
+    def add_anomalies(
+        self, check_id: int, verdicts: Sequence[Verdict], ping_n: int | None
+    ) -> list[Anomaly]: ...
+    def list_anomalies(self, check_id: int, limit: int, offset: int) -> list[Anomaly]:
+        """Newest first."""
+        ...
+
+    def count_anomalies(self, check_id: int) -> int: ...
+    def get_anomaly(self, check_id: int, anomaly_uuid: str) -> Anomaly | None: ...
+    def mark_anomaly_expected(self, anomaly_id: int, now: datetime) -> None: ...
+    def save_baselines(self, updates: Sequence[tuple[int, str | None, datetime | None]]) -> None:
+        """(check id, baseline JSON, alert_after) for checks this transaction saved."""
+        ...
 
 
 class CheckStore(Protocol):

@@ -157,6 +157,11 @@ class Check:
     open_runs: str = ""
     # The last expected run counted as missed while down (None after any ping).
     missed_deadline: datetime | None = None
+    # Pattern detection (domain.detection): on/off, low/normal/high, the learned baseline
+    # (JSON, None before the first ping); ingest and the analyzer keep it.
+    detection: bool = True
+    sensitivity: str = "normal"
+    baseline: str | None = None
     version: int = 0  # optimistic concurrency: every state change increments it
     created: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
 
