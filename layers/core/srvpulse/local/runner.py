@@ -137,13 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     from .spa import SpaFiles
 
     api = importlib.import_module("app").app
-    gateway = ApiGatewayEmulator(load_handler("functions.ping.handler"), api)
-    site = SpaFiles(gateway, root / "frontend" / "dist")
+    dashboard = SpaFiles(settings.dashboard_dir or root / "frontend" / "dist")
+    gateway = ApiGatewayEmulator(load_handler("functions.ping.handler"), api, dashboard)
     # Listen first: a busy port must not leave a half-started installation behind
     # (first-start keys printed to a run that then dies).
     try:
         server = waitress.create_server(
-            site, host=settings.host, port=settings.port, threads=HTTP_THREADS, ident="srvpulse"
+            gateway, host=settings.host, port=settings.port, threads=HTTP_THREADS, ident="srvpulse"
         )
     except OSError as exc:
         return _fail(
