@@ -65,7 +65,6 @@ class Visits:
     def look(self, page: Page, name: str) -> None:
         """Let the page settle, run axe-core on it and save a screenshot."""
         page.wait_for_load_state("networkidle")
-        page.add_script_tag(path=str(AXE))
         result: dict[str, Any] = page.evaluate(
             "() => axe.run(document, {resultTypes: ['violations']})"
         )
@@ -81,6 +80,17 @@ class Visits:
         shot = SCREENSHOTS / f"{len(self.shots) + 1:02d}-{name}.png"
         page.screenshot(path=str(shot), full_page=True)
         self.shots.append(shot)
+
+
+def new_page(browser: Browser, visits: Visits) -> Page:
+    """A desktop-sized page with axe-core in every document. As an init script it is
+    injected by the browser itself: the dashboard's Content-Security-Policy (no inline
+    scripts) stays in force for everything the page does."""
+    context = browser.new_context(viewport=DESKTOP)
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    watch_console(page, visits)
+    return page
 
 
 def watch_console(page: Page, visits: Visits) -> None:

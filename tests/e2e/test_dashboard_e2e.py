@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.alerting_peers import HttpPeer, Reply, SmtpPeer, http_peer, smtp_peer
-from tests.e2e.dashboard import DESKTOP, PHONE, Visits, chromium, link_in, watch_console
+from tests.e2e.dashboard import PHONE, Visits, chromium, link_in, new_page
 from tests.e2e.local_mode import LocalMode, running_local_mode
 
 pytestmark = pytest.mark.e2e
@@ -74,8 +74,7 @@ def test_a_person_does_the_whole_job_in_the_browser(
 ) -> None:
     base = mode.base
     visits = Visits()
-    page = browser.new_page(viewport=DESKTOP)
-    watch_console(page, visits)
+    page = new_page(browser, visits)
 
     # Register, then confirm the address through the mailed link.
     page.goto(base + "/signup")
