@@ -10,9 +10,11 @@ from chalice.app import Chalice
 
 from chalicelib import (
     api_accounts,
+    api_anomalies,
     api_channels,
     api_checks,
     api_maintenance,
+    api_schedules,
     api_summary,
     openapi,
 )
@@ -28,7 +30,10 @@ for prefix in api_checks.MOUNTS:
     name = prefix.strip("/").replace("/", "_")
     app.register_blueprint(api_checks.bp, name_prefix=name, url_prefix=prefix)
     app.register_blueprint(api_channels.hc_bp, name_prefix=name, url_prefix=prefix)
+app.register_blueprint(api_checks.v3_bp)
 app.register_blueprint(api_channels.bp)
 app.register_blueprint(api_maintenance.bp)
+app.register_blueprint(api_anomalies.bp)
+app.register_blueprint(api_schedules.bp)
 app.register_blueprint(api_summary.bp)
 app.register_blueprint(openapi.bp)

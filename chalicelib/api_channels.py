@@ -77,6 +77,7 @@ class AssignmentIn(BaseModel):
     )
     reminder_max: int = _limit("reminder_max", "at most this many reminders per down period")
     notify_on_recovery: bool = True
+    anomaly_alerts: bool = Field(True, description="pattern detection's alerts too")
 
 
 class NotificationsQuery(BaseModel):
@@ -99,7 +100,8 @@ def _store() -> service.ChannelStore:
 
 
 def _local() -> bool:
-    return not runtime().is_aws
+    """Whether channel URLs may name private addresses (ALERT_PRIVATE_TARGETS)."""
+    return runtime().settings.private_targets_allowed
 
 
 def _shown(row: service.ChannelRow, read_only: bool) -> schemas.ChannelOut:

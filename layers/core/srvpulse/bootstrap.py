@@ -8,7 +8,8 @@ SQLAlchemy, and nothing connects at import time.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -19,8 +20,9 @@ if TYPE_CHECKING:
 
     from .adapters.local_queue import LocalDurableQueue
     from .adapters.sql.analyzer_store import SqlAnalyzerStore
+    from .errors import SrvpulseError
     from .ports import (
-        AccountStore,
+        AccountStores,
         AlertBus,
         ChannelStore,
         CheckStore,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from .services.analyzing import Analyzer
     from .services.ingesting import IngestHooks
     from .services.project_admin import ProjectAdminService
+    from .services.series import SeriesShipper
 
 
 class Runtime:
@@ -69,9 +72,23 @@ class Runtime:
         """What other areas do with each ingested batch: ``in_transaction`` hooks write
         with the pings (same transaction), ``after_commit`` hooks see them once stored
         (services.ingesting.IngestHooks). Each area adds its hook here."""
+        from .services import detection
         from .services.ingesting import IngestHooks
 
-        return IngestHooks(in_transaction=(), after_commit=())
+        series = self.series_shipper
+        return IngestHooks(
+            in_transaction=(series.in_transaction, detection.learn),
+            after_commit=(series.after_commit,),
+        )
+
+    @cached_property
+    def series_shipper(self) -> SeriesShipper:
+        """Every stored ping's point: into the outbox with the ping, then shipped."""
+        from .services.series import SeriesShipper
+
+        return SeriesShipper(
+            lambda: self.series_outbox, lambda: self.series_store, lambda: datetime.now(UTC)
+        )
 
     # --- series store (every ping, for history) ---
     @cached_property
@@ -178,6 +195,7 @@ class Runtime:
             pagerduty_events_url=s.pagerduty_events_url,
             ca_file=s.alert_ca_file,
             mail_configured=bool(s.smtp_host) or self.is_aws,
+            private_targets=s.private_targets_allowed,
         )
         return Dispatcher(
             store=SqlNotificationStore(self.engine),
@@ -186,11 +204,32 @@ class Runtime:
             site_url=s.site_url,
         )
 
-    @cached_property
-    def account_store(self) -> AccountStore:
-        from .adapters.sql.accounts_store import SqlAccountStore
+    def migrate(self) -> None:
+        """Bring the SQL store's schema to the newest revision (Alembic)."""
+        from .adapters.sql.db import migrate
 
-        return SqlAccountStore(self.engine)
+        migrate(self.engine)
+
+    @cached_property
+    def account_stores(self) -> AccountStores:
+        """Users, sessions, mailed links, 2FA, throttle buckets, projects (SQL)."""
+        from .adapters.sql.links_store import SqlLinkStore
+        from .adapters.sql.projects_store import SqlProjectStore
+        from .adapters.sql.sessions_store import SqlSessionStore
+        from .adapters.sql.throttle_store import SqlThrottleStore
+        from .adapters.sql.totp_store import SqlTotpStore
+        from .adapters.sql.users_store import SqlUserStore
+        from .ports import AccountStores
+
+        e = self.engine
+        return AccountStores(
+            users=SqlUserStore(e),
+            sessions=SqlSessionStore(e),
+            links=SqlLinkStore(e),
+            totp=SqlTotpStore(e),
+            throttle=SqlThrottleStore(e),
+            projects=SqlProjectStore(e),
+        )
 
     @cached_property
     def accounts(self) -> AccountService:
@@ -199,7 +238,7 @@ class Runtime:
 
         s = self.settings
         return AccountService(
-            self.account_store, self.mailer, site_url=s.site_url, email_from=s.email_from
+            self.account_stores, self.mailer, site_url=s.site_url, email_from=s.email_from
         )
 
     @cached_property
@@ -208,7 +247,7 @@ class Runtime:
 
         s = self.settings
         return ProjectAdminService(
-            self.account_store,
+            self.account_stores,
             self.accounts,
             self.mailer,
             site_url=s.site_url,
@@ -241,13 +280,31 @@ class Runtime:
         return Analyzer(self.analyzer_store, self.alert_bus, site_url=self.settings.site_url)
 
 
+def service_error(exc: BaseException) -> SrvpulseError | None:
+    """What an exception a store raised means for the caller (a slug another check has
+    -> 409, the database down -> 503, ...), or None when it is a bug."""
+    from .adapters.sql.errors import service_error as sql_service_error
+
+    return sql_service_error(exc)
+
+
 def for_local(settings: Settings | None = None) -> Runtime:
     return Runtime(settings or Settings.from_env())
 
 
 def for_aws(settings: Settings | None = None) -> Runtime:
     s = settings or Settings.from_env({"SRVPULSE_MODE": "aws"})
+    if not s.site_url and s.site_url_parameter:
+        s = replace(s, site_url=read_site_url(s.site_url_parameter))
     return Runtime(s)
+
+
+def read_site_url(name: str) -> str:
+    """The site URL from an SSM parameter (once per container: the runtime is cached)."""
+    import boto3
+
+    value = boto3.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+    return str(value).rstrip("/")
 
 
 _current: Runtime | None = None

@@ -27,6 +27,7 @@ from ..domain.pinging import PingRequest
 from ..ports import QueueFull
 from ..services.pinging import OK, QUEUE_UNAVAILABLE, PingReply, receive_ping
 from .gateway import MAX_BODY_BYTES, ApiGatewayEmulator, HttpReply, HttpRequest, json_reply
+from .spa import SpaFiles
 
 log = logging.getLogger("srvpulse.local.edge")
 
@@ -34,8 +35,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-# Serves a path the API does not (the dashboard's files): a reply, or None for 404.
-StaticFiles = Callable[[HttpRequest], HttpReply | None]
 
 PING_PREFIX = "/ping/"
 # Threads for the (synchronous) management API; pings never wait for them.
@@ -117,13 +116,13 @@ class LocalEdge:
         queue: GroupCommitQueue,
         gateway: ApiGatewayEmulator,
         *,
-        static_files: StaticFiles | None = None,
+        spa: SpaFiles | None = None,
         is_unknown: Callable[[PingMessage], bool] | None = None,
         api_threads: int = API_THREADS,
     ) -> None:
         self.queue = queue
         self.gateway = gateway
-        self.static_files = static_files
+        self.spa = spa  # the dashboard's files, answered before any route (local/spa.py)
         self.is_unknown = is_unknown
         self._api = ThreadPoolExecutor(api_threads, thread_name_prefix="api")
 
@@ -166,14 +165,15 @@ class LocalEdge:
         await _send_reply(send, scope, reply)
 
     def _serve_other(self, request: HttpRequest) -> HttpReply:
-        if self.static_files is not None and not request.path.startswith("/api/"):
-            try:
-                served = self.static_files(request)
-            except Exception:
-                log.exception("serving %s failed", request.path)
-                served = json_reply(500, b'{"error": "internal error"}')
-            if served is not None:
-                return served
+        if self.spa is not None:
+            if_none_match = next(
+                (v for k, v in request.headers if k.lower() == "if-none-match"), None
+            )
+            page = self.spa.answer(request.method, request.path, if_none_match)
+            if page is not None:
+                headers = [(k, v) for k, v in page.headers.items() if k.lower() != "content-length"]
+                body = page.content()
+                return HttpReply(page.status, [*headers, ("Content-Length", str(len(body)))], body)
         return self.gateway.handle(request)
 
     def close(self) -> None:

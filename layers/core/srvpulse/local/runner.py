@@ -95,7 +95,9 @@ def _print_keys(runtime: Runtime) -> None:
     from ..services.projects import ensure_default_project
 
     s = runtime.settings
-    info = ensure_default_project(runtime.check_store, datetime.now(UTC), s.bootstrap_api_key)
+    info = ensure_default_project(
+        runtime.account_stores.projects, datetime.now(UTC), s.bootstrap_api_key
+    )
     if info.created:
         rw = (
             "(the one in SRVPULSE_BOOTSTRAP_API_KEY)"
@@ -262,8 +264,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(root))
     from .edge import GroupCommitQueue, LocalEdge
     from .gateway import ApiGatewayEmulator
+    from .spa import SpaFiles
 
     api = importlib.import_module("app").app
+    dashboard = SpaFiles(settings.dashboard_dir or root / "frontend" / "dist")
     # Listen first: a busy port must not leave a half-started installation behind
     # (first-start keys printed to a run that then dies).
     try:
@@ -285,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
 
     workers = WorkersProcess(root)
     workers.start()
-    edge = LocalEdge(GroupCommitQueue(runtime.local_queue), ApiGatewayEmulator(api))
+    edge = LocalEdge(GroupCommitQueue(runtime.local_queue), ApiGatewayEmulator(api), spa=dashboard)
     held.close()
     try:
         uvloop.run(serve_until_stopped(edge, settings, workers))
