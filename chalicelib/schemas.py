@@ -191,6 +191,7 @@ class AssignmentSettings(TypedDict):
     reminder_every_minutes: int
     reminder_max: int
     notify_on_recovery: bool
+    anomaly_alerts: bool  # pattern detection's alerts go to this channel
 
 
 class AssignmentOut(AssignmentSettings):

@@ -840,6 +840,7 @@ export interface components {
             reminder_every_minutes: number;
             reminder_max: number;
             notify_on_recovery: boolean;
+            anomaly_alerts: boolean;
             uuid: string;
         };
         /**
@@ -869,6 +870,11 @@ export interface components {
             reminder_max?: number;
             /** @default true */
             notify_on_recovery?: boolean;
+            /**
+             * @description pattern detection's alerts too
+             * @default true
+             */
+            anomaly_alerts?: boolean;
         };
         /** AssignmentList */
         AssignmentList: {
@@ -884,6 +890,7 @@ export interface components {
             reminder_every_minutes: number;
             reminder_max: number;
             notify_on_recovery: boolean;
+            anomaly_alerts: boolean;
             channel: string;
         };
         /**
@@ -1126,7 +1133,7 @@ export interface components {
          * @description Why a check changed status (shown in flips and alerts).
          * @enum {string}
          */
-        FlipReason: "late" | "failed" | "too long" | "too short" | "recovered" | "reminder" | "started" | "paused" | "resumed";
+        FlipReason: "late" | "failed" | "too long" | "too short" | "recovered" | "reminder" | "started" | "paused" | "resumed" | "anomaly";
         /** FlipsQuery */
         FlipsQuery: {
             /**
@@ -1422,6 +1429,7 @@ export interface components {
             reminder_every_minutes: number;
             reminder_max: number;
             notify_on_recovery: boolean;
+            anomaly_alerts: boolean;
             channel: components["schemas"]["ChannelOut"];
         };
         /** SummaryQuery */

@@ -480,6 +480,7 @@ class CheckContext:
     windows: Sequence[MaintenanceWindow]
     last_ping_summary: str | None = None  # of the check's latest ping, for the alerts
     last_exit_status: int | None = None  # of the check's latest ping, for the alerts
+    new_anomalies: Sequence[Anomaly] = ()  # recorded at ingest, alerts not yet decided
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,6 +495,11 @@ class AnalysisPlan:
     processed_flip_ids: Sequence[int]
     assignments: Sequence[Assignment]
     events: Sequence[AlertEvent]
+    # Pattern detection: verdicts of this evaluation (runs still going) to record, and
+    # the recorded anomalies whose alerts this plan decided. Events for a new verdict
+    # carry ``anomaly_id`` = -(its index + 1); the store swaps in the real id.
+    new_anomalies: Sequence[Verdict] = ()
+    processed_anomaly_ids: Sequence[int] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ Everything here is plain data plus pure functions; ``now`` is always a parameter
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -54,6 +54,9 @@ class FlipReason(StrEnum):
     STARTED = "started"
     PAUSED = "paused"
     RESUMED = "resumed"
+    # Never a flip's reason: the reason of an anomaly alert (pattern detection), which
+    # tells without changing the status.
+    ANOMALY = "anomaly"
 
 
 def utc(dt: datetime) -> datetime:
@@ -97,7 +100,9 @@ class PingMessage:
     summary: str | None = None
 
     def to_json(self) -> str:
-        data: dict[str, Any] = asdict(self)
+        # Field by field, not dataclasses.asdict (which deep-copies every value): this
+        # runs once per accepted ping on the edge, and asdict made it 80 us of 110.
+        data: dict[str, Any] = {name: getattr(self, name) for name in _PING_FIELDS}
         data["received_at"] = _iso(self.received_at)
         data["kind"] = self.kind.value
         return json.dumps(data, separators=(",", ":"))
@@ -114,6 +119,9 @@ class PingMessage:
             raise ValueError("received_at is required")
         kind = PingKind(data.pop("kind"))
         return cls(received_at=received, kind=kind, **data)
+
+
+_PING_FIELDS = tuple(f.name for f in fields(PingMessage))
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,13 +211,23 @@ class AlertEvent:
     check_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     channel_kind: str = ""  # email | slack | pagerduty | webhook (SNS filter attribute)
+    # An anomaly alert (pattern detection) instead of a flip's: ``flip_id`` is 0, the
+    # explanation is ``extra["detail"]``, ``status`` is the check's (unchanged) status.
+    anomaly_id: int | None = None
+    anomaly_kind: str = ""
 
     @property
     def idempotency_key(self) -> str:
+        if self.anomaly_id is not None:
+            return f"anomaly-{self.anomaly_id}-channel-{self.channel_id}"
         return f"flip-{self.flip_id}-channel-{self.channel_id}"
 
     @property
     def dedup_key(self) -> str:
+        # An anomaly is its own PagerDuty incident: it must not resolve, or be resolved
+        # by, the check's down/up incident.
+        if self.anomaly_id is not None:
+            return f"srvpulse-{self.check_uuid}-anomaly-{self.anomaly_id}"
         return f"srvpulse-{self.check_uuid}"
 
     def to_json(self) -> str:
