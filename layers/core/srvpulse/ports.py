@@ -217,9 +217,11 @@ class CheckTx(Protocol):
         (re-read and re-apply)."""
         ...
 
-    def save_checks(self, saves: Sequence[tuple[Check, int]]) -> bool:
-        """``save_check`` for many (check, expected version) pairs in one statement;
-        False when any row had moved on (roll back and re-run)."""
+    def save_checks(self, saves: Sequence[tuple[Check, Check]]) -> bool:
+        """Write many checks, each given as (as read, as it is to be saved), in one
+        statement per backend round trip, each row only if it still has the version it
+        was read with (version + 1); False when any row had moved on (roll back and
+        re-run)."""
         ...
 
     def delete_check(self, check_id: int) -> None: ...

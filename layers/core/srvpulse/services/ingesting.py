@@ -278,7 +278,7 @@ def _run_batch(
         batches.append(CheckBatch(before, after, applied, check_id in created))
 
     # 4. The writes, then the hooks, in the same transaction.
-    if not tx.save_checks([(b.after, b.before.version) for b in batches]):
+    if not tx.save_checks([(b.before, b.after) for b in batches]):
         raise _LostRace
     tx.add_pings(stored)
     tx.add_flips(flips)

@@ -40,6 +40,7 @@ from ...domain.runs import SeriesPoint
 from ...domain.status import RunLog
 from ...errors import Conflict, InvalidInput
 from ...ports import StoredPing
+from .bulk import delete_up_to, update_rows
 from .series_store import add_to_outbox
 from .tables import (
     api_keys,
@@ -182,11 +183,6 @@ _SAVE_CHECK = update(checks).where(
 )
 
 
-_PRUNE_PINGS = delete(pings).where(
-    pings.c.check_id == bindparam("_c"), pings.c.n <= bindparam("_upto")
-)
-
-
 class SqlCheckTx:
     """CheckTx on one connection inside one transaction (see ports.CheckTx)."""
 
@@ -284,19 +280,23 @@ class SqlCheckTx:
         result = self.conn.execute(_SAVE_CHECK, values)
         return saved if result.rowcount == 1 else None
 
-    def save_checks(self, saves: Sequence[tuple[Check, int]]) -> bool:
+    def save_checks(self, saves: Sequence[tuple[Check, Check]]) -> bool:
         if not saves:
             return True
+        pairs = [(check_values(before), check_values(after)) for before, after in saves]
+        # Only the columns some check of the batch changed: fewer values to send and
+        # no index maintenance for columns a ping never touches (slug, name, ...).
+        changed = sorted({k for old, new in pairs for k, v in new.items() if old[k] != v})
         rows = []
-        for check, expected_version in saves:
-            values = check_values(check)
-            values["version"] = expected_version + 1
-            for fixed in ("created", "uuid", "project_id"):
-                values.pop(fixed, None)
-            values["_id"], values["_expected_version"] = check.id, expected_version
-            rows.append(values)
-        result = self.conn.execute(_SAVE_CHECK, rows)
-        return int(result.rowcount) == len(rows)
+        for (before, _after), (_old, new) in zip(saves, pairs, strict=True):
+            row = {k: new[k] for k in changed if k not in ("id", "uuid", "project_id", "created")}
+            row["version"] = before.version + 1
+            row["_id"], row["_expected_version"] = before.id, before.version
+            rows.append(row)
+        matched = update_rows(
+            self.conn, checks, rows, {"id": "_id", "version": "_expected_version"}
+        )
+        return matched == len(rows)
 
     def delete_check(self, check_id: int) -> None:
         # Children first: the SQLite foreign keys cascade, but keep it explicit for both.
@@ -463,12 +463,8 @@ class SqlCheckTx:
         add_to_outbox(self.conn, points)
 
     def prune_pings(self, newest: Mapping[int, int], keep_last: int) -> None:
-        # One statement with the same shape every time (so SQLAlchemy's cache finds it):
-        # the executemany of "check_id = ? AND n <= ?" goes through the (check_id, n)
-        # index once per check.
-        doomed = [{"_c": c, "_upto": n - keep_last} for c, n in newest.items() if n > keep_last]
-        if doomed:
-            self.conn.execute(_PRUNE_PINGS, doomed)
+        doomed = {c: n - keep_last for c, n in newest.items() if n > keep_last}
+        delete_up_to(self.conn, pings, "check_id", "n", doomed)
 
     def list_pings(self, check_id: int, limit: int) -> list[StoredPing]:
         q = (
