@@ -22,12 +22,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from ...domain.model import AlertEvent, Flip, Status
 from ...domain.rules import Assignment, MaintenanceWindow
 from ...ports import AnalysisPlan, CheckContext, OutboxEvent
+from .bulk import update_rows
 from .checks_store import check_from_row, check_values, flip_from_row
 from .tables import (
     alert_events,
@@ -46,8 +47,10 @@ _CHUNK = 500  # ids per IN (...) list
 _RETRYABLE_MYSQL = {1205, 1213}
 
 
-class _LostRace(Exception):
-    pass
+_REMINDER = "reminder"
+_SAVE_CHECK = update(checks).where(
+    checks.c.id == bindparam("_id"), checks.c.version == bindparam("_expected_version")
+)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -95,12 +98,15 @@ class SqlAnalyzerStore:
 
     # --- the pass ------------------------------------------------------------------------
 
-    def due_check_ids(self, now: datetime, limit: int) -> list[int]:
+    def due_check_ids(
+        self, now: datetime, limit: int, deadlines_until: datetime | None = None
+    ) -> list[int]:
         found: dict[int, None] = {}
+        until = {checks.c.alert_after: now if deadlines_until is None else deadlines_until}
         with self.engine.connect() as conn:
             for col in (checks.c.alert_after, checks.c.next_reminder_at):
                 rows = conn.execute(
-                    select(checks.c.id).where(col <= now).order_by(col).limit(limit)
+                    select(checks.c.id).where(col <= until.get(col, now)).order_by(col).limit(limit)
                 ).all()
                 self._count(len(rows))
                 for row in rows:
@@ -194,102 +200,179 @@ class SqlAnalyzerStore:
             )
         return out
 
-    def apply(self, plan: AnalysisPlan, now: datetime) -> list[OutboxEvent] | None:
-        try:
-            with self.engine.begin() as conn:
-                return self._apply(conn, plan, now)
-        except _LostRace:
-            return None
-        except OperationalError as exc:
-            code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-            if code in _RETRYABLE_MYSQL:
-                return None
-            raise
+    def apply_many(
+        self, plans: Sequence[AnalysisPlan], now: datetime
+    ) -> list[list[OutboxEvent] | None]:
+        results: list[list[OutboxEvent] | None] = [None] * len(plans)
+        for start in range(0, len(plans), _CHUNK):
+            part = plans[start : start + _CHUNK]
+            try:
+                with self.engine.begin() as conn:
+                    written = self._apply_group(conn, part, now)
+            except OperationalError as exc:
+                code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+                if code in _RETRYABLE_MYSQL:
+                    continue  # the whole group lost: its checks stay due for the next pass
+                raise
+            results[start : start + len(part)] = written
+        return results
 
-    def _apply(self, conn: Connection, plan: AnalysisPlan, now: datetime) -> list[OutboxEvent]:
-        check = plan.check
-        values = check_values(check)
-        values["version"] = plan.expected_version + 1
-        res = conn.execute(
-            update(checks)
-            .where(checks.c.id == check.id, checks.c.version == plan.expected_version)
-            .values(**values)
-        )
-        if res.rowcount != 1:
-            raise _LostRace  # rolls the (empty) transaction back
+    def _claim(self, conn: Connection, plans: Sequence[AnalysisPlan]) -> list[bool]:
+        """Write each plan's check if its row still has the plan's version; which won.
 
-        real: dict[int, int] = {}
-        for f in plan.new_flips:
-            inserted = conn.execute(
-                insert(flips).values(
-                    check_id=f.check_id,
-                    created=f.created,
-                    old_status=f.old_status.value,
-                    new_status=f.new_status.value,
-                    reason=f.reason.value,
-                    processed_at=now,
-                )
-            )
-            assert inserted.inserted_primary_key is not None
-            real[f.id or 0] = int(inserted.inserted_primary_key[0])
-
-        def fix(flip_id: int | None) -> int | None:
-            return real.get(flip_id, flip_id) if flip_id is not None else None
-
-        if plan.processed_flip_ids:
-            conn.execute(
-                update(flips)
-                .where(
-                    flips.c.id.in_(list(plan.processed_flip_ids)), flips.c.processed_at.is_(None)
-                )
-                .values(processed_at=now)
-            )
-        for a in plan.assignments:
-            a = replace(
-                a, down_flip_id=fix(a.down_flip_id), recovery_flip_id=fix(a.recovery_flip_id)
-            )
-            conn.execute(
-                update(check_channels)
-                .where(
-                    check_channels.c.check_id == a.check_id,
-                    check_channels.c.channel_id == a.channel_id,
-                )
-                .values(**{k: getattr(a, k) for k in _ASSIGNMENT_STATE})
-            )
-
-        events = [replace(e, flip_id=fix(e.flip_id) or 0) for e in plan.events]
-        if not events:
-            return []
-        # The version guard makes duplicates impossible; the unique key is the backstop,
-        # checked first so a surprise never poisons the check's transaction.
-        existing = {
-            (r.flip_id, r.channel_id)
+        MySQL: one locking read of the versions (by uuid, the order ingest locks in, so
+        the two never deadlock on each other), then one statement for the winners (their
+        rows stay locked until the commit). SQLite serializes writers, so a conditional
+        UPDATE per check (in-process, no round trips) both decides and writes.
+        """
+        rows = []
+        for plan in plans:
+            values = check_values(plan.check)
+            for fixed in ("created", "uuid", "project_id"):
+                values.pop(fixed, None)
+            values["version"] = plan.expected_version + 1
+            values["_id"], values["_expected_version"] = plan.check.id, plan.expected_version
+            rows.append(values)
+        if conn.dialect.name != "mysql":
+            return [conn.execute(_SAVE_CHECK, row).rowcount == 1 for row in rows]
+        locked: dict[int, int] = {
+            int(r.id): int(r.version)
             for r in conn.execute(
-                select(alert_events.c.flip_id, alert_events.c.channel_id).where(
-                    alert_events.c.flip_id.in_({e.flip_id for e in events})
-                )
+                select(checks.c.id, checks.c.version)
+                .where(checks.c.uuid.in_(sorted(p.check.uuid for p in plans)))
+                .with_for_update()
             )
         }
-        recorded: list[OutboxEvent] = []
-        for e in events:
-            if (e.flip_id, e.channel_id) in existing:
-                continue
-            existing.add((e.flip_id, e.channel_id))
-            kind = "reminder" if e.is_reminder else ("up" if e.status is Status.UP else "down")
-            inserted = conn.execute(
-                insert(alert_events).values(
-                    flip_id=e.flip_id,
-                    channel_id=e.channel_id,
-                    check_id=check.id,
-                    kind=kind,
-                    payload=e.to_json(),
-                    created=now,
-                    claimed_at=now,
+        won = [locked.get(p.check.id) == p.expected_version for p in plans]
+        mine = [row for row, w in zip(rows, won, strict=True) if w]
+        update_rows(conn, checks, mine, {"id": "_id", "version": "_expected_version"})
+        return won
+
+    def _apply_group(
+        self, conn: Connection, plans: Sequence[AnalysisPlan], now: datetime
+    ) -> list[list[OutboxEvent] | None]:
+        won = self._claim(conn, plans)
+        winners = [p for p, w in zip(plans, won, strict=True) if w]
+        if not winners:
+            return [None] * len(plans)
+
+        # New flips, inserted together; their ids are read back by what makes each unique
+        # in this transaction: the check (one winner per check), processed at ``now``,
+        # reminder or not (a plan makes at most one of each), the newest such row.
+        new = [f for p in winners for f in p.new_flips]
+        if new:
+            conn.execute(
+                insert(flips),
+                [
+                    {
+                        "check_id": f.check_id,
+                        "created": f.created,
+                        "old_status": f.old_status.value,
+                        "new_status": f.new_status.value,
+                        "reason": f.reason.value,
+                        "processed_at": now,
+                    }
+                    for f in new
+                ],
+            )
+        placeholder = {(f.check_id, f.reason.value == _REMINDER): f.id or 0 for f in new}
+        real: dict[tuple[int, int], int] = {}  # (check id, placeholder id) -> flip id
+        for part in _chunks(sorted({f.check_id for f in new})):
+            for row in conn.execute(
+                select(flips.c.id, flips.c.check_id, flips.c.reason).where(
+                    flips.c.check_id.in_(part), flips.c.processed_at == now
+                )
+            ):
+                made = placeholder.get((row.check_id, row.reason == _REMINDER))
+                if made is not None:
+                    key = (row.check_id, made)
+                    real[key] = max(real.get(key, 0), int(row.id))
+
+        processed = [i for p in winners for i in p.processed_flip_ids]
+        for part in _chunks(processed):
+            conn.execute(
+                update(flips)
+                .where(flips.c.id.in_(part), flips.c.processed_at.is_(None))
+                .values(processed_at=now)
+            )
+
+        def fix(check_id: int, flip_id: int | None) -> int | None:
+            if flip_id is None or flip_id >= 0:
+                return flip_id
+            return real[(check_id, flip_id)]
+
+        assignment_rows: list[dict[str, Any]] = []
+        for p in winners:
+            for a in p.assignments:
+                a = replace(
+                    a,
+                    down_flip_id=fix(a.check_id, a.down_flip_id),
+                    recovery_flip_id=fix(a.check_id, a.recovery_flip_id),
+                )
+                state = {k: getattr(a, k) for k in _ASSIGNMENT_STATE}
+                state["_check_id"], state["_channel_id"] = a.check_id, a.channel_id
+                assignment_rows.append(state)
+        update_rows(
+            conn,
+            check_channels,
+            assignment_rows,
+            {"check_id": "_check_id", "channel_id": "_channel_id"},
+        )
+
+        # Alert events: the version guard makes duplicates impossible; the unique key
+        # (flip, channel) is the backstop, checked first so that a surprise never fails
+        # the group's transaction.
+        every = [
+            (i, replace(e, flip_id=fix(p.check.id, e.flip_id) or 0))
+            for i, p in enumerate(winners)
+            for e in p.events
+        ]
+        existing: set[tuple[int, int]] = set()
+        for part in _chunks(sorted({e.flip_id for _, e in every})):
+            existing.update(
+                (r.flip_id, r.channel_id)
+                for r in conn.execute(
+                    select(alert_events.c.flip_id, alert_events.c.channel_id).where(
+                        alert_events.c.flip_id.in_(part)
+                    )
                 )
             )
-            assert inserted.inserted_primary_key is not None
-            recorded.append(OutboxEvent(int(inserted.inserted_primary_key[0]), e))
-        return recorded
+        fresh: list[tuple[int, AlertEvent]] = []
+        for i, e in every:
+            if (e.flip_id, e.channel_id) not in existing:
+                existing.add((e.flip_id, e.channel_id))
+                fresh.append((i, e))
+        if fresh:
+            conn.execute(
+                insert(alert_events),
+                [
+                    {
+                        "flip_id": e.flip_id,
+                        "channel_id": e.channel_id,
+                        "check_id": winners[i].check.id,
+                        "kind": "reminder"
+                        if e.is_reminder
+                        else ("up" if e.status is Status.UP else "down"),
+                        "payload": e.to_json(),
+                        "created": now,
+                        "claimed_at": now,
+                    }
+                    for i, e in fresh
+                ],
+            )
+        event_ids: dict[tuple[int, int], int] = {}
+        for part in _chunks(sorted({e.flip_id for _, e in fresh})):
+            for r in conn.execute(
+                select(alert_events.c.id, alert_events.c.flip_id, alert_events.c.channel_id).where(
+                    alert_events.c.flip_id.in_(part)
+                )
+            ):
+                event_ids[(r.flip_id, r.channel_id)] = int(r.id)
+        recorded: list[list[OutboxEvent]] = [[] for _ in winners]
+        for i, e in fresh:
+            recorded[i].append(OutboxEvent(event_ids[(e.flip_id, e.channel_id)], e))
+        out = iter(recorded)
+        return [next(out) if w else None for w in won]
 
     # --- the outbox ----------------------------------------------------------------------
 
