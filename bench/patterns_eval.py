@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from srvpulse.domain import detection
 from srvpulse.domain.detection import (
@@ -95,7 +96,7 @@ def job(
     kinds = ["long", "short", "time", "twice", "long"]
     for i, start in enumerate(starts):
         start = start + timedelta(seconds=r.uniform(0, 40))
-        local_day = start.astimezone(detection.ZoneInfo(tz)).weekday()
+        local_day = start.astimezone(ZoneInfo(tz)).weekday()
         seconds = base * (1 + drift) ** i * _z(r, sigma) * (sunday if local_day == 6 else 1)
         if step_day is not None and i >= step_day:
             seconds *= 4

@@ -199,13 +199,17 @@ def test_ingest_consumes_the_ping_queue_with_partial_batch_failures(
     assert "MaximumConcurrency" in props["ScalingConfig"]
 
 
-def test_a_poison_ping_ends_in_the_dead_letter_queue_after_a_few_tries(
+def test_a_ping_is_retried_through_an_hour_long_database_outage_before_the_dlq(
     cfn: dict[str, Any],
 ) -> None:
     queue = cfn["Resources"]["PingQueue"]["Properties"]
     redrive = queue["RedrivePolicy"]
     assert _refers_to(redrive["deadLetterTargetArn"], "PingDeadLetterQueue")
-    assert 5 <= redrive["maxReceiveCount"] <= 10
+    # A failed record is received again after the visibility timeout: the retries of
+    # one message must outlast a one-hour outage, and the queue must keep it that long.
+    retrying = redrive["maxReceiveCount"] * queue["VisibilityTimeout"]
+    assert retrying >= 3600 + queue["VisibilityTimeout"]
+    assert queue["MessageRetentionPeriod"] > retrying
     ingest = _function(cfn, "IngestFunction")
     batching = 1
     # No redelivery while a batch still runs: AWS's advice is 6x the function timeout.

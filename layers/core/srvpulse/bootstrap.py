@@ -178,6 +178,7 @@ class Runtime:
             pagerduty_events_url=s.pagerduty_events_url,
             ca_file=s.alert_ca_file,
             mail_configured=bool(s.smtp_host) or self.is_aws,
+            private_targets=s.private_targets_allowed,
         )
         return Dispatcher(
             store=SqlNotificationStore(self.engine),
