@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from ...domain.model import AlertEvent, Flip, Status
@@ -41,6 +41,9 @@ from .tables import (
 )
 
 _CHUNK = 500  # ids per IN (...) list
+# Plans per transaction: one commit (one redo-log flush on MySQL) for a whole pass of
+# the default batch, short enough that ingest never waits long on a check's row lock.
+_GROUP = 1000
 
 # MySQL: deadlock (1213) and lock wait timeout (1205) mean another writer won; the check
 # stays due and the next pass looks again.
@@ -48,9 +51,6 @@ _RETRYABLE_MYSQL = {1205, 1213}
 
 
 _REMINDER = "reminder"
-_SAVE_CHECK = update(checks).where(
-    checks.c.id == bindparam("_id"), checks.c.version == bindparam("_expected_version")
-)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -204,8 +204,8 @@ class SqlAnalyzerStore:
         self, plans: Sequence[AnalysisPlan], now: datetime
     ) -> list[list[OutboxEvent] | None]:
         results: list[list[OutboxEvent] | None] = [None] * len(plans)
-        for start in range(0, len(plans), _CHUNK):
-            part = plans[start : start + _CHUNK]
+        for start in range(0, len(plans), _GROUP):
+            part = plans[start : start + _GROUP]
             try:
                 with self.engine.begin() as conn:
                     written = self._apply_group(conn, part, now)
@@ -220,32 +220,28 @@ class SqlAnalyzerStore:
     def _claim(self, conn: Connection, plans: Sequence[AnalysisPlan]) -> list[bool]:
         """Write each plan's check if its row still has the plan's version; which won.
 
-        MySQL: one locking read of the versions (by uuid, the order ingest locks in, so
-        the two never deadlock on each other), then one statement for the winners (their
-        rows stay locked until the commit). SQLite serializes writers, so a conditional
-        UPDATE per check (in-process, no round trips) both decides and writes.
+        First the rows are locked, then their versions read: MySQL with one locking read
+        (by uuid, the order ingest locks in, so the two never deadlock on each other);
+        SQLite takes its one writer lock (BEGIN IMMEDIATE) before reading. The winners'
+        rows cannot change until the commit, so they are written in one statement.
         """
+        uuids = sorted(p.check.uuid for p in plans)
+        q = select(checks.c.id, checks.c.version).where(checks.c.uuid.in_(uuids))
+        if conn.dialect.name == "mysql":
+            q = q.with_for_update()
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        locked: dict[int, int] = {int(r.id): int(r.version) for r in conn.execute(q)}
+        won = [locked.get(p.check.id) == p.expected_version for p in plans]
         rows = []
-        for plan in plans:
+        for plan in (p for p, w in zip(plans, won, strict=True) if w):
             values = check_values(plan.check)
             for fixed in ("created", "uuid", "project_id"):
                 values.pop(fixed, None)
             values["version"] = plan.expected_version + 1
             values["_id"], values["_expected_version"] = plan.check.id, plan.expected_version
             rows.append(values)
-        if conn.dialect.name != "mysql":
-            return [conn.execute(_SAVE_CHECK, row).rowcount == 1 for row in rows]
-        locked: dict[int, int] = {
-            int(r.id): int(r.version)
-            for r in conn.execute(
-                select(checks.c.id, checks.c.version)
-                .where(checks.c.uuid.in_(sorted(p.check.uuid for p in plans)))
-                .with_for_update()
-            )
-        }
-        won = [locked.get(p.check.id) == p.expected_version for p in plans]
-        mine = [row for row, w in zip(rows, won, strict=True) if w]
-        update_rows(conn, checks, mine, {"id": "_id", "version": "_expected_version"})
+        update_rows(conn, checks, rows, {"id": "_id", "version": "_expected_version"})
         return won
 
     def _apply_group(

@@ -48,6 +48,7 @@ from .tables import (
     check_channels,
     checks,
     flips,
+    ingest_watermark,
     orphan_pings,
     ping_receipts,
     pings,
@@ -395,6 +396,23 @@ class SqlCheckTx:
             return 0
         self.conn.execute(delete(ping_receipts).where(ping_receipts.c.ping_id.in_(ids)))
         return len(ids)
+
+    def advance_watermark(self, name: str, at: datetime) -> None:
+        w = ingest_watermark.c
+        moved = self.conn.execute(
+            update(ingest_watermark).where(w.name == name, w.at < at).values(at=at)
+        )
+        if moved.rowcount == 0 and self.watermark(name) is None:
+            try:
+                self.conn.execute(insert(ingest_watermark).values(name=name, at=at))
+            except IntegrityError as exc:  # a concurrent ingest inserted it first
+                raise Conflict("the watermark was created concurrently") from exc
+
+    def watermark(self, name: str) -> datetime | None:
+        found: datetime | None = self.conn.execute(
+            select(ingest_watermark.c.at).where(ingest_watermark.c.name == name)
+        ).scalar()
+        return found
 
     def count_orphans(self, counts: Mapping[str, tuple[int, datetime]]) -> None:
         for target, (count, last_seen) in counts.items():
