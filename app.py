@@ -13,6 +13,7 @@ from chalicelib import (
     api_channels,
     api_checks,
     api_maintenance,
+    api_schedules,
     api_summary,
     openapi,
 )
@@ -28,7 +29,9 @@ for prefix in api_checks.MOUNTS:
     name = prefix.strip("/").replace("/", "_")
     app.register_blueprint(api_checks.bp, name_prefix=name, url_prefix=prefix)
     app.register_blueprint(api_channels.hc_bp, name_prefix=name, url_prefix=prefix)
+app.register_blueprint(api_checks.v3_bp)
 app.register_blueprint(api_channels.bp)
 app.register_blueprint(api_maintenance.bp)
+app.register_blueprint(api_schedules.bp)
 app.register_blueprint(api_summary.bp)
 app.register_blueprint(openapi.bp)

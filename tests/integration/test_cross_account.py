@@ -133,7 +133,7 @@ def world(env: Env) -> World:
     verify(env, "bob@example.com")
     bob_project = body(bob.get("/api/v3/projects"))["projects"][0]["uuid"]
     bob_key = body(bob.post(f"/api/v3/projects/{bob_project}/keys", {"name": "bob"}))["key"]
-    bob_user = env.runtime.account_store.user_by_email("bob@example.com")
+    bob_user = env.runtime.account_stores.users.user_by_email("bob@example.com")
     assert bob_user is not None
 
     ids = {
@@ -153,7 +153,7 @@ def _bob_session(w: World) -> str:
     """A fresh session of Bob's for each request, so routes that sign out cannot
     change what the next request sees."""
     token = secrets.token_urlsafe(32)
-    w.env.runtime.account_store.create_session(
+    w.env.runtime.account_stores.sessions.create_session(
         digest(token), w.bob_id, True, w.env.clock.now, "127.0.0.1", "test"
     )
     return token

@@ -120,7 +120,7 @@ def test_every_event_file_is_answered_by_its_handler(
         try:
             # The schema is there already: migrating again is a no-op that says so.
             assert invoke("migrate", "migrate.json")["outcome"] == "migrated to the newest revision"
-            project = ensure_default_project(rt.check_store, NOW, API_KEY)
+            project = ensure_default_project(rt.account_stores.projects, NOW, API_KEY)
             _seed(engine, project.project_id, hook.url)
 
             reply = invoke("api", "api-create-check.json")

@@ -8,7 +8,7 @@ SQLAlchemy, and nothing connects at import time.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
     from .adapters.local_queue import LocalDurableQueue
     from .adapters.sql.analyzer_store import SqlAnalyzerStore
+    from .errors import SrvpulseError
     from .ports import (
-        AccountStore,
+        AccountStores,
         AlertBus,
         ChannelStore,
         CheckStore,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from .services.analyzing import Analyzer
     from .services.ingesting import IngestHooks
     from .services.project_admin import ProjectAdminService
+    from .services.series import SeriesShipper
 
 
 class Runtime:
@@ -72,7 +74,19 @@ class Runtime:
         (services.ingesting.IngestHooks). Each area adds its hook here."""
         from .services.ingesting import IngestHooks
 
-        return IngestHooks(in_transaction=(), after_commit=())
+        series = self.series_shipper
+        return IngestHooks(
+            in_transaction=(series.in_transaction,), after_commit=(series.after_commit,)
+        )
+
+    @cached_property
+    def series_shipper(self) -> SeriesShipper:
+        """Every stored ping's point: into the outbox with the ping, then shipped."""
+        from .services.series import SeriesShipper
+
+        return SeriesShipper(
+            lambda: self.series_outbox, lambda: self.series_store, lambda: datetime.now(UTC)
+        )
 
     # --- series store (every ping, for history) ---
     @cached_property
@@ -188,11 +202,32 @@ class Runtime:
             site_url=s.site_url,
         )
 
-    @cached_property
-    def account_store(self) -> AccountStore:
-        from .adapters.sql.accounts_store import SqlAccountStore
+    def migrate(self) -> None:
+        """Bring the SQL store's schema to the newest revision (Alembic)."""
+        from .adapters.sql.db import migrate
 
-        return SqlAccountStore(self.engine)
+        migrate(self.engine)
+
+    @cached_property
+    def account_stores(self) -> AccountStores:
+        """Users, sessions, mailed links, 2FA, throttle buckets, projects (SQL)."""
+        from .adapters.sql.links_store import SqlLinkStore
+        from .adapters.sql.projects_store import SqlProjectStore
+        from .adapters.sql.sessions_store import SqlSessionStore
+        from .adapters.sql.throttle_store import SqlThrottleStore
+        from .adapters.sql.totp_store import SqlTotpStore
+        from .adapters.sql.users_store import SqlUserStore
+        from .ports import AccountStores
+
+        e = self.engine
+        return AccountStores(
+            users=SqlUserStore(e),
+            sessions=SqlSessionStore(e),
+            links=SqlLinkStore(e),
+            totp=SqlTotpStore(e),
+            throttle=SqlThrottleStore(e),
+            projects=SqlProjectStore(e),
+        )
 
     @cached_property
     def accounts(self) -> AccountService:
@@ -201,7 +236,7 @@ class Runtime:
 
         s = self.settings
         return AccountService(
-            self.account_store, self.mailer, site_url=s.site_url, email_from=s.email_from
+            self.account_stores, self.mailer, site_url=s.site_url, email_from=s.email_from
         )
 
     @cached_property
@@ -210,7 +245,7 @@ class Runtime:
 
         s = self.settings
         return ProjectAdminService(
-            self.account_store,
+            self.account_stores,
             self.accounts,
             self.mailer,
             site_url=s.site_url,
@@ -256,6 +291,14 @@ class Runtime:
             lag=self.ingest_lag,
             site_url=self.settings.site_url,
         )
+
+
+def service_error(exc: BaseException) -> SrvpulseError | None:
+    """What an exception a store raised means for the caller (a slug another check has
+    -> 409, the database down -> 503, ...), or None when it is a bug."""
+    from .adapters.sql.errors import service_error as sql_service_error
+
+    return sql_service_error(exc)
 
 
 def for_local(settings: Settings | None = None) -> Runtime:

@@ -143,6 +143,20 @@ def next_cron_fire(expr: str, tz: str, after: datetime) -> datetime:
     raise ValueError(f"{expr!r} never fires")  # validate_cron rejects these
 
 
+def next_cron_fires(expr: str, tz: str, after: datetime, count: int) -> list[datetime]:
+    """The next ``count`` times ``expr`` fires in ``tz`` strictly after ``after`` (UTC),
+    after validating both (InvalidInput names the bad one): the schedule preview the
+    dashboard shows while a cron check is edited."""
+    text = validate_cron(expr)
+    validate_tz(tz)
+    fires: list[datetime] = []
+    at = utc(after)
+    for _ in range(count):
+        at = next_cron_fire(text, tz, at)
+        fires.append(at)
+    return fires
+
+
 def _next_real_time_fire(expr: str, zone: ZoneInfo, after: datetime) -> datetime:
     """Real-time expressions in a zone with DST, day by day: every instant whose local
     wall-clock time matches. cronsim 2.8 steps whole hours from the local time and so

@@ -89,7 +89,9 @@ def _print_keys(runtime: Runtime) -> None:
     from ..services.projects import ensure_default_project
 
     s = runtime.settings
-    info = ensure_default_project(runtime.check_store, datetime.now(UTC), s.bootstrap_api_key)
+    info = ensure_default_project(
+        runtime.account_stores.projects, datetime.now(UTC), s.bootstrap_api_key
+    )
     if info.created:
         rw = (
             "(the one in SRVPULSE_BOOTSTRAP_API_KEY)"

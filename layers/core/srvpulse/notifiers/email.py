@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
-from ..adapters.email import MailError
 from ..domain.delivery import Delivery, headline, reason_text
 from ..domain.model import AlertEvent, Status
 from ..errors import InvalidInput
+from ..ports import MailError
 from .base import ChannelKind, Config, NotifierContext, require_mapping, validate_email
 
 # One alert goes to at most this many addresses (SES takes 50 per message:

@@ -26,24 +26,21 @@ from sqlalchemy import (
     delete,
     insert,
     literal,
-    or_,
     select,
     tuple_,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import IntegrityError
 
-from ...domain.accounts import ApiKey, Project
 from ...domain.model import Check, Flip, FlipReason, Status
 from ...domain.runs import SeriesPoint
 from ...domain.status import RunLog
-from ...errors import Conflict, InvalidInput
+from ...errors import Conflict, InvalidInput, Unavailable
 from ...ports import StoredPing
 from .bulk import delete_up_to, update_rows
+from .errors import integrity_conflict, service_error
 from .series_store import add_to_outbox
 from .tables import (
-    api_keys,
     channels,
     check_channels,
     checks,
@@ -158,13 +155,6 @@ def flip_from_row(row: Any) -> Flip:
     )
 
 
-def _project_from_row(row: Any) -> Project | None:
-    if row is None:
-        return None
-    m = row._mapping
-    return Project(m["id"], m["uuid"], m["name"], m["ping_key"], m["created"])
-
-
 # --- the store ---------------------------------------------------------------------------
 
 _RUN_KINDS = ("start", "success", "fail")
@@ -267,7 +257,7 @@ class SqlCheckTx:
             # duplicate slug fails the whole transaction, which the caller rolls back.
             new_id = self.conn.execute(insert(checks).values(**values)).inserted_primary_key
         except IntegrityError as exc:
-            raise Conflict(f"a check with slug {check.slug!r} already exists") from exc
+            raise integrity_conflict(exc) from exc
         assert new_id is not None
         return check.with_changes(id=int(new_id[0]))
 
@@ -561,71 +551,6 @@ class SqlCheckTx:
         ).scalar()
         return None if found is None else int(found)
 
-    def get_project(self, project_id: int) -> Project | None:
-        return _project_from_row(
-            self.conn.execute(select(projects).where(projects.c.id == project_id)).first()
-        )
-
-    def first_project(self) -> Project | None:
-        return _project_from_row(
-            self.conn.execute(select(projects).order_by(projects.c.id).limit(1)).first()
-        )
-
-    def insert_project(self, uuid: str, name: str, ping_key: str, now: datetime) -> int:
-        new_id = self.conn.execute(
-            insert(projects).values(uuid=uuid, name=name, ping_key=ping_key, created=now)
-        ).inserted_primary_key
-        assert new_id is not None
-        return int(new_id[0])
-
-    def insert_api_key(
-        self,
-        project_id: int,
-        name: str,
-        key_hash: str,
-        prefix: str,
-        read_only: bool,
-        now: datetime,
-    ) -> int:
-        new_id = self.conn.execute(
-            insert(api_keys).values(
-                project_id=project_id,
-                name=name,
-                key_hash=key_hash,
-                prefix=prefix,
-                read_only=read_only,
-                created=now,
-            )
-        ).inserted_primary_key
-        assert new_id is not None
-        return int(new_id[0])
-
-    def find_api_key(self, key_hash: str) -> ApiKey | None:
-        row = self.conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
-        if row is None:
-            return None
-        m = row._mapping
-        return ApiKey(
-            id=m["id"],
-            project_id=m["project_id"],
-            name=m["name"],
-            read_only=bool(m["read_only"]),
-            prefix=m["prefix"],
-            created=m["created"],
-            revoked_at=m["revoked_at"],
-            last_used_at=m["last_used_at"],
-        )
-
-    def touch_api_key(self, key_id: int, now: datetime, older_than: datetime) -> None:
-        self.conn.execute(
-            update(api_keys)
-            .where(
-                api_keys.c.id == key_id,
-                or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < older_than),
-            )
-            .values(last_used_at=now)
-        )
-
 
 class SqlCheckStore:
     """CheckStore over an engine: ``with store.transaction() as tx: ...``."""
@@ -639,9 +564,7 @@ class SqlCheckStore:
             yield SqlCheckTx(conn)
 
     def is_transient(self, exc: BaseException) -> bool:
-        # OperationalError: unreachable or restarting server, lost connection, deadlock
-        # (1213), lock wait timeout (1205), SQLite's "database is locked". Data errors,
-        # integrity errors and programming errors are not: retrying cannot help.
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-            return True
-        return isinstance(exc, OperationalError | InterfaceError | PoolTimeout)
+        # The API's classification (errors.py): unreachable or restarting server, lost
+        # connection, deadlock, lock wait timeout, SQLite's "database is locked" are a
+        # 503 there and a retry here. Data, integrity and programming errors are not.
+        return isinstance(service_error(exc), Unavailable)
