@@ -85,7 +85,7 @@ def ping(check: Check, at: datetime) -> PingMessage:
 def fleet(runtime: Runtime, engine: Engine) -> tuple[list[Check], Check]:
     """Five checks that ping every 30 s (60 s period, 30 s grace) and one that will stop,
     each with a webhook channel; all pinged and ingested at T0."""
-    project_id = ensure_default_project(runtime.check_store, T0).project_id
+    project_id = ensure_default_project(runtime.account_stores.projects, T0).project_id
     pinged = [new_check(runtime, project_id, f"pinged-{i}") for i in range(5)]
     silent = new_check(runtime, project_id, "silent")
     assign_channel(engine, project_id, [*pinged, silent])
