@@ -10,6 +10,7 @@ from chalice.app import Chalice
 
 from chalicelib import (
     api_accounts,
+    api_anomalies,
     api_channels,
     api_checks,
     api_maintenance,
@@ -32,6 +33,7 @@ for prefix in api_checks.MOUNTS:
 app.register_blueprint(api_checks.v3_bp)
 app.register_blueprint(api_channels.bp)
 app.register_blueprint(api_maintenance.bp)
+app.register_blueprint(api_anomalies.bp)
 app.register_blueprint(api_schedules.bp)
 app.register_blueprint(api_summary.bp)
 app.register_blueprint(openapi.bp)

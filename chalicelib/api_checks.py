@@ -87,6 +87,9 @@ class CheckIn(BaseModel):
     min_duration: int | None = Field(None, ge=1, le=MAX_DURATION)
     max_duration: int | None = Field(None, ge=1, le=MAX_DURATION)
     recovery_threshold: int = Field(1, ge=1, le=100)
+    # srvpulse: pattern detection on/off and how far from usual is far.
+    detection: bool = True
+    sensitivity: Literal["low", "normal", "high"] = "normal"
     channels: str | None = None
     unique: list[Literal["name", "slug", "tags", "timeout", "grace"]] = []
     # srvpulse: create with a given uuid (a check moving here keeps its ping URL).
@@ -173,6 +176,8 @@ def check_json(
         "min_duration": c.min_duration,
         "max_duration": c.max_duration,
         "recovery_threshold": c.recovery_threshold,
+        "detection": c.detection,
+        "sensitivity": cast(schemas.Sensitivity, c.sensitivity),
     }
     if c.last_duration_ms is not None:
         body["last_duration"] = c.last_duration_ms // 1000

@@ -297,3 +297,20 @@ def test_the_ping_function_runs_from_a_build_layout_with_nothing_but_the_standar
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["statusCode"] == 400
     assert "loaded: {'sqlalchemy': False, 'chalice': False, 'pydantic': False}" in out.stderr
+
+
+class _LongContext(Context):
+    def get_remaining_time_in_millis(self) -> int:
+        return 25_000  # plenty: without single_pass the handler would loop for 22 s
+
+
+def test_the_state_machines_invocation_makes_exactly_one_analyzer_pass(
+    sqlite_engine: Engine,
+) -> None:
+    bootstrap.install(make_runtime(sqlite_engine))
+    try:
+        handler = load_handler("functions.analyzer.handler")
+        summary = handler({"single_pass": True}, _LongContext())
+    finally:
+        bootstrap.install(None)
+    assert summary["passes"] == 1

@@ -95,6 +95,16 @@ export const checks = {
     unwrap(client.POST('/api/v3/checks/{key}/pause', { params: key(uuid), headers: inProject(p) })),
   resume: (p: string, uuid: string) =>
     unwrap(client.POST('/api/v3/checks/{key}/resume', { params: key(uuid), headers: inProject(p) })),
+  /** The check page in one request: the check, pings, flips, deliveries, channels, windows. */
+  summary: (p: string, uuid: string) =>
+    unwrap(client.GET('/api/v3/checks/{key}/summary', { params: key(uuid), headers: inProject(p) })),
+  /** Finished and running runs from the history store, newest first (for the chart). */
+  runs: async (p: string, uuid: string, limit: number) =>
+    (
+      await unwrap(
+        client.GET('/api/v3/checks/{key}/runs', { params: { ...key(uuid), query: { limit } }, headers: inProject(p) }),
+      )
+    ).runs,
   pings: async (p: string, uuid: string) =>
     (await unwrap(client.GET('/api/v3/checks/{key}/pings', { params: key(uuid), headers: inProject(p) }))).pings,
   /** A run's report, as text (shown as text, never as HTML). */

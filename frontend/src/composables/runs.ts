@@ -3,7 +3,7 @@
  * run with a duration; concurrent runs pair by `rid`. Pure, oldest-first in, newest
  * first out, so the timeline reads like a log.
  */
-import type { Ping } from '../api/types'
+import type { HistoryRun, Ping } from '../api/types'
 
 export interface Run {
   /** The completion's ping number, or the start's while the run is going. */
@@ -48,6 +48,15 @@ export function durationSeries(runs: readonly Run[]): [number[], number[]] {
   const points = runs
     .filter((r) => r.end !== null && r.duration !== null)
     .map((r) => [Date.parse((r.end as Ping).date) / 1000, r.duration as number] as const)
+    .sort((a, b) => a[0] - b[0])
+  return [points.map((p) => p[0]), points.map((p) => p[1])]
+}
+
+/** The same series from the history store's runs (newest first in, oldest first out). */
+export function historySeries(runs: readonly HistoryRun[]): [number[], number[]] {
+  const points = runs
+    .filter((r) => r.ended_at !== null && r.duration !== null)
+    .map((r) => [Date.parse(r.ended_at as string) / 1000, r.duration as number] as const)
     .sort((a, b) => a[0] - b[0])
   return [points.map((p) => p[0]), points.map((p) => p[1])]
 }

@@ -72,11 +72,13 @@ class Runtime:
         """What other areas do with each ingested batch: ``in_transaction`` hooks write
         with the pings (same transaction), ``after_commit`` hooks see them once stored
         (services.ingesting.IngestHooks). Each area adds its hook here."""
+        from .services import detection
         from .services.ingesting import IngestHooks
 
         series = self.series_shipper
         return IngestHooks(
-            in_transaction=(series.in_transaction,), after_commit=(series.after_commit,)
+            in_transaction=(series.in_transaction, detection.learn),
+            after_commit=(series.after_commit,),
         )
 
     @cached_property

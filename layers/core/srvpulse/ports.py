@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         VerificationLink,
     )
     from .domain.delivery import ChannelRow, ChannelTarget, Claim, Delivery, NotificationRecord
+    from .domain.detection import Anomaly, Verdict
     from .domain.model import AlertEvent, Check, Flip, PingMessage
     from .domain.rules import Assignment, MaintenanceWindow
     from .domain.runs import SeriesPoint
@@ -302,6 +303,21 @@ class CheckTx(Protocol):
 
     def project_id_by_ping_key(self, ping_key: str) -> int | None: ...
 
+    # pattern detection: the check's anomalies (verdicts recorded once per kind and run)
+    def add_anomalies(
+        self, check_id: int, verdicts: Sequence[Verdict], ping_n: int | None
+    ) -> list[Anomaly]: ...
+    def list_anomalies(self, check_id: int, limit: int, offset: int) -> list[Anomaly]:
+        """Newest first."""
+        ...
+
+    def count_anomalies(self, check_id: int) -> int: ...
+    def get_anomaly(self, check_id: int, anomaly_uuid: str) -> Anomaly | None: ...
+    def mark_anomaly_expected(self, anomaly_id: int, now: datetime) -> None: ...
+    def save_baselines(self, updates: Sequence[tuple[int, str | None, datetime | None]]) -> None:
+        """(check id, baseline JSON, alert_after) for checks this transaction saved."""
+        ...
+
 
 class CheckStore(Protocol):
     """Checks, pings and flips (SQL: adapters/sql/checks_store.py)."""
@@ -472,6 +488,7 @@ class CheckContext:
     windows: Sequence[MaintenanceWindow]
     last_ping_summary: str | None = None  # of the check's latest ping, for the alerts
     last_exit_status: int | None = None  # of the check's latest ping, for the alerts
+    new_anomalies: Sequence[Anomaly] = ()  # recorded at ingest, alerts not yet decided
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,6 +503,11 @@ class AnalysisPlan:
     processed_flip_ids: Sequence[int]
     assignments: Sequence[Assignment]
     events: Sequence[AlertEvent]
+    # Pattern detection: verdicts of this evaluation (runs still going) to record, and
+    # the recorded anomalies whose alerts this plan decided. Events for a new verdict
+    # carry ``anomaly_id`` = -(its index + 1); the store swaps in the real id.
+    new_anomalies: Sequence[Verdict] = ()
+    processed_anomaly_ids: Sequence[int] = ()
 
 
 @dataclass(frozen=True, slots=True)

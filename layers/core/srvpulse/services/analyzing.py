@@ -33,6 +33,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from ..domain.check_detection import on_clock
+from ..domain.detection import Verdict
 from ..domain.model import AlertEvent, Check, Flip, FlipReason, PingKind, Status
 from ..domain.rules import Assignment, NoticeKind, decide, maintenance_until
 from ..domain.status import evaluate
@@ -72,12 +74,15 @@ def plan_check(
     check_url: str = "",
     caught_up_to: datetime | None = None,
 ) -> AnalysisPlan:
-    """The pure decision for one due check at ``now``. The clock's deadlines are judged
-    only up to ``caught_up_to`` (default ``now``), the instant before which every ping
-    has been ingested; the alert rules (first-alert delays, reminders, maintenance) run
-    at ``now``."""
-    ev = evaluate(ctx.check, now if caught_up_to is None else min(now, caught_up_to))
-    check = ev.check
+    """The pure decision for one due check at ``now``. The clock's judgments (deadlines,
+    runs going on too long) are made only up to ``caught_up_to`` (default ``now``), the
+    instant before which every ping has been ingested; the alert rules (first-alert
+    delays, reminders, maintenance) run at ``now``."""
+    horizon = now if caught_up_to is None else min(now, caught_up_to)
+    ev = evaluate(ctx.check, horizon)
+    # Pattern detection: a run still going far past its usual length (never a flip).
+    detected = on_clock(ev.check, horizon)
+    check = detected.check
     new_flips: list[Flip] = []
     flips = list(ctx.new_flips)
     if ev.flip is not None:
@@ -131,6 +136,8 @@ def plan_check(
         )
     reminders = [a.next_reminder_at for a in assignments if a.next_reminder_at is not None]
     check = check.with_changes(next_reminder_at=min(reminders) if reminders else None)
+    if maintenance_end is None:  # inside a window anomalies are listed, not alerted
+        events += _anomaly_events(ctx, check, detected.verdicts, now, check_url)
     return AnalysisPlan(
         check=check,
         expected_version=ctx.check.version,
@@ -138,7 +145,41 @@ def plan_check(
         processed_flip_ids=[f.id for f in ctx.new_flips if f.id is not None],
         assignments=assignments,
         events=events,
+        new_anomalies=detected.verdicts,
+        processed_anomaly_ids=[a.id for a in ctx.new_anomalies],
     )
+
+
+def _anomaly_events(
+    ctx: CheckContext, check: Check, fresh: Sequence[Verdict], now: datetime, check_url: str
+) -> list[AlertEvent]:
+    """One alert per anomaly (recorded at ingest, or found now: placeholder id
+    -(index + 1)) and per assignment that takes anomaly alerts. The status is the
+    check's own: an anomaly tells, it does not take the check down."""
+    found = [(a.id, a.kind.value, a.explanation) for a in ctx.new_anomalies]
+    found += [(-(i + 1), v.kind.value, v.explanation) for i, v in enumerate(fresh)]
+    return [
+        AlertEvent(
+            flip_id=0,
+            channel_id=a.channel_id,
+            check_uuid=check.uuid,
+            check_name=check.name,
+            project_id=check.project_id,
+            status=check.status,
+            reason=FlipReason.ANOMALY,
+            created=now,
+            last_ping=check.last_ping,
+            last_ping_summary=ctx.last_ping_summary,
+            check_url=check_url,
+            extra={"detail": text, "anomaly_kind": kind},
+            channel_kind=a.channel_kind,
+            anomaly_id=anomaly_id,
+            anomaly_kind=kind,
+        )
+        for anomaly_id, kind, text in found
+        for a in ctx.assignments
+        if a.anomaly_alerts
+    ]
 
 
 def _details(a: Assignment, ctx: CheckContext, check: Check, now: datetime) -> dict[str, str]:
@@ -254,6 +295,22 @@ class Analyzer:
             return 0
         self.store.mark_published([o.id for o in outbox], now)
         return len(outbox)
+
+
+def run_while_full(
+    analyzer: Analyzer,
+    remaining_ms: Callable[[], int],
+    *,
+    reserve_ms: int = 3000,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> list[PassReport]:
+    """One pass, then more at once for as long as each found a full batch of due checks
+    and the invocation has more than ``reserve_ms`` left (a fleet due in the same
+    minute is worked through in one invocation instead of one batch per tick)."""
+    reports = [analyzer.run_pass(clock())]
+    while reports[-1].full and remaining_ms() > reserve_ms:
+        reports.append(analyzer.run_pass(clock()))
+    return reports
 
 
 def run_for(

@@ -38,6 +38,8 @@ EDITABLE = (
     "min_duration",
     "max_duration",
     "recovery_threshold",
+    "detection",  # pattern detection on/off
+    "sensitivity",  # low | normal | high
 )
 # Healthchecks' "unique" upsert may match on these.
 UNIQUE_FIELDS = ("name", "slug", "tags", "timeout", "grace")

@@ -32,11 +32,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from ...domain.detection import Anomaly, Verdict
 from ...domain.model import Check, Flip, FlipReason, Status
 from ...domain.runs import SeriesPoint
 from ...domain.status import RunLog
 from ...errors import Conflict, InvalidInput, Unavailable
 from ...ports import StoredPing
+from . import anomalies_store
 from .bulk import delete_up_to, update_rows
 from .errors import integrity_conflict, service_error
 from .series_store import add_to_outbox
@@ -550,6 +552,31 @@ class SqlCheckTx:
             select(projects.c.id).where(projects.c.ping_key == ping_key)
         ).scalar()
         return None if found is None else int(found)
+
+    # --- pattern detection (adapters/sql/anomalies_store.py) ---------------------------
+
+    def add_anomalies(
+        self, check_id: int, verdicts: Sequence[Verdict], ping_n: int | None
+    ) -> list[Anomaly]:
+        return anomalies_store.add_anomalies(self.conn, check_id, verdicts, ping_n)
+
+    def list_anomalies(self, check_id: int, limit: int, offset: int) -> list[Anomaly]:
+        return anomalies_store.list_anomalies(self.conn, check_id, limit, offset)
+
+    def count_anomalies(self, check_id: int) -> int:
+        return anomalies_store.count_anomalies(self.conn, check_id)
+
+    def get_anomaly(self, check_id: int, anomaly_uuid: str) -> Anomaly | None:
+        return anomalies_store.get_anomaly(self.conn, check_id, anomaly_uuid)
+
+    def mark_anomaly_expected(self, anomaly_id: int, now: datetime) -> None:
+        anomalies_store.mark_expected(self.conn, anomaly_id, now)
+
+    def save_baselines(self, updates: Sequence[tuple[int, str | None, datetime | None]]) -> None:
+        # The rows are already locked and saved by this transaction: no version check.
+        # One statement for the batch on MySQL (bulk.update_rows), like the check saves.
+        rows = [{"_id": i, "baseline": b, "alert_after": a} for i, b, a in updates]
+        update_rows(self.conn, checks, rows, {"id": "_id"})
 
 
 class SqlCheckStore:

@@ -27,11 +27,13 @@ from .checks import (
     pings,
     projects,
 )
+from .detection import anomalies
 from .notifications import channel_health, notifications
 from .series import series_outbox, series_points
 
 __all__ = [
     "alert_events",
+    "anomalies",
     "api_keys",
     "channel_health",
     "channels",

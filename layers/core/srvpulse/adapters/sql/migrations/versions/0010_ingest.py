@@ -1,7 +1,7 @@
 """ingest: an index on pings.rid, and the ingest watermark
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 
 ``ix_pings_rid``: a batch reads what the kept pings of its checks say about its run ids
 (``CheckTx.run_logs``) by rid instead of scanning each check's 100 kept pings.
@@ -17,7 +17,7 @@ import srvpulse.adapters.sql.types as srvtypes
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
