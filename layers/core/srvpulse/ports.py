@@ -177,7 +177,9 @@ class SeriesOutbox(Protocol):
         """The receive time of the oldest waiting point (None when none waits)."""
         ...
 
-    def count(self) -> int: ...
+    def count(self, cap: int = 100_000) -> int:
+        """How many points wait, counting at most ``cap``."""
+        ...
 
 
 class CheckTx(Protocol):
