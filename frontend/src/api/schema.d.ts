@@ -402,6 +402,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/checks/{key}/anomalies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The check's anomalies (changes in its pattern), newest first */
+        get: operations["list_anomalies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/checks/{key}/anomalies/{anomaly}/expected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark an anomaly expected: the check's baseline learns that such runs are normal */
+        post: operations["mark_anomaly_expected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/checks/{key}/flips": {
         parameters: {
             query?: never;
@@ -746,6 +780,45 @@ export interface components {
             totp_enabled: boolean;
             recovery_codes_left: number;
         };
+        /** AnomaliesQuery */
+        AnomaliesQuery: {
+            /**
+             * @description page size, newest first
+             * @default 50
+             */
+            limit?: number;
+            /**
+             * @description anomalies to skip
+             * @default 0
+             */
+            offset?: number;
+        };
+        /** AnomalyList */
+        AnomalyList: {
+            anomalies: components["schemas"]["AnomalyOut"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        /**
+         * AnomalyOut
+         * @description A change in the check's pattern that detection noticed. ``run_started``: the run
+         *     it concerns; ``ping_n``: the ping it was noticed at (null: noticed by the analyzer,
+         *     for a run still going); ``expected``: a user marked it expected.
+         */
+        AnomalyOut: {
+            uuid: string;
+            /** @enum {string} */
+            kind: "duration_long" | "duration_short" | "still_running_long" | "unusual_time" | "unusual_day" | "too_often";
+            /** Format: date-time */
+            detected_at: string;
+            /** Format: date-time */
+            run_started: string;
+            ping_n: number | null;
+            explanation: string;
+            expected: boolean;
+            expected_at: string | null;
+        };
         /** ApiKeyList */
         ApiKeyList: {
             keys: components["schemas"]["ApiKeyOut"][];
@@ -767,6 +840,7 @@ export interface components {
             reminder_every_minutes: number;
             reminder_max: number;
             notify_on_recovery: boolean;
+            anomaly_alerts: boolean;
             uuid: string;
         };
         /**
@@ -796,6 +870,11 @@ export interface components {
             reminder_max?: number;
             /** @default true */
             notify_on_recovery?: boolean;
+            /**
+             * @description pattern detection's alerts too
+             * @default true
+             */
+            anomaly_alerts?: boolean;
         };
         /** AssignmentList */
         AssignmentList: {
@@ -811,6 +890,7 @@ export interface components {
             reminder_every_minutes: number;
             reminder_max: number;
             notify_on_recovery: boolean;
+            anomaly_alerts: boolean;
             channel: string;
         };
         /**
@@ -906,6 +986,13 @@ export interface components {
             max_duration?: number | null;
             /** @default 1 */
             recovery_threshold?: number;
+            /** @default true */
+            detection?: boolean;
+            /**
+             * @default normal
+             * @enum {string}
+             */
+            sensitivity?: "low" | "normal" | "high";
             /** @default null */
             channels?: string | null;
             /** @default [] */
@@ -940,6 +1027,9 @@ export interface components {
             min_duration: number | null;
             max_duration: number | null;
             recovery_threshold: number;
+            detection: boolean;
+            /** @enum {string} */
+            sensitivity: "low" | "normal" | "high";
             last_duration?: number;
             unique_key?: string;
             uuid?: string;
@@ -1043,7 +1133,7 @@ export interface components {
          * @description Why a check changed status (shown in flips and alerts).
          * @enum {string}
          */
-        FlipReason: "late" | "failed" | "too long" | "too short" | "recovered" | "reminder" | "started" | "paused" | "resumed";
+        FlipReason: "late" | "failed" | "too long" | "too short" | "recovered" | "reminder" | "started" | "paused" | "resumed" | "anomaly";
         /** FlipsQuery */
         FlipsQuery: {
             /**
@@ -1339,6 +1429,7 @@ export interface components {
             reminder_every_minutes: number;
             reminder_max: number;
             notify_on_recovery: boolean;
+            anomaly_alerts: boolean;
             channel: components["schemas"]["ChannelOut"];
         };
         /** SummaryQuery */
@@ -2451,6 +2542,73 @@ export interface operations {
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             415: components["responses"]["Error415"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    list_anomalies: {
+        parameters: {
+            query?: {
+                /** @description page size, newest first */
+                limit?: number;
+                /** @description anomalies to skip */
+                offset?: number;
+            };
+            header?: {
+                /** @description With a session cookie: the project (uuid) to act in */
+                "X-Project"?: string;
+            };
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The check's anomalies (changes in its pattern), newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnomalyList"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    mark_anomaly_expected: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With a session cookie: the project (uuid) to act in */
+                "X-Project"?: string;
+            };
+            path: {
+                key: string;
+                anomaly: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Mark an anomaly expected: the check's baseline learns that such runs are normal */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnomalyOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
             503: components["responses"]["Error503"];
         };
     };
