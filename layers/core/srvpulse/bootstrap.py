@@ -8,6 +8,7 @@ SQLAlchemy, and nothing connects at import time.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -293,7 +294,17 @@ def for_local(settings: Settings | None = None) -> Runtime:
 
 def for_aws(settings: Settings | None = None) -> Runtime:
     s = settings or Settings.from_env({"SRVPULSE_MODE": "aws"})
+    if not s.site_url and s.site_url_parameter:
+        s = replace(s, site_url=read_site_url(s.site_url_parameter))
     return Runtime(s)
+
+
+def read_site_url(name: str) -> str:
+    """The site URL from an SSM parameter (once per container: the runtime is cached)."""
+    import boto3
+
+    value = boto3.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+    return str(value).rstrip("/")
 
 
 _current: Runtime | None = None
