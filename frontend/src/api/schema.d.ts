@@ -267,7 +267,7 @@ export interface paths {
             cookie?: never;
         };
         /** The project's channels (read-only callers: id, name, kind) */
-        get: operations["api_v3list_channels"];
+        get: operations["list_channels"];
         put?: never;
         /** Create a channel */
         post: operations["create_channel"];
@@ -321,10 +321,10 @@ export interface paths {
             cookie?: never;
         };
         /** List the project's checks */
-        get: operations["api_v3list_checks"];
+        get: operations["list_checks"];
         put?: never;
         /** Create a check (201), or with `unique` update the matching one (200) */
-        post: operations["api_v3create_check"];
+        post: operations["create_check"];
         delete?: never;
         options?: never;
         head?: never;
@@ -391,12 +391,46 @@ export interface paths {
             cookie?: never;
         };
         /** One check (by uuid, or unique_key for read-only keys) */
-        get: operations["api_v3get_check"];
+        get: operations["get_check"];
         put?: never;
         /** Change a check (omitted fields keep their value) */
-        post: operations["api_v3update_check"];
+        post: operations["update_check"];
         /** Delete a check (answers the deleted check) */
-        delete: operations["api_v3delete_check"];
+        delete: operations["delete_check"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/checks/{key}/anomalies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The check's anomalies (changes in its pattern), newest first */
+        get: operations["list_anomalies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/checks/{key}/anomalies/{anomaly}/expected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark an anomaly expected: the check's baseline learns that such runs are normal */
+        post: operations["mark_anomaly_expected"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -410,7 +444,7 @@ export interface paths {
             cookie?: never;
         };
         /** The check's status changes, newest first */
-        get: operations["api_v3list_flips"];
+        get: operations["list_flips"];
         put?: never;
         post?: never;
         delete?: never;
@@ -429,7 +463,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Pause a check: no alerts until it is pinged or resumed */
-        post: operations["api_v3pause_check"];
+        post: operations["pause_check"];
         delete?: never;
         options?: never;
         head?: never;
@@ -444,7 +478,7 @@ export interface paths {
             cookie?: never;
         };
         /** The check's last pings, newest first */
-        get: operations["api_v3list_pings"];
+        get: operations["list_pings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -461,7 +495,7 @@ export interface paths {
             cookie?: never;
         };
         /** A ping's body (the job's report), as text */
-        get: operations["api_v3ping_body"];
+        get: operations["ping_body"];
         put?: never;
         post?: never;
         delete?: never;
@@ -480,7 +514,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Resume a paused check (409 unless paused) */
-        post: operations["api_v3resume_check"];
+        post: operations["resume_check"];
         delete?: never;
         options?: never;
         head?: never;
@@ -746,6 +780,45 @@ export interface components {
             totp_enabled: boolean;
             recovery_codes_left: number;
         };
+        /** AnomaliesQuery */
+        AnomaliesQuery: {
+            /**
+             * @description page size, newest first
+             * @default 50
+             */
+            limit?: number;
+            /**
+             * @description anomalies to skip
+             * @default 0
+             */
+            offset?: number;
+        };
+        /** AnomalyList */
+        AnomalyList: {
+            anomalies: components["schemas"]["AnomalyOut"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        /**
+         * AnomalyOut
+         * @description A change in the check's pattern that detection noticed. ``run_started``: the run
+         *     it concerns; ``ping_n``: the ping it was noticed at (null: noticed by the analyzer,
+         *     for a run still going); ``expected``: a user marked it expected.
+         */
+        AnomalyOut: {
+            uuid: string;
+            /** @enum {string} */
+            kind: "duration_long" | "duration_short" | "still_running_long" | "unusual_time" | "unusual_day" | "too_often";
+            /** Format: date-time */
+            detected_at: string;
+            /** Format: date-time */
+            run_started: string;
+            ping_n: number | null;
+            explanation: string;
+            expected: boolean;
+            expected_at: string | null;
+        };
         /** ApiKeyList */
         ApiKeyList: {
             keys: components["schemas"]["ApiKeyOut"][];
@@ -767,6 +840,7 @@ export interface components {
             reminder_every_minutes: number;
             reminder_max: number;
             notify_on_recovery: boolean;
+            anomaly_alerts: boolean;
             uuid: string;
         };
         /**
@@ -796,6 +870,11 @@ export interface components {
             reminder_max?: number;
             /** @default true */
             notify_on_recovery?: boolean;
+            /**
+             * @description pattern detection's alerts too
+             * @default true
+             */
+            anomaly_alerts?: boolean;
         };
         /** AssignmentList */
         AssignmentList: {
@@ -811,6 +890,7 @@ export interface components {
             reminder_every_minutes: number;
             reminder_max: number;
             notify_on_recovery: boolean;
+            anomaly_alerts: boolean;
             channel: string;
         };
         /**
@@ -906,6 +986,13 @@ export interface components {
             max_duration?: number | null;
             /** @default 1 */
             recovery_threshold?: number;
+            /** @default true */
+            detection?: boolean;
+            /**
+             * @default normal
+             * @enum {string}
+             */
+            sensitivity?: "low" | "normal" | "high";
             /** @default null */
             channels?: string | null;
             /** @default [] */
@@ -940,6 +1027,9 @@ export interface components {
             min_duration: number | null;
             max_duration: number | null;
             recovery_threshold: number;
+            detection: boolean;
+            /** @enum {string} */
+            sensitivity: "low" | "normal" | "high";
             last_duration?: number;
             unique_key?: string;
             uuid?: string;
@@ -1043,7 +1133,7 @@ export interface components {
          * @description Why a check changed status (shown in flips and alerts).
          * @enum {string}
          */
-        FlipReason: "late" | "failed" | "too long" | "too short" | "recovered" | "reminder" | "started" | "paused" | "resumed";
+        FlipReason: "late" | "failed" | "too long" | "too short" | "recovered" | "reminder" | "started" | "paused" | "resumed" | "anomaly";
         /** FlipsQuery */
         FlipsQuery: {
             /**
@@ -1339,6 +1429,7 @@ export interface components {
             reminder_every_minutes: number;
             reminder_max: number;
             notify_on_recovery: boolean;
+            anomaly_alerts: boolean;
             channel: components["schemas"]["ChannelOut"];
         };
         /** SummaryQuery */
@@ -1960,7 +2051,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3list_channels: {
+    list_channels: {
         parameters: {
             query?: never;
             header?: {
@@ -2146,7 +2237,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3list_checks: {
+    list_checks: {
         parameters: {
             query?: {
                 /** @description only checks with every one of these tags */
@@ -2183,7 +2274,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3create_check: {
+    create_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2357,7 +2448,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3get_check: {
+    get_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2387,7 +2478,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3update_check: {
+    update_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2423,7 +2514,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3delete_check: {
+    delete_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2454,7 +2545,74 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3list_flips: {
+    list_anomalies: {
+        parameters: {
+            query?: {
+                /** @description page size, newest first */
+                limit?: number;
+                /** @description anomalies to skip */
+                offset?: number;
+            };
+            header?: {
+                /** @description With a session cookie: the project (uuid) to act in */
+                "X-Project"?: string;
+            };
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The check's anomalies (changes in its pattern), newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnomalyList"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    mark_anomaly_expected: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With a session cookie: the project (uuid) to act in */
+                "X-Project"?: string;
+            };
+            path: {
+                key: string;
+                anomaly: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Mark an anomaly expected: the check's baseline learns that such runs are normal */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnomalyOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    list_flips: {
         parameters: {
             query?: {
                 /** @description only flips of the last N seconds (0: all) */
@@ -2493,7 +2651,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3pause_check: {
+    pause_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2523,7 +2681,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3list_pings: {
+    list_pings: {
         parameters: {
             query?: {
                 /** @description newest first */
@@ -2556,7 +2714,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3ping_body: {
+    ping_body: {
         parameters: {
             query?: never;
             header?: {
@@ -2587,7 +2745,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3resume_check: {
+    resume_check: {
         parameters: {
             query?: never;
             header?: {
