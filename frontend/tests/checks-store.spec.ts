@@ -6,7 +6,8 @@ function check(over: Partial<Check>): Check {
   return {
     name: 'job', slug: 'job', tags: '', desc: '', grace: 60, n_pings: 0, status: 'up', started: false,
     last_ping: null, next_ping: null, manual_resume: false, methods: '', min_duration: null,
-    max_duration: null, recovery_threshold: 1, uuid: crypto.randomUUID(), ...over,
+    max_duration: null, recovery_threshold: 1, detection: true, sensitivity: 'normal',
+    uuid: crypto.randomUUID(), ...over,
   }
 }
 
