@@ -30,8 +30,9 @@ run: setup
 
 # The API's OpenAPI document, which the dashboard's typed client is generated from
 # (tests/unit/test_openapi.py fails when the committed copy is out of date).
-openapi: setup
+openapi: setup frontend-setup
 	$(BIN)/python -m chalicelib.openapi frontend/src/api/openapi.json
+	cd frontend && npm run --silent gen:api
 
 # The dashboard (frontend/): Node.js 20.19+ and npm; `npm ci` installs exactly the
 # versions of package-lock.json. Built files (frontend/dist) are not committed.
