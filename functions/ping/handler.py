@@ -11,39 +11,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from srvpulse import bootstrap
-from srvpulse.domain.model import MAX_REPORT_BYTES
 from srvpulse.domain.pinging import PingRequest
-from srvpulse.errors import InvalidInput, Unavailable
 from srvpulse.services.pinging import accept_ping
-
-_HEADERS = {
-    "content-type": "text/plain; charset=utf-8",
-    # Like Healthchecks: pings may come from browsers, and clients may read the limit.
-    "access-control-allow-origin": "*",
-    "ping-body-limit": str(MAX_REPORT_BYTES),
-}
-
-
-# A browser sending a JSON completion body (Content-Type: application/json) asks first.
-_PREFLIGHT = {
-    "access-control-allow-methods": "GET, HEAD, POST",
-    "access-control-allow-headers": "content-type",
-    "access-control-max-age": "86400",
-}
 
 
 def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
-    method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
-    if method == "OPTIONS":
-        return _reply(204, "", _PREFLIGHT)
-    try:
-        request = request_from_event(event)
-        accept_ping(request, bootstrap.runtime().ping_queue, datetime.now(UTC))
-    except InvalidInput as exc:
-        return _reply(400, exc.message)
-    except Unavailable as exc:
-        return _reply(503, "service unavailable, try again", {"retry-after": str(exc.retry_after)})
-    return _reply(200, "OK")
+    """Parse, validate and enqueue with ``services.pinging.accept_ping`` (the local edge
+    runs the same code); only the event decoding and the reply shape are here."""
+    reply = accept_ping(
+        request_from_event(event), bootstrap.runtime().ping_queue, datetime.now(UTC)
+    )
+    return {"statusCode": reply.status, "headers": reply.headers, "body": reply.text}
 
 
 def request_from_event(event: dict[str, Any]) -> PingRequest:
@@ -69,7 +47,3 @@ def request_from_event(event: dict[str, Any]) -> PingRequest:
         remote_addr=http.get("sourceIp", ""),
         scheme=headers.get("x-forwarded-proto", "https").split(",")[0].strip(),
     )
-
-
-def _reply(status: int, text: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {**_HEADERS, **(extra or {})}, "body": text}

@@ -1,36 +1,107 @@
-"""Accept a ping at the edge: validate, give it an id, enqueue. Never touches the DB."""
+"""The ping edge, whatever carries the request: validate, give the ping an id, enqueue,
+and the reply. Never touches the database.
+
+The AWS ping function (functions/ping/handler.py) and the local edge (srvpulse/local/
+edge.py) both call ``receive_ping`` and answer with the ``PingReply`` it or
+``accept_ping`` gives, so what one does to a request the other does too; only how the
+request arrives (a Lambda event, an ASGI scope) and how the message is enqueued (SQS,
+the local queue's group commit) differ.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..domain.model import PingMessage
+from ..domain.model import MAX_REPORT_BYTES, PingMessage
 from ..domain.pinging import PingRequest, parse_ping
-from ..errors import Unavailable
+from ..errors import InvalidInput
 from ..ports import PingQueue, QueueFull
 
 # Seconds a client is asked to wait when the queue cannot take a ping.
 QUEUE_FULL_RETRY_AFTER = 5
+
+PING_HEADERS: Mapping[str, str] = {
+    "content-type": "text/plain; charset=utf-8",
+    # Like Healthchecks: pings may come from browsers, and clients may read the limit.
+    "access-control-allow-origin": "*",
+    "ping-body-limit": str(MAX_REPORT_BYTES),
+}
+# A browser sending a JSON completion body (Content-Type: application/json) asks first.
+_PREFLIGHT = {
+    "access-control-allow-methods": "GET, HEAD, POST",
+    "access-control-allow-headers": "content-type",
+    "access-control-max-age": "86400",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PingReply:
+    """What the edge answers: status, a one-line text, and the headers (PING_HEADERS
+    plus ``extra``)."""
+
+    status: int
+    text: str
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {**PING_HEADERS, **self.extra}
+
+
+OK = PingReply(200, "OK")
+PREFLIGHT = PingReply(204, "", _PREFLIGHT)
+QUEUE_UNAVAILABLE = PingReply(
+    503, "service unavailable, try again", {"retry-after": str(QUEUE_FULL_RETRY_AFTER)}
+)
+
+
+def new_ping_id() -> str:
+    return str(uuid.uuid4())
+
+
+def receive_ping(
+    request: PingRequest,
+    now: datetime,
+    *,
+    new_id: Callable[[], str] = new_ping_id,
+    is_unknown: Callable[[PingMessage], bool] | None = None,
+) -> PingMessage | PingReply:
+    """The ping to enqueue for ``request``, or the reply that ends it here.
+
+    OPTIONS is a CORS preflight (204). A malformed URL, query or completion body is a
+    400 with a one-line reason, like Healthchecks. ``is_unknown`` is the seam for a
+    snapshot of known ping targets: when it says the target does not exist, the answer
+    is 404 without a database round trip; without it every well-formed ping is accepted
+    and ingest counts orphans. The ping gets a fresh id (ingest is idempotent on it)
+    and ``now`` as its receive time.
+    """
+    if request.method == "OPTIONS":
+        return PREFLIGHT
+    try:
+        message = parse_ping(request, new_id(), now)
+    except InvalidInput as exc:
+        return PingReply(400, exc.message)
+    if is_unknown is not None and is_unknown(message):
+        return PingReply(404, "not found")
+    return message
 
 
 def accept_ping(
     request: PingRequest,
     queue: PingQueue,
     now: datetime,
-    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-) -> PingMessage:
-    """Parse ``request`` and put the resulting ping on ``queue``.
-
-    The ping gets a fresh id here (ingest is idempotent on it) and ``now`` as its
-    receive time. Raises InvalidInput for a malformed request and Unavailable (503,
-    with ``retry_after``) when the queue cannot take it; whether the check exists is
-    only known at ingest, so an unknown id is accepted like any other.
-    """
-    message = parse_ping(request, new_id(), now)
+    new_id: Callable[[], str] = new_ping_id,
+) -> PingReply:
+    """``receive_ping``, then put the ping on ``queue`` (synchronously): "OK", or 503
+    with Retry-After when the queue cannot take it (QueueFull)."""
+    received = receive_ping(request, now, new_id=new_id)
+    if isinstance(received, PingReply):
+        return received
     try:
-        queue.enqueue(message)
-    except QueueFull as exc:
-        raise Unavailable(f"ping queue unavailable: {exc}", QUEUE_FULL_RETRY_AFTER) from exc
-    return message
+        queue.enqueue(received)
+    except QueueFull:
+        return QUEUE_UNAVAILABLE
+    return OK
