@@ -33,6 +33,7 @@ from srvpulse.domain.status import status_at
 from srvpulse.errors import InvalidInput
 from srvpulse.ports import StoredPing
 from srvpulse.services import checks as service
+from srvpulse.services import ping_targets
 from srvpulse.services.projects import ApiCaller
 
 from . import schemas
@@ -209,6 +210,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _targets_changed() -> None:
+    """Tell the ping edge (before answering, so a created check is pinged at once)."""
+    rt = runtime()
+    ping_targets.publish(rt.check_store, rt.ping_targets)
+
+
 @bp.route("/checks", methods=["GET"])
 @documented("List the project's checks", ok=schemas.CheckList, query=ChecksQuery)
 @api_view
@@ -252,6 +259,8 @@ def create_check() -> Response:
         unique=body.unique,
         check_uuid=body.uuid,
     )
+    if created or "slug" in body.fields(api_version(request)):
+        _targets_changed()
     return json_response(
         check_json(view, caller, _now(), api_version(request)), status=201 if created else 200
     )
@@ -290,6 +299,8 @@ def update_check(key: str) -> Response:
         body.fields(api_version(request)),
         channels=body.channels,
     )
+    if "slug" in body.fields(api_version(request)):
+        _targets_changed()
     return json_response(check_json(view, caller, _now(), api_version(request)))
 
 
@@ -300,6 +311,7 @@ def delete_check(key: str) -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=True)
     view = service.delete_check(runtime().check_store, caller.project_id, key)
+    _targets_changed()
     return json_response(check_json(view, caller, _now(), api_version(request)))
 
 

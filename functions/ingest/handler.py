@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from srvpulse import bootstrap
 from srvpulse.domain.model import PingMessage
+from srvpulse.services import ping_targets
 from srvpulse.services.ingesting import Outcome, ReceiptPruner, ingest_ping
 
 logger = Logger(service="srvpulse-ingest")
@@ -39,6 +40,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             logger.info("ping for an unknown check", target=result.target)
         elif result.created_check:
             logger.info("check created by ?create=1", check_id=result.check_id)
+            counts["checks_created"] += 1
         if result.flipped_to:
             logger.info("check flipped", check_id=result.check_id, status=result.flipped_to)
 
@@ -48,6 +50,8 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     reply = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+    if counts["checks_created"]:
+        ping_targets.publish(rt.check_store, rt.ping_targets)  # the edge learns the slugs
     failed = len(reply["batchItemFailures"])
     logger.info("ingest batch", extra={"failed": failed, **counts})
     if _pruner is None:

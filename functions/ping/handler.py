@@ -13,14 +13,16 @@ from typing import Any
 from srvpulse import bootstrap
 from srvpulse.domain.model import MAX_REPORT_BYTES
 from srvpulse.domain.pinging import PingRequest
-from srvpulse.errors import InvalidInput, Unavailable
-from srvpulse.services.pinging import accept_ping
+from srvpulse.errors import InvalidInput, NotFound, Unavailable
+from srvpulse.services.pinging import receive_ping
 
 _HEADERS = {
     "content-type": "text/plain; charset=utf-8",
     # Like Healthchecks: pings may come from browsers, and clients may read the limit.
     "access-control-allow-origin": "*",
     "ping-body-limit": str(MAX_REPORT_BYTES),
+    # Like Healthchecks (Django's never_cache): no proxy may answer a ping for us.
+    "cache-control": "max-age=0, no-cache, no-store, must-revalidate, private",
 }
 
 
@@ -36,14 +38,22 @@ def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
     method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
     if method == "OPTIONS":
         return _reply(204, "", _PREFLIGHT)
+    rt = bootstrap.runtime()
     try:
-        request = request_from_event(event)
-        accept_ping(request, bootstrap.runtime().ping_queue, datetime.now(UTC))
+        reply = receive_ping(
+            request_from_event(event),
+            rt.ping_queue,
+            datetime.now(UTC),
+            rt.ping_targets,
+            trusted_proxies=rt.settings.trusted_proxies,
+        )
     except InvalidInput as exc:
         return _reply(400, exc.message)
+    except NotFound as exc:
+        return _reply(404, exc.message)
     except Unavailable as exc:
         return _reply(503, "service unavailable, try again", {"retry-after": str(exc.retry_after)})
-    return _reply(200, "OK")
+    return _reply(reply.status, reply.text)
 
 
 def request_from_event(event: dict[str, Any]) -> PingRequest:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         CheckStore,
         Mailer,
         PingQueue,
+        PingTargets,
         SeriesOutbox,
         SeriesStore,
     )
@@ -116,6 +117,18 @@ class Runtime:
 
             return SqsPingQueue(self.settings.ping_queue_url)
         return self.local_queue
+
+    @cached_property
+    def ping_targets(self) -> PingTargets:
+        """What the edge knows of existing checks: an S3 object when PING_TARGETS_BUCKET
+        is set (AWS), else a set in this process (services.ping_targets publishes)."""
+        if self.settings.ping_targets_bucket:
+            from .adapters.ping_targets import S3PingTargets
+
+            return S3PingTargets(self.settings.ping_targets_bucket)
+        from .adapters.ping_targets import LocalPingTargets
+
+        return LocalPingTargets()
 
     @cached_property
     def local_queue(self) -> LocalDurableQueue:

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from .. import bootstrap
 from ..bootstrap import Runtime
+from ..services import ping_targets
 from ..settings import Settings
 
 log = logging.getLogger("srvpulse.local")
@@ -139,7 +140,14 @@ def main(argv: list[str] | None = None) -> int:
     # (first-start keys printed to a run that then dies).
     try:
         server = waitress.create_server(
-            gateway, host=settings.host, port=settings.port, threads=HTTP_THREADS, ident="srvpulse"
+            gateway,
+            host=settings.host,
+            port=settings.port,
+            threads=HTTP_THREADS,
+            ident="srvpulse",
+            # X-Forwarded-* reach the ping handler untouched: it trusts them only from
+            # TRUSTED_PROXIES (domain.pinging.behind_proxy), as on AWS.
+            clear_untrusted_proxy_headers=False,
         )
     except OSError as exc:
         return _fail(
@@ -155,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         url = runtime.engine.url.render_as_string(hide_password=True)
         return _fail(f"cannot prepare the database {url}: {_first_line(exc)}")
     _print_keys(runtime)
+    # The edge answers 404 for unknown checks from this set (in process; kept current by
+    # the API and ingest).
+    ping_targets.publish(runtime.check_store, runtime.ping_targets)
 
     workers = build_workers(runtime)
     for worker in workers:

@@ -441,6 +441,19 @@ class SqlCheckTx:
         return [flip_from_row(r) for r in self.conn.execute(q)]
 
     # projects and API keys ---------------------------------------------------------------
+    def ping_targets(self) -> list[tuple[str, str | None, str | None]]:
+        q = select(projects.c.ping_key, checks.c.uuid, checks.c.slug).join(
+            checks, checks.c.project_id == projects.c.id
+        )
+        found: list[tuple[str, str | None, str | None]] = [
+            (str(r.ping_key), str(r.uuid), str(r.slug or "")) for r in self.conn.execute(q)
+        ]
+        found.extend(
+            (str(key), None, None)
+            for key in self.conn.execute(select(projects.c.ping_key)).scalars()
+        )
+        return found
+
     def project_id_by_ping_key(self, ping_key: str) -> int | None:
         found = self.conn.execute(
             select(projects.c.id).where(projects.c.ping_key == ping_key)
