@@ -38,7 +38,9 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest
 
-test: lint typecheck unit
+# The GitLab test job sets SRVPULSE_LINTED=true: its lint stage ran ruff and mypy on the
+# same commit already. Everyone else (.ci/run included) gets all three.
+test: $(if $(filter true,$(SRVPULSE_LINTED)),,lint typecheck) unit
 
 clean:
 	rm -rf $(VENV) $(VENV).setup-lock .mypy_cache .ruff_cache .pytest_cache

@@ -8,7 +8,14 @@ are a separate, smaller function (functions/ping).
 
 from chalice.app import Chalice
 
-from chalicelib import api_accounts, api_channels, api_checks, api_maintenance, openapi
+from chalicelib import (
+    api_accounts,
+    api_channels,
+    api_checks,
+    api_maintenance,
+    api_summary,
+    openapi,
+)
 from chalicelib.http import chalice_errors_as_ours, cors_for_api_keys
 
 # Chalice configures a logger named after the app (and stops its propagation): a name
@@ -23,4 +30,5 @@ for prefix in api_checks.MOUNTS:
     app.register_blueprint(api_channels.hc_bp, name_prefix=name, url_prefix=prefix)
 app.register_blueprint(api_channels.bp)
 app.register_blueprint(api_maintenance.bp)
+app.register_blueprint(api_summary.bp)
 app.register_blueprint(openapi.bp)

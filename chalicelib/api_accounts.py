@@ -93,8 +93,8 @@ class NewKey(BaseModel):
     read_only: bool = False
 
 
-def _signed_in(signin: SignIn, status: int = 200) -> Response:
-    body: schemas.SignedIn = {
+def _signed_in_body(signin: SignIn) -> schemas.SignedIn:
+    return {
         "user": {
             "uuid": signin.user.uuid,
             "email": signin.user.email,
@@ -103,9 +103,15 @@ def _signed_in(signin: SignIn, status: int = 200) -> Response:
         "totp_required": signin.totp_required,
         "csrf_token": signin.csrf_token,
     }
-    response = json_response(body, status=status)
+
+
+def _with_session(response: Response, signin: SignIn) -> Response:
     response.headers["Set-Cookie"] = session_cookies(signin)
     return response
+
+
+def _signed_in(signin: SignIn) -> Response:
+    return _with_session(json_response(_signed_in_body(signin)), signin)
 
 
 def _signed_out(status: int = 204) -> Response:
@@ -120,23 +126,30 @@ def _no_content() -> Response:
 
 # --- sign-up, sign-in, sign-out -------------------------------------------------------
 
+REGISTERED = (
+    "Check your mailbox: we sent a link to confirm the address, which signs you in. "
+    "If the address has an account already, the mail says how to sign in."
+)
+
 
 @bp.route("/api/v3/auth/register", methods=["POST"])
 @documented(
-    "Create an account and sign in (sets the session cookies)",
-    ok=schemas.SignedIn,
-    status=201,
+    "Create an account and mail the link that confirms the address and signs in; the "
+    "same answer when the address has an account (its owner is mailed instead)",
+    ok=schemas.MessageOut,
+    status=202,
     body=Credentials,
     auth="none",
-    errors=(409, 429),
+    errors=(429,),
 )
 @api_view
 def register() -> Response:
     req = bp.current_request
     body = parse_body(req, Credentials)
-    signin = runtime().accounts.register(body.email, body.password, client_ip(req), user_agent(req))
+    runtime().accounts.register(body.email, body.password, client_ip(req))
     ping_targets.publish(runtime().check_store, runtime().ping_targets)  # its first project
-    return _signed_in(signin, status=201)
+    # The same answer whether the address had an account or not (no enumeration).
+    return json_response({"message": REGISTERED}, status=202)
 
 
 @bp.route("/api/v3/auth/signin", methods=["POST"])
@@ -145,7 +158,7 @@ def register() -> Response:
     ok=schemas.SignedIn,
     body=Credentials,
     auth="none",
-    errors=(429,),
+    errors=(401, 429),
 )
 @api_view
 def sign_in() -> Response:
@@ -163,7 +176,7 @@ def sign_in() -> Response:
     ok=schemas.SignedIn,
     body=SecondFactor,
     auth="none",
-    errors=(429,),
+    errors=(401, 429),
 )
 @api_view
 def sign_in_totp() -> Response:
@@ -223,6 +236,7 @@ def request_password_reset() -> Response:
     status=204,
     body=ResetConfirm,
     auth="none",
+    errors=(404,),
 )
 @api_view
 def confirm_password_reset() -> Response:
@@ -236,18 +250,29 @@ def confirm_password_reset() -> Response:
 
 @bp.route("/api/v3/auth/verify-email", methods=["POST"])
 @documented(
-    "Confirm the address with the mailed token",
+    "Confirm the address with the mailed token; its first use signs in (no 2FA on)",
     ok=schemas.EmailVerified,
     body=VerifyEmail,
     auth="none",
+    errors=(404,),
 )
 @api_view
 def verify_email() -> Response:
     # No session needed: the link may be opened in another browser than the account's.
-    body = parse_body(bp.current_request, VerifyEmail)
-    runtime().accounts.verify_email(body.token)
-    # The same answer for a second use of the link by a verified account.
-    return json_response({"email_verified": True})
+    req = bp.current_request
+    body = parse_body(req, VerifyEmail)
+    signin = runtime().accounts.verify_email(body.token, client_ip(req), user_agent(req))
+    if signin is None:
+        # A second use of the link, or an account with two-factor on: verified only.
+        answer: schemas.EmailVerified = {"email_verified": True, "signed_in": False}
+        return json_response(answer)
+    # The link's first use signs in.
+    signed: schemas.EmailVerified = {
+        "email_verified": True,
+        "signed_in": True,
+        **_signed_in_body(signin),
+    }
+    return _with_session(json_response(signed), signin)
 
 
 @bp.route("/api/v3/account/verify-email/resend", methods=["POST"])

@@ -81,6 +81,17 @@ class CheckIn(BaseModel):
     min_duration: int | None = Field(None, ge=1, le=MAX_DURATION)
     max_duration: int | None = Field(None, ge=1, le=MAX_DURATION)
     recovery_threshold: int = Field(1, ge=1, le=100)
+    # Keyword filtering (domain/keywords.py), Healthchecks' fields; subject/subject_fail
+    # are its older names for success_kw/failure_kw with filter_subject.
+    filter_subject: bool = False
+    filter_body: bool = False
+    filter_http_body: bool = Field(False, description="decide a ping's kind from its body")
+    filter_default_fail: bool = Field(False, description="no keyword found: a failure")
+    start_kw: str = Field("", max_length=200, description="comma-separated")
+    success_kw: str = Field("", max_length=200, description="comma-separated")
+    failure_kw: str = Field("", max_length=200, description="comma-separated")
+    subject: str | None = Field(None, max_length=200, description="deprecated: success_kw")
+    subject_fail: str | None = Field(None, max_length=200, description="deprecated: failure_kw")
     channels: str | None = None
     unique: list[Literal["name", "slug", "tags", "timeout", "grace"]] = []
     # srvpulse: create with a given uuid (a check moving here keeps its ping URL).
@@ -88,7 +99,17 @@ class CheckIn(BaseModel):
 
     def fields(self, version: int = 3) -> dict[str, Any]:
         """The fields the request sets; v1 and v2 derive the slug from a given name."""
-        found = self.model_dump(exclude_unset=True, exclude={"channels", "unique", "uuid"})
+        found = self.model_dump(
+            exclude_unset=True, exclude={"channels", "unique", "uuid", "subject", "subject_fail"}
+        )
+        # Healthchecks' deprecated names: subject -> success_kw, subject_fail -> failure_kw,
+        # and filter_subject on when either keyword list is set.
+        if self.subject is not None:
+            found["success_kw"] = self.subject
+        if self.subject_fail is not None:
+            found["failure_kw"] = self.subject_fail
+        if self.subject is not None or self.subject_fail is not None:
+            found["filter_subject"] = bool(found.get("success_kw") or found.get("failure_kw"))
         if version < 3 and "name" in found:
             found["slug"] = service.slug_from_name(found["name"])
         return found
@@ -155,6 +176,15 @@ def check_json(
         "min_duration": c.min_duration,
         "max_duration": c.max_duration,
         "recovery_threshold": c.recovery_threshold,
+        "subject": c.success_kw if c.filter_subject else "",
+        "subject_fail": c.failure_kw if c.filter_subject else "",
+        "start_kw": c.start_kw,
+        "success_kw": c.success_kw,
+        "failure_kw": c.failure_kw,
+        "filter_subject": c.filter_subject,
+        "filter_body": c.filter_body,
+        "filter_http_body": c.filter_http_body,
+        "filter_default_fail": c.filter_default_fail,
     }
     if c.last_duration_ms is not None:
         body["last_duration"] = c.last_duration_ms // 1000

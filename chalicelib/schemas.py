@@ -56,6 +56,15 @@ class CheckOut(TypedDict):
     min_duration: int | None
     max_duration: int | None
     recovery_threshold: int
+    subject: str
+    subject_fail: str
+    start_kw: str
+    success_kw: str
+    failure_kw: str
+    filter_subject: bool
+    filter_body: bool
+    filter_http_body: bool
+    filter_default_fail: bool
     last_duration: NotRequired[int]
     unique_key: NotRequired[str]
     uuid: NotRequired[str]
@@ -214,6 +223,28 @@ class WindowList(TypedDict):
     windows: list[WindowOut]
 
 
+# --- the check page -----------------------------------------------------------------------
+
+
+class SummaryAssignment(AssignmentSettings):
+    """A channel assigned to the check, with the assignment's settings."""
+
+    channel: ChannelOut
+
+
+class CheckSummary(TypedDict):
+    """Everything the check page shows; each list newest first (channels and windows
+    in creation order). ``maintenance`` holds the check's own windows and the
+    project-wide ones."""
+
+    check: CheckOut
+    pings: list[PingOut]
+    flips: list[FlipOut]
+    notifications: list[NotificationOut]
+    channels: list[SummaryAssignment]
+    maintenance: list[WindowOut]
+
+
 # --- accounts and projects ----------------------------------------------------------------
 
 
@@ -246,7 +277,14 @@ class MessageOut(TypedDict):
 
 
 class EmailVerified(TypedDict):
+    """The address is verified; on the link's first use (no 2FA on) the user is signed
+    in too: the new session's user and CSRF token follow and its cookies are set."""
+
     email_verified: bool
+    signed_in: bool
+    user: NotRequired[UserOut]
+    totp_required: NotRequired[bool]
+    csrf_token: NotRequired[str]
 
 
 class TotpSetupOut(TypedDict):

@@ -22,7 +22,7 @@ def seed_checks(engine: Engine, n: int, last_ping: datetime) -> None:
             insert(projects).values(
                 uuid=str(uuid.uuid4()), name="p", ping_key="k", created=last_ping
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
         channel_id = conn.execute(
             insert(channels).values(
                 uuid=str(uuid.uuid4()),
@@ -32,7 +32,7 @@ def seed_checks(engine: Engine, n: int, last_ping: datetime) -> None:
                 config="{}",
                 created=last_ping,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
     for start in range(0, n, BATCH):
         rows = [
             {

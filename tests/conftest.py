@@ -199,6 +199,17 @@ def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
     server.stop()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs on MariaDB/MySQL ``mysql``: a test using ``mysql_engine``
+    or parametrized with a "mysql" backend. ``pytest -m mysql`` is the GitLab job that
+    runs them on MySQL 8.4 (.gitlab-ci.yml, test-mysql)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec is not None else ()
+        if "mysql_engine" in getattr(item, "fixturenames", ()) or "mysql" in params:
+            item.add_marker(pytest.mark.mysql)
+
+
 # --- "how many ran on each database" in the summary -------------------------------------
 _per_database: Counter[tuple[str, str]] = Counter()
 

@@ -1,8 +1,11 @@
-"""Ingest function: an SQS batch of pings -> services.ingesting, with partial failures.
+"""Ingest function: an SQS batch of pings -> services.ingesting, in one transaction.
 
-Each record is processed on its own: a malformed message (or a check that kept changing)
-fails only that record, reported in ``batchItemFailures`` so SQS retries just it and,
-after maxReceiveCount, moves it to the DLQ. Never logs bodies or ping keys.
+The batch is decoded record by record: a body that is not a ping message (poison) fails
+only its own record. The rest is ingested together (``ingest_messages``): a transient
+database error fails all of them as retryable (SQS delivers them again after the
+visibility timeout, for as long as ``maxReceiveCount`` allows: docs/architecture.md,
+"Ingest"); a message that cannot be stored even on its own fails alone. Failures are
+reported through Powertools' partial batch response. Never logs bodies or ping keys.
 """
 
 from __future__ import annotations
@@ -20,29 +23,51 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from srvpulse import bootstrap
 from srvpulse.domain.model import PingMessage
-from srvpulse.services import ping_targets
-from srvpulse.services.ingesting import Outcome, ReceiptPruner, ingest_ping
+from srvpulse.services.ingesting import (
+    Outcome,
+    PoisonMessage,
+    ReceiptPruner,
+    decode,
+    ingest_messages,
+)
 
 logger = Logger(service="srvpulse-ingest")
 _pruner: ReceiptPruner | None = None
+
+
+class RecordFailed(Exception):
+    """This record was not stored (the reason is the message)."""
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     global _pruner
     rt = bootstrap.runtime()
     counts: Counter[str] = Counter()
-
-    def record_handler(record: SQSRecord) -> None:
-        message = PingMessage.from_json(record.body)  # raises: this record fails
-        result = ingest_ping(rt.check_store, message)
+    failed: dict[str, str] = {}
+    decoded: list[tuple[str, PingMessage]] = []
+    for raw in event.get("Records", []):
+        record = SQSRecord(raw)
+        try:
+            decoded.append((record.message_id, decode(record.body)))
+        except PoisonMessage as exc:
+            counts["poison"] += 1
+            failed[record.message_id] = str(exc)
+            logger.error("poison message", message_id=record.message_id, reason=str(exc))
+    batch = ingest_messages(rt.check_store, [m for _, m in decoded], rt.ingest_hooks)
+    for (message_id, _msg), result in zip(decoded, batch.results, strict=True):
         counts[result.outcome.value] += 1
-        if result.outcome is Outcome.ORPHAN:
+        if result.outcome in (Outcome.RETRY, Outcome.UNSTORABLE):
+            failed[message_id] = f"{result.outcome.value}: {result.error}"
+        elif result.outcome is Outcome.ORPHAN:
             logger.info("ping for an unknown check", target=result.target)
         elif result.created_check:
             logger.info("check created by ?create=1", check_id=result.check_id)
-            counts["checks_created"] += 1
         if result.flipped_to:
             logger.info("check flipped", check_id=result.check_id, status=result.flipped_to)
+
+    def record_handler(record: SQSRecord) -> None:
+        if record.message_id in failed:
+            raise RecordFailed(failed[record.message_id])
 
     # Not raising on an all-failed batch: the reply lists every record, which SQS and
     # the local runner both handle; an exception would hide which ones failed.
@@ -50,11 +75,12 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     reply = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
-    if counts["checks_created"]:
-        ping_targets.publish(rt.check_store, rt.ping_targets)  # the edge learns the slugs
-    failed = len(reply["batchItemFailures"])
-    logger.info("ingest batch", extra={"failed": failed, **counts})
+    logger.info("ingest batch", extra={"failed": len(failed), **counts})
     if _pruner is None:
         _pruner = ReceiptPruner(rt.settings.ping_receipt_days)
-    _pruner.maybe_prune(rt.check_store, datetime.now(UTC))
+    try:
+        _pruner.maybe_prune(rt.check_store, datetime.now(UTC))
+    except Exception:
+        # Housekeeping only: the next batch (or container) prunes instead.
+        logger.warning("pruning old ping receipts failed", exc_info=True)
     return dict(reply)

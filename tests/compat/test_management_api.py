@@ -107,10 +107,10 @@ def test_a_browser_page_may_call_the_api_with_a_key_from_any_origin(hc: LocalMod
 def test_cookie_authenticated_requests_get_no_cors_headers(hc: LocalMode) -> None:
     email = f"u{uuid.uuid4().hex[:8]}@example.com"
     browser = httpx.Client(base_url=hc.base)
-    r = browser.post(
-        "/api/v3/auth/register", json={"email": email, "password": "correct horse battery 9"}
-    )
-    assert r.status_code in (200, 201), r.text
+    account = {"email": email, "password": "correct horse battery 9"}
+    assert browser.post("/api/v3/auth/register", json=account).status_code == 202
+    r = browser.post("/api/v3/auth/signin", json=account)
+    assert r.status_code == 200 and browser.cookies, r.text
     listed = browser.get("/api/v3/checks/", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in listed.headers
 

@@ -104,3 +104,25 @@ def test_the_address_and_scheme_a_trusted_proxy_forwards_are_recorded(
     direct, forwarded = pings
     assert (forwarded["remote_addr"], forwarded["scheme"]) == ("203.0.113.9", "https")
     assert (direct["remote_addr"], direct["scheme"]) == ("127.0.0.1", "http")
+
+
+def test_keyword_filtering_takes_a_check_down_for_something_bad_in_the_body(
+    api: httpx.Client, hc: LocalMode
+) -> None:
+    check = _check(
+        api, filter_http_body=True, success_kw="SUCCESS", failure_kw="something bad", subject="x"
+    )
+    assert check["filter_http_body"] is True and check["failure_kw"] == "something bad"
+    assert (check["subject"], check["success_kw"], check["filter_subject"]) == ("x", "x", True)
+    code = check["uuid"]
+    assert httpx.post(f"{hc.base}/ping/{code}", content=b"x: SUCCESS").status_code == 200
+    up = eventually(lambda: api.get(f"/api/v3/checks/{code}").json(), lambda c: c["n_pings"] == 1)
+    assert up["status"] == "up"
+    assert httpx.post(f"{hc.base}/ping/{code}", content=b"something bad").status_code == 200
+    down = eventually(lambda: api.get(f"/api/v3/checks/{code}").json(), lambda c: c["n_pings"] == 2)
+    assert down["status"] == "down"
+    assert httpx.post(f"{hc.base}/ping/{code}", content=b"no keyword").status_code == 200
+    pings = eventually(
+        lambda: api.get(f"/api/v3/checks/{code}/pings/").json()["pings"], lambda p: len(p) == 3
+    )
+    assert [p["type"] for p in pings] == ["ign", "fail", "success"]

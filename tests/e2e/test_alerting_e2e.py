@@ -76,12 +76,10 @@ def test_a_failing_job_alerts_by_mail_and_slack_and_its_recovery_resolves_pagerd
         assigned = api.put(f"/api/v3/checks/{code}/channels/{made.json()['id']}", json={})
         assert assigned.status_code == 200, assigned.text
 
-    started = time.monotonic()
     assert httpx.get(f"{base}/ping/{code}/fail", timeout=5).status_code == 200
     (mail,) = smtp.wait_for(1, timeout=20)
     (slack_msg,) = slack.wait_for(1, timeout=20)
     trigger = pd.wait_for(1, timeout=20)[0].json()
-    down_within = time.monotonic() - started
     assert mail.message["Subject"].startswith("DOWN: nightly-backup")
     assert slack_msg.json()["text"].startswith("DOWN: nightly-backup")
     assert trigger["event_action"] == "trigger"
@@ -90,7 +88,6 @@ def test_a_failing_job_alerts_by_mail_and_slack_and_its_recovery_resolves_pagerd
     resolve = pd.wait_for(2, timeout=20)[1].json()
     assert resolve["event_action"] == "resolve"
     assert resolve["dedup_key"] == trigger["dedup_key"]
-    assert down_within < 15
 
     # The receiver may answer before the worker records the attempt: poll briefly.
     deadline = time.monotonic() + 10

@@ -149,8 +149,8 @@ class Browser:
         if csrf and self.csrf_cookie in self.cookies:
             h["X-CSRF-Token"] = self.cookies[self.csrf_cookie]
         h.update(headers or {})
-        raw = None if body is None else json.dumps(body)
-        response = self.client.http.request(method, path, headers=h, body=raw or b"")
+        raw = b"" if body is None else json.dumps(body).encode()
+        response = self.client.http.request(method, path, headers=h, body=raw)
         set_cookie = response.headers.get("Set-Cookie") or response.headers.get("set-cookie")
         values = set_cookie if isinstance(set_cookie, list) else [set_cookie] if set_cookie else []
         self.last_set_cookie = values
@@ -174,10 +174,19 @@ class Browser:
         return self.request("DELETE", path, **kw)
 
 
-def register(env: Env, email: str, password: str = "correct horse battery") -> Browser:
+def register(
+    env: Env, email: str, password: str = "correct horse battery", *, sign_in: bool = True
+) -> Browser:
+    """Sign up, then (``sign_in``) sign in with the password without following the
+    mailed link: a signed-in account whose address is not verified yet."""
     browser = Browser(env.client)
     r = browser.post("/api/v3/auth/register", {"email": email, "password": password})
-    assert r.status_code == 201, r.body
+    assert r.status_code == 202, r.body
+    assert not browser.cookies  # registration itself signs nobody in
+    if not sign_in:
+        return browser
+    r = browser.post("/api/v3/auth/signin", {"email": email, "password": password})
+    assert r.status_code == 200, r.body
     return browser
 
 
@@ -203,8 +212,11 @@ def verify(env: Env, address: str) -> None:
 
 
 def register_verified(env: Env, email: str, password: str = "correct horse battery") -> Browser:
-    browser = register(env, email, password)
-    verify(env, email)
+    """Sign up and follow the mailed link, as a new user does: the link signs in."""
+    browser = register(env, email, password, sign_in=False)
+    token = link_token(env, email, VERIFY_SUBJECT)
+    r = browser.post("/api/v3/auth/verify-email", {"token": token})
+    assert r.status_code == 200 and json.loads(r.body)["signed_in"] is True, r.body
     return browser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from email.header import decode_header, make_header
+from typing import Any
 
 import pyotp
 import pytest
@@ -18,6 +19,7 @@ from .account_helpers import (
     CSRF,
     RESET_SUBJECT,
     SESSION,
+    VERIFY_SUBJECT,
     Browser,
     Env,
     body,
@@ -34,7 +36,7 @@ PASSWORD = "correct horse battery"
 NEW_PASSWORD = "staple gun 4 lunch"
 
 
-def _sign_in(env: Env, email: str, password: str = PASSWORD) -> tuple[Browser, object]:
+def _sign_in(env: Env, email: str, password: str = PASSWORD) -> tuple[Browser, Any]:
     browser = Browser(env.client)
     r = browser.post("/api/v3/auth/signin", {"email": email, "password": password})
     return browser, r
@@ -53,11 +55,20 @@ def _enable_totp(browser: Browser, env: Env) -> tuple[pyotp.TOTP, list[str]]:
 # --- registration, sign-in, sessions ------------------------------------------------------
 
 
-def test_registering_signs_the_user_in_with_a_safe_session_cookie(env: Env) -> None:
-    browser = Browser(env.client)
-    r = browser.post("/api/v3/auth/register", {"email": " Ann@Example.com", "password": PASSWORD})
-    assert r.status_code == 201
+def test_the_mailed_link_of_a_registration_signs_the_user_in_with_a_safe_session_cookie(
+    env: Env,
+) -> None:
+    r = Browser(env.client).post(
+        "/api/v3/auth/register", {"email": " Ann@Example.com", "password": PASSWORD}
+    )
+    assert r.status_code == 202
+    assert "Check your mailbox" in body(r)["message"]
+    browser = Browser(env.client)  # the link may open in another browser
+    token = link_token(env, "ann@example.com", VERIFY_SUBJECT)
+    r = browser.post("/api/v3/auth/verify-email", {"token": token})
+    assert r.status_code == 200
     assert body(r)["user"]["email"] == "ann@example.com"
+    assert body(r)["user"]["email_verified"] is True and body(r)["signed_in"] is True
     session_cookie = next(c for c in browser.last_set_cookie if c.startswith(f"{SESSION}="))
     for attribute in ("HttpOnly", "Secure", "SameSite=Lax", "Path=/"):
         assert attribute in session_cookie
@@ -106,12 +117,42 @@ def test_registration_refuses_bad_input_naming_the_field(
     assert text in body(r)["error"]
 
 
-def test_an_address_can_register_only_once(env: Env) -> None:
+def test_registering_a_taken_address_answers_as_for_a_new_one_and_mails_its_owner(
+    env: Env,
+) -> None:
     register(env, "twice@example.com")
-    r = Browser(env.client).post(
-        "/api/v3/auth/register", {"email": "TWICE@example.com", "password": PASSWORD}
+    new = Browser(env.client)
+    fresh = new.post("/api/v3/auth/register", {"email": "new@example.com", "password": PASSWORD})
+    again = Browser(env.client)
+    taken = again.post(
+        "/api/v3/auth/register", {"email": "TWICE@example.com", "password": "another passphrase"}
     )
-    assert r.status_code == 409
+    assert fresh.status_code == taken.status_code == 202
+    assert body(fresh) == body(taken)
+    assert new.last_set_cookie == again.last_set_cookie == []
+    owner_mail = env.mail.to("twice@example.com", "Signing up to srvpulse with your address")
+    assert len(owner_mail) == 1
+    text = owner_mail[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "https://srvpulse.test/forgot-password" in text and "Nothing was changed" in text
+    # The account is untouched: its password still signs in, the other one does not.
+    assert _sign_in(env, "twice@example.com")[1].status_code == 200
+    wrong = _sign_in(env, "twice@example.com", "another passphrase")[1]
+    assert wrong.status_code == 401
+    with env.runtime.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(users)).scalar_one() == 2
+
+
+def test_a_flood_of_registrations_for_a_taken_address_mails_its_owner_only_a_few_times(
+    env: Env,
+) -> None:
+    register(env, "popular@example.com")
+    for _ in range(6):
+        r = Browser(env.client).post(
+            "/api/v3/auth/register", {"email": "popular@example.com", "password": PASSWORD}
+        )
+        assert r.status_code == 202  # never a 429 that only taken addresses would get
+    mails = env.mail.to("popular@example.com", "Signing up to srvpulse with your address")
+    assert len(mails) == 3
 
 
 def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(env: Env) -> None:
@@ -149,7 +190,7 @@ def test_signing_out_ends_the_session_and_clears_the_cookies(env: Env) -> None:
 def test_signing_out_everywhere_ends_every_session_of_the_account(env: Env) -> None:
     laptop = register(env, "many@example.com")
     phone, r = _sign_in(env, "many@example.com")
-    assert r.status_code == 200  # type: ignore[attr-defined]
+    assert r.status_code == 200
     assert laptop.post("/api/v3/auth/signout-everywhere").status_code == 204
     assert laptop.get("/api/v3/account").status_code == 401
     assert phone.get("/api/v3/account").status_code == 401
@@ -205,8 +246,8 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(env
     assert ok.status_code == 204
     assert here.get("/api/v3/account").status_code == 200
     assert elsewhere.get("/api/v3/account").status_code == 401
-    assert _sign_in(env, "chg@example.com")[1].status_code == 401  # type: ignore[attr-defined]
-    assert _sign_in(env, "chg@example.com", NEW_PASSWORD)[1].status_code == 200  # type: ignore[attr-defined]
+    assert _sign_in(env, "chg@example.com")[1].status_code == 401
+    assert _sign_in(env, "chg@example.com", NEW_PASSWORD)[1].status_code == 200
 
 
 def test_deleting_the_account_deletes_its_projects_and_keys_too(env: Env) -> None:
@@ -217,7 +258,7 @@ def test_deleting_the_account_deletes_its_projects_and_keys_too(env: Env) -> Non
     r = browser.post("/api/v3/account/delete", {"password": PASSWORD})
     assert r.status_code == 204
     assert browser.cookies == {}
-    assert _sign_in(env, "gone@example.com")[1].status_code == 401  # type: ignore[attr-defined]
+    assert _sign_in(env, "gone@example.com")[1].status_code == 401
     with env.runtime.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(projects)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(api_keys)).scalar_one() == 0
@@ -255,12 +296,12 @@ def test_the_mailed_reset_link_sets_a_new_password_once_and_signs_out_everywhere
     r = anon.post("/api/v3/auth/password-reset/confirm", {"token": token, "password": NEW_PASSWORD})
     assert r.status_code == 204
     assert signed_in.get("/api/v3/account").status_code == 401
-    assert _sign_in(env, "lost@example.com", NEW_PASSWORD)[1].status_code == 200  # type: ignore[attr-defined]
+    assert _sign_in(env, "lost@example.com", NEW_PASSWORD)[1].status_code == 200
     again = anon.post(
         "/api/v3/auth/password-reset/confirm", {"token": token, "password": "another 1 pass"}
     )
     assert again.status_code == 404
-    assert _sign_in(env, "lost@example.com", "another 1 pass")[1].status_code == 401  # type: ignore[attr-defined]
+    assert _sign_in(env, "lost@example.com", "another 1 pass")[1].status_code == 401
 
 
 def test_a_reset_link_expires_after_one_hour(env: Env) -> None:
@@ -389,20 +430,19 @@ def test_disabling_totp_needs_the_password_and_a_code(env: Env) -> None:
 
 
 def test_sign_in_attempts_per_account_are_limited_with_retry_after(env: Env) -> None:
-    register(env, "brute@example.com")
+    register(env, "brute@example.com", sign_in=False)
     for _ in range(10):
-        assert _sign_in(env, "brute@example.com", "guess guess")[1].status_code == 401  # type: ignore[attr-defined]
+        assert _sign_in(env, "brute@example.com", "guess guess")[1].status_code == 401
     _, r = _sign_in(env, "brute@example.com")  # even the right password waits now
-    assert r.status_code == 429  # type: ignore[attr-defined]
-    assert int(r.headers["Retry-After"]) > 0  # type: ignore[attr-defined]
-    env.clock.advance(seconds=int(r.headers["Retry-After"]))  # type: ignore[attr-defined]
-    assert _sign_in(env, "brute@example.com")[1].status_code == 200  # type: ignore[attr-defined]
+    assert r.status_code == 429
+    assert int(r.headers["Retry-After"]) > 0
+    env.clock.advance(seconds=int(r.headers["Retry-After"]))
+    assert _sign_in(env, "brute@example.com")[1].status_code == 200
 
 
 def test_sign_in_attempts_per_ip_are_limited_across_accounts(env: Env) -> None:
     statuses = [
-        _sign_in(env, f"user{i}@example.com", "guess guess")[1].status_code  # type: ignore[attr-defined]
-        for i in range(51)
+        _sign_in(env, f"user{i}@example.com", "guess guess")[1].status_code for i in range(51)
     ]
     assert statuses[:50] == [401] * 50
     assert statuses[50] == 429
@@ -542,7 +582,7 @@ def test_the_first_account_adopts_the_local_modes_default_project(env: Env) -> N
 def test_timed_out_sessions_are_deleted_when_the_user_signs_in_again(env: Env) -> None:
     register(env, "tidy@example.com")
     env.clock.advance(days=15)
-    assert _sign_in(env, "tidy@example.com")[1].status_code == 200  # type: ignore[attr-defined]
+    assert _sign_in(env, "tidy@example.com")[1].status_code == 200
     with env.runtime.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(sessions)).scalar_one() == 1
 
@@ -561,7 +601,7 @@ def test_idle_throttle_buckets_are_forgotten(env: Env) -> None:
 
 
 def test_guessing_the_password_inside_a_session_is_throttled_like_sign_in(env: Env) -> None:
-    browser = register(env, "stolen@example.com")
+    browser = register_verified(env, "stolen@example.com")  # no sign-in attempt used
     guesses = [
         browser.post(
             "/api/v3/account/password",
@@ -639,7 +679,7 @@ def test_changing_the_password_voids_reset_links_sent_before(env: Env) -> None:
     )
     assert late.status_code == 404
     assert browser.get("/api/v3/account").status_code == 200
-    assert _sign_in(env, "voided@example.com", NEW_PASSWORD)[1].status_code == 200  # type: ignore[attr-defined]
+    assert _sign_in(env, "voided@example.com", NEW_PASSWORD)[1].status_code == 200
 
 
 def test_a_session_survives_other_cookies_with_json_spaces_or_accents_on_the_domain(

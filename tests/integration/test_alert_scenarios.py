@@ -90,7 +90,7 @@ def test_reminders_switched_on_while_the_check_is_down_start_without_another_pin
     send(runtime, check, PingKind.FAIL, at=T0)
     analyzer.run_pass(T0 + 5 * SEC)
     assert sent(bus) == [("down", "failed", False)]
-    settings = {"reminder_every_minutes": 10, "reminder_max": 2}
+    settings: dict[str, object] = {"reminder_every_minutes": 10, "reminder_max": 2}
     runtime.channel_store.assign(check.id, channel, settings, T0 + MIN)
     for minute in range(2, 60):
         analyzer.run_pass(T0 + minute * MIN)

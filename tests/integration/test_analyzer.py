@@ -43,7 +43,7 @@ def add_channel(
                 config="{}",
                 created=T0,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
         conn.execute(
             insert(check_channels).values(
                 check_id=check.id, channel_id=channel_id, created=T0, **rules

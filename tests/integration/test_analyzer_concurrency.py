@@ -67,8 +67,8 @@ def test_three_analyzers_at_once_flip_and_alert_each_check_exactly_once(
     published = [e for bus in buses for e in bus.published]
     assert len(published) == N_CHECKS
     assert len({e.idempotency_key for e in published}) == N_CHECKS
-    # All three did part of the work (the shuffle spreads them over the due rows).
-    assert all(sum(r.written for r in rs) > 0 for rs in reports)
+    # How the work spreads over the three depends on thread scheduling; that no check is
+    # decided twice does not, and is what is asserted.
     lost = sum(r.lost_races for rs in reports for r in rs)
     written = sum(r.written for rs in reports for r in rs)
     assert sum(r.flips for rs in reports for r in rs) == N_CHECKS

@@ -37,7 +37,7 @@ def _seed(engine: Engine, kind: str, config: dict[str, Any], owner: str | None =
     with engine.begin() as conn:
         pid = conn.execute(
             insert(projects).values(uuid=str(uuid.uuid4()), name="p", ping_key="k", created=NOW)
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
         conn.execute(
             insert(checks).values(
                 uuid=CHECK_UUID, project_id=pid, name="nightly-backup", created=NOW
@@ -52,7 +52,7 @@ def _seed(engine: Engine, kind: str, config: dict[str, Any], owner: str | None =
                 config=json.dumps(config),
                 created=NOW,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
         if owner:
             uid = conn.execute(
                 insert(users).values(
@@ -62,7 +62,7 @@ def _seed(engine: Engine, kind: str, config: dict[str, Any], owner: str | None =
                     created=NOW,
                     password_changed_at=NOW,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             conn.execute(
                 insert(project_members).values(
                     project_id=pid, user_id=uid, role="owner", created=NOW

@@ -68,9 +68,11 @@ def test_registering_mails_a_link_that_verifies_the_address(env: Env) -> None:
         stored = conn.execute(select(email_verification_tokens.c.token_hash)).scalars().all()
     assert stored == [digest(token)]  # only the hash is kept
     # Any browser may follow the link: it needs no session.
-    r = Browser(env.client).post(VERIFY, {"token": token})
+    other = Browser(env.client)
+    r = other.post(VERIFY, {"token": token})
     assert r.status_code == 200
-    assert body(r) == {"email_verified": True}
+    assert body(r)["email_verified"] is True and body(r)["signed_in"] is True
+    assert body(other.get("/api/v3/account"))["email"] == "ann@example.com"  # signed in
     assert body(browser.get("/api/v3/account"))["email_verified"] is True
     signin = Browser(env.client).post(
         "/api/v3/auth/signin", {"email": "ann@example.com", "password": PASSWORD}
@@ -85,9 +87,11 @@ def test_a_second_click_on_the_link_gets_the_same_answer_but_a_bad_token_a_400(
     token = link_token(env, "twice@example.com", VERIFY_SUBJECT)
     anon = Browser(env.client)
     first = anon.post(VERIFY, {"token": token})
-    again = anon.post(VERIFY, {"token": token})
+    again = Browser(env.client).post(VERIFY, {"token": token})
     assert first.status_code == again.status_code == 200
-    assert body(first) == body(again)
+    assert body(first)["signed_in"] is True
+    # A used link verifies nothing new and signs nobody in: it may have leaked.
+    assert body(again) == {"email_verified": True, "signed_in": False}
     for bad in ("x" * 43, token[:-1], " "):
         r = anon.post(VERIFY, {"token": bad})
         assert r.status_code == 400, (bad, r.body)
@@ -283,8 +287,23 @@ def test_turning_totp_on_needs_the_current_password(env: Env) -> None:
     assert body(browser.get("/api/v3/account"))["totp_enabled"] is True
 
 
+def test_the_mailed_link_does_not_sign_in_an_account_with_two_factor_on(env: Env) -> None:
+    # The link proves the mailbox, not the second factor: it must not skip it.
+    browser = register(env, "careful@example.com")
+    totp = pyotp.TOTP(body(browser.post("/api/v3/account/totp/setup"))["secret"])
+    confirm = {"password": PASSWORD, "code": totp.at(env.clock.now)}
+    assert browser.post("/api/v3/account/totp/confirm", confirm).status_code == 200
+    stranger = Browser(env.client)
+    token = link_token(env, "careful@example.com", VERIFY_SUBJECT)
+    r = stranger.post(VERIFY, {"token": token})
+    assert r.status_code == 200
+    assert body(r) == {"email_verified": True, "signed_in": False}
+    assert stranger.get("/api/v3/account").status_code == 401
+    assert body(browser.get("/api/v3/account"))["email_verified"] is True
+
+
 def test_guessing_the_password_at_totp_confirmation_is_throttled_like_sign_in(env: Env) -> None:
-    browser = register(env, "guess2fa@example.com")
+    browser = register_verified(env, "guess2fa@example.com")  # no sign-in attempt used
     totp = pyotp.TOTP(body(browser.post("/api/v3/account/totp/setup"))["secret"])
     statuses = [
         browser.post(
@@ -326,7 +345,9 @@ def test_secure_cookies_carry_the_host_prefix_and_only_that_name_is_read(env: En
 def test_plain_http_local_mode_keeps_the_plain_cookie_names(plain_env: Env) -> None:
     browser = Browser(plain_env.client, secure=False)
     r = browser.post("/api/v3/auth/register", {"email": "local@example.com", "password": PASSWORD})
-    assert r.status_code == 201
+    assert r.status_code == 202
+    r = browser.post("/api/v3/auth/signin", {"email": "local@example.com", "password": PASSWORD})
+    assert r.status_code == 200
     cookies = _set_cookies(browser)
     assert set(cookies) == {"srvpulse_session", "srvpulse_csrf"}
     assert all("Secure" not in value for value in cookies.values())

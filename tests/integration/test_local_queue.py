@@ -9,12 +9,15 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from srvpulse.adapters.local_queue import LocalDurableQueue
+from srvpulse.domain.model import PingKind, PingMessage
 from srvpulse.local.queue_worker import QueueDrainWorker
 
 
@@ -33,9 +36,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def queue(tmp_path: Path, clock: FakeClock) -> Iterator[LocalDurableQueue]:
-    q = LocalDurableQueue(
-        tmp_path / "q.sqlite3", visibility_timeout=30, max_receives=3, clock=clock
-    )
+    q = LocalDurableQueue(tmp_path / "q.sqlite3", visibility_timeout=30, clock=clock)
     yield q
     q.close()
 
@@ -94,21 +95,62 @@ def test_receive_returns_at_most_the_batch_size(queue: LocalDurableQueue) -> Non
     assert [len(queue.receive(10)) for _ in range(4)] == [10, 10, 5, 0]
 
 
-def test_a_message_failing_too_often_moves_to_the_dead_letter_table(
+def test_the_queue_never_gives_up_on_a_message_however_often_it_is_received(
     queue: LocalDurableQueue, clock: FakeClock
 ) -> None:
-    queue.send("poison")
-    queue.send("good")
-    for _ in range(3):  # max_receives=3: received three times, never deleted
-        batch = queue.receive(10)
-        for m in batch:
-            if m.body == "good":
-                queue.delete(m.receipt)
+    queue.send("hard to ingest")
+    for attempt in range(1, 51):
+        [m] = queue.receive(10)
+        assert m.receive_count == attempt
         clock.now += 31
-    assert queue.receive(10) == []
+    assert queue.dead_letters() == [] and queue.depth() == 1
+
+
+def test_a_dead_lettered_message_is_redriven_once_with_its_message_id(
+    queue: LocalDurableQueue, clock: FakeClock
+) -> None:
+    queue.send("undecodable")
+    [m] = queue.receive(10)
+    assert queue.dead_letter(m.receipt, "not a ping message")
+    assert queue.dead_letter(m.receipt, "again") is False  # the receipt is gone
     [dead] = queue.dead_letters()
-    assert (dead.body, dead.receive_count) == ("poison", 3)
-    assert queue.depth() == 0
+    assert (dead.message_id, dead.reason, queue.depth()) == (m.message_id, "not a ping message", 0)
+    clock.now += 100
+    assert queue.redrive() == 1
+    assert queue.redrive() == 0  # run twice: nothing more, nothing doubled
+    [back] = queue.receive(10)
+    assert (back.message_id, back.body, back.receive_count) == (m.message_id, "undecodable", 1)
+    assert queue.dead_letters() == []
+    # Requeued now: the lag watermark does not jump back to its first enqueue.
+    assert queue.oldest_enqueued_at() == clock.now
+
+
+def test_oldest_enqueued_at_is_the_oldest_message_not_yet_deleted_retries_included(
+    queue: LocalDurableQueue, clock: FakeClock
+) -> None:
+    assert queue.oldest_enqueued_at() is None
+    first_sent = clock.now
+    queue.send("first")
+    clock.now += 5
+    queue.send_batch(["second", "third"])
+    [first, *_] = queue.receive(10)
+    queue.change_visibility(first.receipt, 600)  # failed, waiting for a retry
+    queue.delete_batch([m.receipt for m in _])
+    assert queue.oldest_enqueued_at() == first_sent
+    clock.now += 601
+    [again] = queue.receive(10)
+    queue.delete(again.receipt)
+    assert queue.oldest_enqueued_at() is None
+    stats = queue.stats()
+    assert (stats.queued, stats.dead_letters, stats.oldest_enqueued_at) == (0, 0, None)
+
+
+def test_a_batch_send_stores_every_message_in_order(queue: LocalDurableQueue) -> None:
+    ids = queue.send_batch([f"m{i}" for i in range(100)])
+    assert len(set(ids)) == 100
+    got = queue.receive(100)
+    assert [m.body for m in got] == [f"m{i}" for i in range(100)]
+    assert [m.message_id for m in got] == ids
 
 
 def test_change_visibility_brings_a_failed_message_back_sooner(
@@ -197,29 +239,93 @@ def test_the_drain_worker_sends_sqs_shaped_batches_and_deletes_what_succeeded(
     q.close()
 
 
-def test_a_record_the_handler_keeps_failing_is_retried_then_dead_lettered(
+def _ping(text: str = "") -> str:
+    return PingMessage(
+        ping_id=str(uuid.uuid4()),
+        received_at=datetime.now(UTC),
+        kind=PingKind.SUCCESS,
+        check_uuid=str(uuid.uuid4()),
+        body=text,
+    ).to_json()
+
+
+def test_a_ping_the_handler_keeps_failing_is_retried_with_capped_backoff_not_dead_lettered(
     tmp_path: Path,
 ) -> None:
-    q = LocalDurableQueue(tmp_path / "q.sqlite3", max_receives=3)
+    q = LocalDurableQueue(tmp_path / "q.sqlite3")
+    stuck = _ping("stuck")
     attempts: list[str] = []
 
     def ingest(event: dict[str, Any], context: Any) -> dict[str, Any]:
         failures = []
         for r in event["Records"]:
-            if r["body"] == "poison":
+            if r["body"] == stuck:
                 attempts.append(r["attributes"]["ApproximateReceiveCount"])
                 failures.append({"itemIdentifier": r["messageId"]})
         return {"batchItemFailures": failures}
 
-    q.send("poison")
-    q.send("fine")
-    worker = QueueDrainWorker(q, ingest, retry_delay=0.05, idle_wait=0.02)
+    q.send(stuck)
+    q.send(_ping("fine"))
+    worker = QueueDrainWorker(q, ingest, retry_delay=0.01, max_retry_delay=0.04, idle_wait=0.01)
     worker.start()
-    assert _wait_until(lambda: len(q.dead_letters()) == 1)
-    worker.stop(drain=True)
-    assert attempts == ["1", "2", "3"]
-    assert q.depth() == 0 and worker.processed == 1
+    assert _wait_until(lambda: len(attempts) >= 12)
+    worker.stop(drain=False)
+    assert attempts[:12] == [str(n) for n in range(1, 13)]
+    assert q.dead_letters() == [] and q.depth() == 1 and worker.processed == 1
+    assert [worker.backoff(n) for n in (1, 2, 3, 4, 40)] == [0.01, 0.02, 0.04, 0.04, 0.04]
     q.close()
+
+
+def test_a_message_that_can_never_be_stored_is_dead_lettered_at_once(tmp_path: Path) -> None:
+    q = LocalDurableQueue(tmp_path / "q.sqlite3")
+
+    def ingest(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]]}
+
+    q.send("not json")
+    q.send('{"ping_id": "x"}')
+    lone_surrogate = _ping("ok \ud83d")  # escaped in the JSON, decoded by ingest
+    assert "\\ud83d" in lone_surrogate
+    q.send(lone_surrogate)
+    worker = QueueDrainWorker(q, ingest, retry_delay=0.01, idle_wait=0.01)
+    worker.start()
+    assert _wait_until(lambda: len(q.dead_letters()) == 3)
+    worker.stop(drain=False)
+    reasons = [d.reason for d in q.dead_letters()]
+    assert reasons[0].startswith("not a ping message") and reasons[1].startswith("not a ping")
+    assert reasons[2].startswith("text no database can store")
+    assert [d.receive_count for d in q.dead_letters()] == [1, 1, 1] and q.depth() == 0
+    q.close()
+
+
+def test_when_ingest_recovers_the_pings_waiting_for_a_retry_go_at_once(tmp_path: Path) -> None:
+    q = LocalDurableQueue(tmp_path / "q.sqlite3")
+    database_up = False
+    stored: list[str] = []
+
+    def ingest(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if not database_up:
+            raise RuntimeError("database unreachable")
+        stored.extend(r["body"] for r in event["Records"])
+        return {"batchItemFailures": []}
+
+    waiting = [_ping(f"queued during the outage {i}") for i in range(20)]
+    q.send_batch(waiting)
+    # A long back-off: without the release these would wait an hour.
+    worker = QueueDrainWorker(q, ingest, retry_delay=3600, max_retry_delay=3600, idle_wait=0.01)
+    worker.start()
+    assert _wait_until(lambda: worker.failed >= 20)
+    database_up = True
+    q.send(_ping("after the outage"))
+    assert _wait_until(lambda: q.depth() == 0)
+    worker.stop(drain=False)
+    assert sorted(stored) == sorted([*waiting, _body_of(stored, "after the outage")])
+    q.close()
+
+
+def _body_of(bodies: list[str], text: str) -> str:
+    [body] = [b for b in bodies if text in b]
+    return body
 
 
 def test_a_handler_that_raises_fails_the_whole_batch_which_comes_back(tmp_path: Path) -> None:
@@ -232,8 +338,8 @@ def test_a_handler_that_raises_fails_the_whole_batch_which_comes_back(tmp_path: 
             raise RuntimeError("database restarting")
         return {"batchItemFailures": []}
 
-    q.send("a")
-    q.send("b")
+    q.send(_ping("a"))
+    q.send(_ping("b"))
     worker = QueueDrainWorker(q, flaky, retry_delay=0.05, idle_wait=0.02)
     worker.start()
     assert _wait_until(lambda: q.depth() == 0)

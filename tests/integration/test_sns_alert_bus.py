@@ -48,7 +48,7 @@ def subscribe(topic_arn: str, kind: str) -> str:
 
 def received(url: str) -> list[AlertEvent]:
     sqs = boto3.client("sqs", region_name=REGION)
-    out = []
+    out: list[AlertEvent] = []
     while True:
         msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
         if not msgs:

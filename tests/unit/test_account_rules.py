@@ -40,9 +40,17 @@ def test_a_password_shorter_than_eight_characters_is_refused_naming_the_field() 
     assert "at least 8" in err.value.message
 
 
+def _accepted(password: str) -> bool:
+    try:
+        check_password(password, COMMON)
+    except InvalidInput:
+        return False
+    return True
+
+
 def test_a_password_of_exactly_eight_and_of_128_characters_is_accepted() -> None:
-    check_password("k3#Lm9!q", COMMON)
-    check_password("x" * PASSWORD_MAX_LENGTH, COMMON)
+    lengths = {n: _accepted(("k3#Lm9!q" + "x" * 200)[:n]) for n in (7, 8, 128, 129)}
+    assert lengths == {7: False, 8: True, 128: True, 129: False}
 
 
 def test_a_password_longer_than_128_characters_is_refused() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from chalice import Chalice
+from chalice.app import Chalice
 from srvpulse.local.gateway import ApiGatewayEmulator, RestRoutes
 
 
@@ -56,6 +56,7 @@ def test_api_requests_reach_the_chalice_app_as_rest_v1_events() -> None:
     @api.route("/api/v3/checks/{key}", methods=["POST"])
     def update(key: str) -> dict[str, Any]:
         r = api.current_request
+        assert r is not None
         return {"key": key, "q": r.query_params, "body": r.json_body, "h": r.headers["x-api-key"]}
 
     def ping_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ MIN = timedelta(minutes=1)
 
 def openings(schedule: str, tz: str, start: datetime, end: datetime) -> list[datetime]:
     """The reference: iterate forward, as the schedule fires for checks."""
-    found = []
+    found: list[datetime] = []
     for fire in CronSim(schedule, (start - timedelta(days=2)).astimezone(ZoneInfo(tz))):
         at = fire.astimezone(UTC)
         if at > end:

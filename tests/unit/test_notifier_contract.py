@@ -31,13 +31,13 @@ class Rig:
 # behaviour -> peer settings, per kind: "ok", "slow", "temporary", "permanent"
 @contextmanager
 def email_rig(behaviour: str) -> Iterator[Rig]:
-    kwargs: dict[str, Any] = {
+    settings: dict[str, dict[str, Any]] = {
         "ok": {},
         "slow": {"data_delay": 3},
         "temporary": {"data_reply": "451 4.3.0 try again later"},
         "permanent": {"data_reply": "554 5.7.1 rejected"},
-    }[behaviour]
-    with smtp_peer(**kwargs) as peer:
+    }
+    with smtp_peer(**settings[behaviour]) as peer:
 
         def build(timeout: float) -> Notifier:
             mailer = SmtpMailer("127.0.0.1", peer.port, sender="a@srvpulse.test", timeout=timeout)
@@ -70,14 +70,14 @@ def http_rig(kind: str, behaviour: str, reply: Reply | None = None) -> Iterator[
             pagerduty_events_url=peer.url,
             ca_file=str(self_signed_cert().cert_path),
         )
-        config = {
+        configs: dict[str, dict[str, Any]] = {
             "slack": {"url": peer.url + "/services/T/B/x"},
             "pagerduty": {"routing_key": ROUTING_KEY},
             "webhook": {"down": {"url": peer.url + "/d"}, "up": {"url": peer.url + "/u"}},
-        }[kind]
+        }
         yield Rig(
             lambda timeout: KINDS[kind].build(ctx),
-            validate_config(kind, config, local=True),
+            validate_config(kind, configs[kind], local=True),
             lambda: len(peer.requests),
         )
 
@@ -115,12 +115,11 @@ def test_every_notifier_sends_down_up_and_reminder_alerts(
 
 @pytest.mark.parametrize("kind", KIND_NAMES)
 def test_every_notifier_gives_up_at_its_timeout_with_a_retryable_failure(kind: str) -> None:
+    # The peer answers "ok" after 3 s: a failure proves the notifier gave up first, at
+    # its 1 s timeout, with no clock reading that a loaded machine could upset.
     with rig(kind, "slow") as r:
-        started = time.monotonic()
         result = r.notifier(1).send(down_event(), r.config, 1)
-        elapsed = time.monotonic() - started
     assert not result.ok and result.retryable
-    assert elapsed < 2.5
 
 
 @pytest.mark.parametrize("kind", KIND_NAMES)

@@ -275,3 +275,27 @@ def test_a_json_content_type_with_charset_is_understood() -> None:
 def test_the_message_round_trips_through_the_queue_format() -> None:
     message = ping(f"{KEY}/nightly/3", query={"rid": RID, "create": "1"}, body=b"out")
     assert PingMessage.from_json(message.to_json()) == message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"status":"fail","summary":"ok \\ud83d"}',
+        b'{"status":"fail","summary":"ok \\udc00","report":"tail \\ud800"}',
+    ],
+)
+def test_a_lone_surrogate_in_a_completion_body_becomes_a_replacement_character(
+    body: bytes,
+) -> None:
+    # The failure still counts: refusing it, or storing it, would lose the report.
+    message = ping(UUID, method="POST", headers=JSON_CT, body=body)
+    assert message.kind is PingKind.FAIL and message.summary == "ok \ufffd"
+    assert message.body in ("", "tail \ufffd")
+    message.to_json().encode("utf-8")
+    json.dumps(PingMessage.from_json(message.to_json()).body, ensure_ascii=False).encode()
+
+
+def test_json_nested_too_deep_to_read_is_kept_as_the_report() -> None:
+    body = b'{"a":' * 5000
+    message = ping(UUID, method="POST", headers=JSON_CT, body=body)
+    assert (message.kind, message.body) == (PingKind.SUCCESS, body.decode())

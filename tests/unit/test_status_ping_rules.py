@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from srvpulse.domain.model import Check, FlipReason, PingKind, PingMessage, Status
-from srvpulse.domain.status import apply_ping
+from srvpulse.domain.status import RunLog, apply_ping
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -122,13 +122,17 @@ def test_concurrent_runs_are_paired_by_run_id() -> None:
     assert second.duration_ms == 60_000
 
 
-def test_the_start_found_by_ingest_is_used_when_the_check_has_no_open_run() -> None:
-    out = apply_ping(check(status=Status.UP, last_ping=T0), ping(at=T0 + timedelta(seconds=3)), T0)
+def test_the_kept_start_with_the_same_run_id_times_a_run_the_check_no_longer_holds() -> None:
+    runs = RunLog(starts={"r": T0})
+    out = apply_ping(
+        check(status=Status.UP, last_ping=T0), ping(at=T0 + timedelta(seconds=3), rid="r"), runs
+    )
     assert out.duration_ms == 3_000
 
 
 def test_a_start_after_the_completion_gives_no_duration() -> None:
-    out = apply_ping(check(status=Status.UP, last_ping=T0), ping(), T0 + timedelta(seconds=5))
+    runs = RunLog(starts={"r": T0 + timedelta(seconds=5)})
+    out = apply_ping(check(status=Status.UP, last_ping=T0), ping(rid="r"), runs)
     assert out.duration_ms is None
 
 
@@ -140,7 +144,7 @@ def test_duration_rules_turn_a_success_into_a_failure(
     seconds: int, reason: FlipReason | None
 ) -> None:
     c = check(status=Status.UP, last_ping=T0 - timedelta(hours=1), min_duration=10, max_duration=60)
-    out = apply_ping(c, ping(at=T0 + timedelta(seconds=seconds)), T0)
+    out = apply_ping(c, ping(at=T0 + timedelta(seconds=seconds), rid="r"), RunLog(starts={"r": T0}))
     if reason is None:
         assert out.check.status is Status.UP and out.flip is None
     else:
@@ -154,3 +158,39 @@ def test_recovery_needs_the_configured_number_of_successes() -> None:
     assert first.check.status is Status.DOWN and first.flip is None
     second = apply_ping(first.check, ping(at=T0 + timedelta(minutes=1)), None)
     assert second.check.status is Status.UP and second.flip is not None
+
+
+def test_a_completion_older_than_the_last_one_is_recorded_but_moves_nothing() -> None:
+    up = check(status=Status.UP, last_ping=T0 + timedelta(minutes=5), n_pings=4)
+    out = apply_ping(up, ping(PingKind.FAIL, at=T0 + timedelta(minutes=1)))
+    assert (out.late, out.recorded_kind, out.flip) == (True, "fail", None)
+    assert out.check == up.with_changes(n_pings=5)
+
+
+def test_a_start_whose_run_already_completed_is_late_and_opens_no_run() -> None:
+    runs = RunLog(completions={"a": T0 + timedelta(seconds=3)})
+    down = check(status=Status.DOWN, last_ping=T0 + timedelta(seconds=3))
+    out = apply_ping(down, ping(PingKind.START, at=T0, rid="a"), runs)
+    assert out.late and out.check.open_runs == "" and out.check.status is Status.DOWN
+
+
+def test_a_ping_by_the_wrong_method_is_recorded_as_ignored() -> None:
+    out = apply_ping(check(status=Status.UP, methods="POST", n_pings=1), ping(method="GET"))
+    assert (out.recorded_kind, out.counted, out.check.n_pings, out.check.status) == (
+        "ign",
+        False,
+        2,
+        Status.UP,
+    )
+
+
+def test_each_ping_adds_itself_to_the_run_log_for_the_next_ping_of_its_batch() -> None:
+    c = check(status=Status.UP, last_ping=T0 - timedelta(hours=1))
+    started = apply_ping(c, ping(PingKind.START, at=T0, rid="a"))
+    assert started.runs == RunLog(starts={"a": T0})
+    done = apply_ping(started.check, ping(at=T0 + timedelta(seconds=7), rid="a"), started.runs)
+    assert done.duration_ms == 7_000
+    assert done.runs.completions == {"a": T0 + timedelta(seconds=7)}
+    # The same start delivered again later in the batch is now late: its run is done.
+    again = apply_ping(done.check, ping(PingKind.START, at=T0, rid="a"), done.runs)
+    assert again.late and again.check.status is Status.UP

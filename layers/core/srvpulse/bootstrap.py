@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .services.accounts import AccountService
     from .services.alerting import Dispatcher
     from .services.analyzing import Analyzer
+    from .services.ingesting import IngestHooks
     from .services.project_admin import ProjectAdminService
 
 
@@ -63,6 +64,20 @@ class Runtime:
         from .adapters.sql.checks_store import SqlCheckStore
 
         return SqlCheckStore(self.engine)
+
+    @cached_property
+    def ingest_hooks(self) -> IngestHooks:
+        """What other areas do with each ingested batch: ``in_transaction`` hooks write
+        with the pings (same transaction), ``after_commit`` hooks see them once stored
+        (services.ingesting.IngestHooks). Each area adds its hook here."""
+        from .services.ingesting import IngestHooks
+        from .services.ping_targets import after_ingest
+
+        return IngestHooks(
+            in_transaction=(),
+            # A check made by ?create=1: the ping edge learns its slug.
+            after_commit=(after_ingest(self.check_store, self.ping_targets),),
+        )
 
     # --- series store (every ping, for history) ---
     @cached_property

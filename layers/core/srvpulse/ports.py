@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .domain.model import AlertEvent, Check, Flip, PingMessage
     from .domain.rules import Assignment, MaintenanceWindow
     from .domain.runs import SeriesPoint
+    from .domain.status import RunLog
 
 
 class QueueFull(Exception):
@@ -203,6 +204,14 @@ class CheckTx(Protocol):
     def get_check_by_slug(
         self, project_id: int, slug: str, *, for_update: bool = False
     ) -> Check | None: ...
+    def lock_checks(
+        self, uuids: Sequence[str], slugs: Sequence[tuple[int, str]]
+    ) -> tuple[dict[str, Check], dict[tuple[int, str], Check]]:
+        """The checks with these uuids and these (project id, slug) pairs, locked until
+        the transaction ends (``FOR UPDATE`` on MySQL), in one read per kind: ingest's
+        batch read. Missing ones are simply absent."""
+        ...
+
     def list_checks(
         self,
         project_id: int,
@@ -226,6 +235,11 @@ class CheckTx(Protocol):
         (re-read and re-apply)."""
         ...
 
+    def save_checks(self, saves: Sequence[tuple[Check, int]]) -> bool:
+        """``save_check`` for many (check, expected version) pairs in one statement;
+        False when any row had moved on (roll back and re-run)."""
+        ...
+
     def delete_check(self, check_id: int) -> None: ...
     def check_channel_uuids(self, check_id: int) -> list[str]: ...
     def set_check_channels(self, check: Check, channel_uuids: Sequence[str] | None) -> None:
@@ -234,30 +248,43 @@ class CheckTx(Protocol):
         ...
 
     # pings and flips
-    def add_receipt(self, ping_id: str, received_at: datetime) -> bool:
-        """Remember a ping id; False when it was already stored (a redelivery)."""
+    def add_receipts(self, receipts: Mapping[str, datetime]) -> set[str]:
+        """Remember ping ids (id -> received_at); returns the ids that were new, the
+        others being redeliveries. Raises ``Conflict`` when a concurrent transaction
+        stored one of them first (roll back and re-run: the receipt is then found)."""
         ...
 
     def prune_receipts(self, before: datetime, limit: int) -> int: ...
-    def count_orphan(self, target: str, now: datetime) -> None: ...
-    def find_start(self, check_id: int, rid: str) -> datetime | None:
-        """When the newest kept start ping with this run id was received."""
+    def count_orphans(self, counts: Mapping[str, tuple[int, datetime]]) -> None:
+        """Add to the orphan counts: target -> (pings, last seen)."""
         ...
 
-    def find_completion(self, check_id: int, rid: str) -> datetime | None:
-        """When the newest kept success or failure ping with this run id was received."""
+    def run_logs(self, rids: Mapping[int, set[str]]) -> dict[int, RunLog]:
+        """For each check id, what its kept pings say about these run ids: the newest
+        start and the newest completion received with each (one read for a batch)."""
         ...
 
-    def add_ping(self, ping: StoredPing) -> None: ...
+    def add_pings(self, stored: Sequence[StoredPing]) -> None:
+        """Insert pings (one statement for the batch)."""
+        ...
+
+    def prune_pings(self, newest: Mapping[int, int], keep_last: int) -> None:
+        """Delete each check's pings beyond its last ``keep_last``: check id -> the
+        newest ping's ``n``."""
+        ...
+
     def add_series_points(self, points: Sequence[tuple[str, SeriesPoint]]) -> None:
         """Queue (key, point) pairs in the series outbox, in this transaction: they are
         shipped to the series store after commit, and survive its outages."""
         ...
 
-    def prune_pings(self, check_id: int, keep_last: int, newest_n: int) -> int: ...
     def list_pings(self, check_id: int, limit: int) -> list[StoredPing]: ...
     def get_ping(self, check_id: int, n: int) -> StoredPing | None: ...
     def add_flip(self, flip: Flip) -> Flip: ...
+    def add_flips(self, flips: Sequence[Flip]) -> None:
+        """Insert flips (one statement; their ids are not read back)."""
+        ...
+
     def list_flips(
         self, check_id: int, start: datetime | None, end: datetime | None, limit: int
     ) -> list[Flip]:
@@ -265,6 +292,10 @@ class CheckTx(Protocol):
         ...
 
     # projects and API keys
+    def project_ids_by_ping_key(self, ping_keys: Sequence[str]) -> dict[str, int]:
+        """ping key -> project id, for the keys that name a project."""
+        ...
+
     def project_id_by_ping_key(self, ping_key: str) -> int | None: ...
     def ping_targets(self) -> list[tuple[str, str | None, str | None]]:
         """(ping key, check uuid, slug) for every check, and (ping key, None, None) for
@@ -295,6 +326,13 @@ class CheckStore(Protocol):
     """Checks, pings, flips, projects and API keys (SQL: adapters/sql/checks_store.py)."""
 
     def transaction(self) -> AbstractContextManager[CheckTx]: ...
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """Whether ``exc`` (raised by a transaction) is infrastructure trouble that a
+        later retry can get past: the database unreachable or restarting, a lost
+        connection, a deadlock, a lock wait timeout. Ingest retries those for as long
+        as it takes instead of giving up on a ping."""
+        ...
 
 
 # --- Account store (accounts, sessions, projects as members see them) ----------------------

@@ -1,11 +1,14 @@
 """A durable local message queue on an SQLite file (the local mode's stand-in for SQS).
 
-Semantics follow SQS + a dead-letter queue: a message survives a crash once ``send``
-returns (WAL + synchronous=FULL: the commit is on disk); ``receive`` hides messages for a
-visibility timeout and counts receives; ``delete`` acknowledges; a message received
-``max_receives`` times without being deleted moves to the ``dead_letters`` table on its
-next receive. Plain ``sqlite3`` (no SQLAlchemy): the ping path must stay light, and this
-file is separate from the main database so queue traffic never contends with it.
+Semantics follow SQS: a message survives a crash once ``send``/``send_batch`` returns
+(WAL + synchronous=FULL: the commit is fsynced, so kill -9 and power loss keep it);
+``receive`` hides messages for a visibility timeout and counts receives; ``delete``
+acknowledges; ``change_visibility`` schedules a retry. Unlike an SQS redrive policy, the
+queue never gives up on a message by itself: only the consumer decides that a message can
+never be processed and moves it to ``dead_letters`` (``dead_letter``), from where
+``redrive`` puts it back. Plain ``sqlite3`` (no SQLAlchemy): the ping path must stay
+light, and this file is separate from the main database so queue traffic never contends
+with it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +63,16 @@ class DeadLetter:
     receive_count: int
     sent_at: float
     dead_at: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    queued: int  # not yet deleted: visible, in flight or waiting for a retry
+    visible: int  # ready to be received now
+    retrying: int  # received before and not yet deleted (a failed attempt or in flight)
+    dead_letters: int
+    oldest_enqueued_at: float | None  # epoch seconds
 
 
 class LocalDurableQueue:
@@ -68,6 +81,8 @@ class LocalDurableQueue:
     One connection guarded by a lock: SQLite serializes writers anyway, and the lock
     keeps busy-waiting out of the picture. ``busy_timeout`` bounds how long a send can
     wait for another process holding the file; past it the send raises QueueFull.
+    Several processes may open the same file (the HTTP edge sends, the ingest process
+    receives, ``srvpulse queue`` inspects and redrives).
     """
 
     def __init__(
@@ -75,14 +90,12 @@ class LocalDurableQueue:
         path: Path,
         *,
         visibility_timeout: float = 30.0,
-        max_receives: int = 5,
         busy_timeout: float = 2.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.visibility_timeout = visibility_timeout
-        self.max_receives = max_receives
         self._clock = clock
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -93,6 +106,11 @@ class LocalDurableQueue:
         # FULL: every commit is fsynced, so an acknowledged ping survives power loss too.
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(dead_letters)")}
+        if "reason" not in columns:  # queue files written before reasons were kept
+            self._conn.execute(
+                "ALTER TABLE dead_letters ADD COLUMN reason TEXT NOT NULL DEFAULT ''"
+            )
 
     # --- producer side -------------------------------------------------------------------
     def enqueue(self, message: PingMessage) -> None:
@@ -100,26 +118,39 @@ class LocalDurableQueue:
         self.send(message.to_json())
 
     def send(self, body: str) -> str:
-        message_id = str(uuid.uuid4())
+        """Store one message durably (one commit); returns its message id."""
+        return self.send_batch([body])[0]
+
+    def send_batch(self, bodies: Sequence[str]) -> list[str]:
+        """Store several messages in ONE commit (one fsync): the group commit of the
+        ping edge. All or none are stored; raises QueueFull when the file refuses
+        (locked past ``busy_timeout``, disk full, read-only)."""
         now = self._clock()
+        ids = [str(uuid.uuid4()) for _ in bodies]
         try:
             with self._lock:
-                self._conn.execute(
-                    "INSERT INTO messages (message_id, body, sent_at, visible_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    (message_id, body, now, now),
-                )
-        except sqlite3.Error as exc:  # locked past busy_timeout, disk full, read-only...
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._conn.executemany(
+                        "INSERT INTO messages (message_id, body, sent_at, visible_at) "
+                        "VALUES (?, ?, ?, ?)",
+                        [(mid, body, now, now) for mid, body in zip(ids, bodies, strict=True)],
+                    )
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
             raise QueueFull(f"local queue: {exc}") from exc
         self._wake.set()
-        return message_id
+        return ids
 
     # --- consumer side -------------------------------------------------------------------
     def receive(
         self, max_messages: int = 10, visibility_timeout: float | None = None
     ) -> list[ReceivedMessage]:
-        """Up to ``max_messages`` visible messages, hidden for the visibility timeout.
-        Messages already received ``max_receives`` times are dead-lettered instead."""
+        """Up to ``max_messages`` visible messages, oldest first, each hidden for the
+        visibility timeout and given a new receipt."""
         vt = self.visibility_timeout if visibility_timeout is None else visibility_timeout
         now = self._clock()
         out: list[ReceivedMessage] = []
@@ -129,27 +160,18 @@ class LocalDurableQueue:
                 rows = self._conn.execute(
                     "SELECT id, message_id, body, sent_at, receive_count FROM messages "
                     "WHERE visible_at <= ? ORDER BY visible_at, id LIMIT ?",
-                    (now, max_messages * 2),
+                    (now, max_messages),
                 ).fetchall()
+                updates = []
                 for row_id, message_id, body, sent_at, count in rows:
-                    if count >= self.max_receives:
-                        self._conn.execute(
-                            "INSERT INTO dead_letters "
-                            "(message_id, body, sent_at, receive_count, dead_at) "
-                            "VALUES (?, ?, ?, ?, ?)",
-                            (message_id, body, sent_at, count, now),
-                        )
-                        self._conn.execute("DELETE FROM messages WHERE id = ?", (row_id,))
-                        continue
-                    if len(out) >= max_messages:
-                        continue
                     receipt = uuid.uuid4().hex
-                    self._conn.execute(
-                        "UPDATE messages SET visible_at = ?, receive_count = ?, receipt = ? "
-                        "WHERE id = ?",
-                        (now + vt, count + 1, receipt, row_id),
-                    )
+                    updates.append((now + vt, count + 1, receipt, row_id))
                     out.append(ReceivedMessage(message_id, receipt, body, count + 1, sent_at))
+                self._conn.executemany(
+                    "UPDATE messages SET visible_at = ?, receive_count = ?, receipt = ? "
+                    "WHERE id = ?",
+                    updates,
+                )
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -158,11 +180,9 @@ class LocalDurableQueue:
 
     def delete(self, receipt: str) -> bool:
         """Acknowledge a received message; False when the receipt is stale."""
-        with self._lock:
-            cur = self._conn.execute("DELETE FROM messages WHERE receipt = ?", (receipt,))
-        return cur.rowcount > 0
+        return self.delete_batch([receipt]) > 0
 
-    def delete_batch(self, receipts: list[str]) -> int:
+    def delete_batch(self, receipts: Sequence[str]) -> int:
         """Acknowledge several received messages in one commit (like SQS's
         DeleteMessageBatch): one fsync instead of one per message. Returns how many were
         deleted (stale receipts delete nothing)."""
@@ -189,12 +209,85 @@ class LocalDurableQueue:
             )
         return cur.rowcount > 0
 
+    def retry_now(self) -> int:
+        """Make every message waiting for a retry visible at once (the consumer saw its
+        dependency recover); messages in flight keep their receipt but may be received
+        again, which an idempotent consumer ignores. Returns how many were moved."""
+        now = self._clock()
+        with self._lock:
+            cur = self._conn.execute(
+                "UPDATE messages SET visible_at = ? WHERE receive_count > 0 AND visible_at > ?",
+                (now, now),
+            )
+        return cur.rowcount
+
+    def dead_letter(self, receipt: str, reason: str) -> bool:
+        """Move a received message that can never be processed to ``dead_letters`` (one
+        commit). False when the receipt is stale."""
+        now = self._clock()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._conn.execute(
+                    "INSERT INTO dead_letters "
+                    "(message_id, body, sent_at, receive_count, dead_at, reason) "
+                    "SELECT message_id, body, sent_at, receive_count, ?, ? FROM messages "
+                    "WHERE receipt = ?",
+                    (now, reason[:500], receipt),
+                )
+                self._conn.execute("DELETE FROM messages WHERE receipt = ?", (receipt,))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return cur.rowcount > 0
+
+    def redrive(self, batch_size: int = 500) -> int:
+        """Move up to ``batch_size`` dead letters back into the queue, oldest first, in
+        one commit (they are gone from ``dead_letters`` exactly when they are queued
+        again, so a redrive interrupted or run twice never duplicates a message). Each
+        keeps its message id and counts as enqueued now (the lag watermark must not
+        jump back to when it first failed). Returns how many moved; call until 0."""
+        now = self._clock()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._conn.execute(
+                    "SELECT id, message_id, body FROM dead_letters ORDER BY id LIMIT ?",
+                    (batch_size,),
+                ).fetchall()
+                self._conn.executemany(
+                    "INSERT INTO messages (message_id, body, sent_at, visible_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(message_id, body, now, now) for _, message_id, body in rows],
+                )
+                self._conn.executemany(
+                    "DELETE FROM dead_letters WHERE id = ?", [(row_id,) for row_id, _, _ in rows]
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        if rows:
+            self._wake.set()
+        return len(rows)
+
     def wait(self, timeout: float) -> None:
         """Sleep until something is sent in this process or ``timeout`` passes."""
         self._wake.wait(timeout)
         self._wake.clear()
 
     # --- inspection ----------------------------------------------------------------------
+    def oldest_enqueued_at(self) -> float | None:
+        """When the oldest message not yet deleted was enqueued (epoch seconds), messages
+        in flight or waiting for a retry included; None when the queue is empty. The
+        ingestion-lag watermark: every ping received before this time is ingested."""
+        with self._lock:
+            # Ids grow with enqueue time (redriven messages get a new id and time), so
+            # the smallest id is the oldest: one rowid lookup, no scan.
+            row = self._conn.execute("SELECT sent_at FROM messages ORDER BY id LIMIT 1").fetchone()
+        return None if row is None else float(row[0])
+
     def depth(self) -> int:
         """Messages not yet deleted (visible or in flight)."""
         with self._lock:
@@ -208,10 +301,23 @@ class LocalDurableQueue:
             ).fetchone()
         return int(row[0])
 
+    def stats(self) -> QueueStats:
+        now = self._clock()
+        with self._lock:
+            queued, visible, retrying = self._conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(visible_at <= ?), 0), "
+                "COALESCE(SUM(receive_count > 0), 0) FROM messages",
+                (now,),
+            ).fetchone()
+            (dead,) = self._conn.execute("SELECT COUNT(*) FROM dead_letters").fetchone()
+        return QueueStats(
+            int(queued), int(visible), int(retrying), int(dead), self.oldest_enqueued_at()
+        )
+
     def dead_letters(self) -> list[DeadLetter]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT message_id, body, receive_count, sent_at, dead_at "
+                "SELECT message_id, body, receive_count, sent_at, dead_at, reason "
                 "FROM dead_letters ORDER BY id"
             ).fetchall()
         return [DeadLetter(*row) for row in rows]

@@ -87,6 +87,7 @@ class S3PingTargets:
         self._etag: str | None = None
         self._fetch_lock = threading.Lock()
         self._loader: threading.Thread | None = None
+        self._failing = False
 
     # --- the edge ------------------------------------------------------------------------
 
@@ -109,8 +110,12 @@ class S3PingTargets:
             try:
                 status, body, etag = self._request("GET", if_none_match=self._etag)
             except _S3Error as exc:
-                logger.warning("ping targets not refreshed: %s", exc)
+                # Once per failing stretch: the background refresh retries every 5 s.
+                if not self._failing:
+                    logger.warning("ping targets not refreshed: %s", exc)
+                self._failing = True
                 return False
+            self._failing = False
             if status == 304:
                 return True
             if status == 404:

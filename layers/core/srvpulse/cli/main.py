@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "checks": ("srvpulse.cli.checks", "list, create, pause and resume checks (management API)"),
     "import": ("srvpulse.cli.import_healthchecks", "copy a Healthchecks project's checks here"),
     "detect": ("srvpulse.cli.detect", "what pattern detection says on a recorded ping history"),
+    "queue": ("srvpulse.cli.queue", "the local ping queue: stats, redrive dead letters"),
 }
 
 USAGE = "usage: srvpulse <command> [options]   (srvpulse <command> --help for each)"

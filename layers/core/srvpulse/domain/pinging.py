@@ -18,7 +18,9 @@ srvpulse extension: on the success, fail and start forms, a body sent with
 ``summary`` and ``report`` is a *completion body*: ``status`` ("success", "fail" or an
 exit status 0-255) decides the outcome, ``summary`` is a one-line summary, ``report`` the
 job's output. Any other body is stored verbatim as the report, so a job that happens to
-print JSON is never misread.
+print JSON is never misread. Text that cannot be stored (bytes that are not UTF-8, a lone
+surrogate spelled as a JSON escape) becomes U+FFFD, the mark of a replaced character, so
+every accepted ping can be stored.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ _UUID_RE = re.compile(
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SLUG_RE = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 _EXIT_RE = re.compile(r"^[0-9]{1,10}$")
+# A JSON string may spell a lone UTF-16 surrogate ("\ud83d"): Python decodes it, but no
+# database (nor UTF-8) can store it, so it becomes U+FFFD like any undecodable byte.
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _ACTIONS = {"start": PingKind.START, "fail": PingKind.FAIL, "log": PingKind.LOG}
 _COMPLETION_KEYS = frozenset({"status", "summary", "report"})
 
@@ -206,7 +211,12 @@ def _cut(data: bytes) -> tuple[str, bool]:
 
 
 def _cut_text(text: str) -> tuple[str, bool]:
-    return _cut(text.encode("utf-8"))
+    return _cut(storable(text).encode("utf-8"))
+
+
+def storable(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (see ``_LONE_SURROGATE_RE``)."""
+    return _LONE_SURROGATE_RE.sub("\ufffd", text)
 
 
 def _completion_body(request: PingRequest, target: _Target) -> dict[str, object] | None:
@@ -220,7 +230,8 @@ def _completion_body(request: PingRequest, target: _Target) -> dict[str, object]
         return None
     try:
         data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # Not JSON we can read (RecursionError: nested thousands deep): a plain report.
         return None
     if not isinstance(data, dict) or not data or not set(data) <= _COMPLETION_KEYS:
         return None
@@ -256,6 +267,6 @@ def _apply_completion(
         raise InvalidInput("report must be a string", "report")
     if summary is not None:
         # One line: a summary is shown in lists and alert subjects.
-        summary = " ".join(summary.split())[:MAX_SUMMARY_CHARS]
+        summary = " ".join(storable(summary).split())[:MAX_SUMMARY_CHARS]
     body, truncated = _cut_text(report)
     return kind, exit_status, summary, body, truncated

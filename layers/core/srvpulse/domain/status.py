@@ -2,9 +2,12 @@
 
 Two entry points move a check:
 
-- ``apply_ping`` (ingest): a ping arrived. success -> up, fail / non-zero exit / a run
-  that was too short or too long -> down at once; start opens a run (per ``rid``); log
-  changes nothing; a paused check with ``manual_resume`` stays paused.
+- ``apply_ping`` (ingest): a ping arrived. The one decision of what it does to the check:
+  whether it was overtaken by a newer ping (stored, but the check does not move), which
+  run it completes and how long that took, the new state and the flip. success -> up,
+  fail / non-zero exit / a run that was too short or too long -> down at once; start
+  opens a run (per ``rid``); log changes nothing; a paused check with ``manual_resume``
+  stays paused.
 - ``evaluate`` (analyzer): the clock moved. An expected ping that did not come within
   ``grace`` -> down (late); an open run past ``max_duration`` (or past ``grace`` when no
   max is set, as Healthchecks does) -> down (too long). While down, every further missed
@@ -24,9 +27,11 @@ Stored statuses: new, up, started, down, paused. ``grace`` is only shown (``stat
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from .keywords import filtered_kind
 from .model import Check, Flip, FlipReason, PingKind, PingMessage, Status, utc
 from .schedule import next_expected_after, next_expected_ping
 
@@ -41,11 +46,40 @@ _MAX_MISSES_PER_EVALUATION = 1000
 
 
 @dataclass(frozen=True, slots=True)
+class RunLog:
+    """What a check's kept pings say about run ids: when the newest start and the newest
+    completion (success or failure) with each rid were received. Ingest reads it for the
+    rids of the pings it applies; each applied ping adds itself (``PingOutcome.runs``),
+    so the next ping of the same batch sees it without a read."""
+
+    starts: Mapping[str, datetime] = field(default_factory=dict)
+    completions: Mapping[str, datetime] = field(default_factory=dict)
+
+    def with_ping(self, recorded_kind: str, rid: str | None, at: datetime) -> RunLog:
+        if not rid:
+            return self
+        if recorded_kind == PingKind.START.value:
+            return RunLog({**self.starts, rid: at}, self.completions)
+        if recorded_kind in (PingKind.SUCCESS.value, PingKind.FAIL.value):
+            return RunLog(self.starts, {**self.completions, rid: at})
+        return self
+
+
+NO_RUNS = RunLog()
+# The kind a ping is recorded with when it was received but did not move the check.
+IGNORED = "ign"
+
+
+@dataclass(frozen=True, slots=True)
 class PingOutcome:
-    check: Check  # the check after the ping (version not yet incremented)
+    check: Check  # the check after the ping, n_pings counted (version not yet incremented)
     flip: Flip | None  # a status change worth recording, if any
     duration_ms: int | None  # run duration, when this ping completes a started run
     counted: bool  # False when the ping was recorded but ignored (log, paused, wrong method)
+    # What the ping history shows: success/start/fail/log, or "ign" when it did not count.
+    recorded_kind: str = PingKind.SUCCESS.value
+    late: bool = False  # overtaken by a newer ping: stored, but the check did not move
+    runs: RunLog = NO_RUNS  # the run log with this ping added
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +107,17 @@ def open_runs(check: Check) -> dict[str, datetime]:
     return {str(rid): utc(datetime.fromisoformat(ts)) for rid, ts in raw.items()}
 
 
+def _kept_runs(runs: dict[str, datetime]) -> dict[str, datetime]:
+    """The newest ``MAX_OPEN_RUNS`` of ``runs``."""
+    if len(runs) <= MAX_OPEN_RUNS:
+        return runs
+    return dict(sorted(runs.items(), key=lambda kv: kv[1])[-MAX_OPEN_RUNS:])
+
+
 def _dump_runs(runs: dict[str, datetime]) -> str:
     if not runs:
         return ""
-    ordered = sorted(runs.items(), key=lambda kv: kv[1])[-MAX_OPEN_RUNS:]
+    ordered = sorted(_kept_runs(runs).items(), key=lambda kv: kv[1])
     return json.dumps({rid: ts.isoformat() for rid, ts in ordered}, separators=(",", ":"))
 
 
@@ -124,30 +165,91 @@ def with_deadlines(check: Check) -> Check:
 # --- pings ------------------------------------------------------------------------------
 
 
-def apply_ping(check: Check, ping: PingMessage, start_of_run: datetime | None) -> PingOutcome:
-    """Move ``check`` for ``ping``. ``start_of_run`` is when the run this ping completes
-    began as ingest found it (the start ping with the same rid, or the check's last
-    start), or None; the check's own open runs take precedence."""
-    kind = effective_kind(ping)
-    now = utc(ping.received_at)
-    if check.methods == "POST" and ping.method != "POST":
-        return PingOutcome(check, None, None, counted=False)
+def apply_ping(check: Check, ping: PingMessage, runs: RunLog | None = None) -> PingOutcome:
+    """Everything ``ping`` does to ``check``, given what the check's kept pings say about
+    run ids (``runs``; None when no ping involved has a rid): the check afterwards (its
+    ``n_pings`` counted), the flip, the run's duration, the kind the ping is recorded
+    with, and the run log with this ping in it. Ingest only loads, calls this, and saves.
+
+    Neither SQS nor concurrent ingests keep order: a fast job's start can be ingested
+    after its own success, or an old failure after a newer success. Such a *late* ping
+    is recorded under its own kind but does not move the check (it would reopen a
+    finished run, a false "too long" later, or take a healthy check down): a completion
+    older than the check's last completion; a start whose run already has a stored
+    completion; without a rid, a start older than the last completion.
+    """
+    runs = runs or NO_RUNS
+    filtered = filtered_kind(check, effective_kind(ping), ping.body)
+    if filtered is None:  # keyword filtering ignores it (domain/keywords.py)
+        ignored = check.with_changes(n_pings=check.n_pings + 1)
+        return PingOutcome(ignored, None, None, False, IGNORED, runs=runs)
+    kind = filtered
+    if _is_late(check, ping, kind, runs):
+        moved = check.with_changes(n_pings=check.n_pings + 1)
+        outcome = PingOutcome(moved, None, None, True, kind.value, late=True)
+    else:
+        start = None if kind is PingKind.START else _start_of_run(check, ping, runs)
+        outcome = _move(check, ping, kind, start)
+    recorded = outcome.recorded_kind
+    return PingOutcome(
+        outcome.check,
+        outcome.flip,
+        outcome.duration_ms,
+        outcome.counted,
+        recorded,
+        outcome.late,
+        runs.with_ping(recorded, ping.rid, utc(ping.received_at)),
+    )
+
+
+def _is_late(check: Check, ping: PingMessage, kind: PingKind, runs: RunLog) -> bool:
     if kind is PingKind.LOG:
-        return PingOutcome(check.with_changes(n_pings=check.n_pings + 1), None, None, False)
+        return False
+    at = utc(ping.received_at)
+    if kind is PingKind.START and ping.rid:
+        done = runs.completions.get(ping.rid)
+        return done is not None and done >= at
+    return check.last_ping is not None and at < check.last_ping
+
+
+def _start_of_run(check: Check, ping: PingMessage, runs: RunLog) -> datetime | None:
+    """When the run this completion ends began, if the check's open runs do not say: the
+    kept start with the same rid, else the check's last start (unless that start belongs
+    to another run id)."""
+    if ping.rid:
+        found = runs.starts.get(ping.rid)
+        if found is not None:
+            return found
+        if check.last_start_rid not in (None, ping.rid):
+            return None
+    return check.last_start
+
+
+def _move(
+    check: Check, ping: PingMessage, kind: PingKind, start_of_run: datetime | None
+) -> PingOutcome:
+    """Move ``check`` for a ping that is not late. ``start_of_run``: when the run this
+    ping completes began if the check's own open runs do not say (they take precedence)."""
+    now = utc(ping.received_at)
+    counted_only = check.with_changes(n_pings=check.n_pings + 1)
+    if check.methods == "POST" and ping.method != "POST":
+        return PingOutcome(counted_only, None, None, False, IGNORED)
+    if kind is PingKind.LOG:
+        return PingOutcome(counted_only, None, None, False, kind.value)
     if check.status is Status.PAUSED and check.manual_resume:
-        return PingOutcome(check.with_changes(n_pings=check.n_pings + 1), None, None, False)
+        return PingOutcome(counted_only, None, None, False, IGNORED)
 
     runs = open_runs(check)
     changes: dict[str, object] = {"n_pings": check.n_pings + 1, "last_ping_kind": kind}
     if kind is PingKind.START:
         runs[ping.rid or ""] = now
         stored = _dump_runs(runs)
-        start, rid = _latest(open_runs(check.with_changes(open_runs=stored)))
+        start, rid = _latest(_kept_runs(runs))
         # A start never hides a failure: a down check stays down until it succeeds.
         status = Status.DOWN if check.status is Status.DOWN else Status.STARTED
         changes.update(open_runs=stored, last_start=start, last_start_rid=rid, status=status)
         moved = check.with_changes(**changes)
-        return PingOutcome(with_deadlines(moved), None, None, counted=True)
+        return PingOutcome(with_deadlines(moved), None, None, True, kind.value)
 
     # A completion (success or failure) closes the run it belongs to.
     start = runs.pop(ping.rid or "", None)
@@ -192,12 +294,13 @@ def apply_ping(check: Check, ping: PingMessage, start_of_run: datetime | None) -
         old is Status.NEW and new_status is Status.DOWN
     ):
         flip = Flip(check.id, now, old, new_status, reason)
-    moved = with_deadlines(check.with_changes(**changes))
     if flip is not None or new_status is Status.DOWN:
         # The analyzer must run the alert rules now: a flip, or one more failure that
         # may satisfy an "after N failures" rule.
-        moved = moved.with_changes(alert_after=now)
-    return PingOutcome(moved, flip, duration_ms, counted=True)
+        moved = check.with_changes(**changes, alert_after=now)
+    else:
+        moved = with_deadlines(check.with_changes(**changes))
+    return PingOutcome(moved, flip, duration_ms, True, kind.value)
 
 
 def _failure_reason(check: Check, kind: PingKind, duration_ms: int | None) -> FlipReason | None:

@@ -1,10 +1,18 @@
 """The local mode's stand-in for the SQS -> Lambda event source mapping: receive batches
 from the durable local queue, call the ingest handler with an SQS-shaped event, delete
-what succeeded, and let failures come back (then dead-letter them) like SQS would."""
+what succeeded, and retry what failed.
+
+The retry rule is the durability promise: a ping that was acknowledged is retried for as
+long as it takes (capped exponential back-off), because a failure to store it is an
+infrastructure problem (database unreachable, lock timeout, deadlock) that ends. Only a
+message that can never be stored, whatever the database does (not a PingMessage, or text
+no database can hold), goes to the dead letters, at once; ``srvpulse queue redrive``
+brings those back after a fix."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -12,12 +20,33 @@ from collections.abc import Callable
 from typing import Any
 
 from ..adapters.local_queue import LocalDurableQueue, ReceivedMessage
+from ..domain.model import PingMessage
 from .lambda_context import LocalLambdaContext
 
 log = logging.getLogger("srvpulse.local.queue")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 QUEUE_ARN = "arn:aws:sqs:local:000000000000:srvpulse-pings"
+# Back-off between attempts at one message: retry_delay x 2^(attempt-1), at most this.
+MAX_RETRY_DELAY = 30.0
+# After a whole batch failed, the first whole batch that succeeds (the database is back)
+# releases every message waiting for its back-off at once, at most this often.
+RELEASE_INTERVAL = 10.0
+
+
+def never_storable(body: str) -> str | None:
+    """Why ``body`` can never be stored, or None when it can (so a failure to store it
+    is the infrastructure's and worth retrying)."""
+    try:
+        PingMessage.from_json(body)
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        return f"not a ping message: {type(exc).__name__}: {str(exc)[:200]}"
+    try:
+        # Lone surrogates decode from JSON escapes but no database can store them.
+        json.dumps(json.loads(body), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"text no database can store: {exc.reason}"
+    return None
 
 
 def sqs_event(messages: list[ReceivedMessage], queue_arn: str = QUEUE_ARN) -> dict[str, Any]:
@@ -49,8 +78,10 @@ def sqs_event(messages: list[ReceivedMessage], queue_arn: str = QUEUE_ARN) -> di
 class QueueDrainWorker:
     """A Worker (see runner.Worker) feeding the ingest handler from the local queue.
 
-    Failed records are retried with a growing delay (receive count x ``retry_delay``)
-    and dead-lettered by the queue after its ``max_receives``.
+    A failed record is retried after ``retry_delay`` x 2^(attempt-1) seconds, at most
+    ``max_retry_delay``, forever; one that can never be stored (``never_storable``) is
+    dead-lettered instead. When a whole batch succeeds after a whole batch failed (the
+    database came back), every message waiting for its back-off is released at once.
     """
 
     def __init__(
@@ -61,6 +92,7 @@ class QueueDrainWorker:
         batch_size: int = 10,
         visibility_timeout: float = 30.0,
         retry_delay: float = 1.0,
+        max_retry_delay: float = MAX_RETRY_DELAY,
         idle_wait: float = 0.5,
         drain_timeout: float = 30.0,
     ) -> None:
@@ -69,13 +101,17 @@ class QueueDrainWorker:
         self.batch_size = batch_size
         self.visibility_timeout = visibility_timeout
         self.retry_delay = retry_delay
+        self.max_retry_delay = max_retry_delay
         self.idle_wait = idle_wait
         self.drain_timeout = drain_timeout
         self._stopping = threading.Event()
         self._drain = False
         self._thread: threading.Thread | None = None
         self.processed = 0
-        self.failed = 0
+        self.failed = 0  # failed attempts (each retried later)
+        self.dead_lettered = 0
+        self._outage = False  # the last whole batch failed
+        self._last_release = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="ingest-drain", daemon=True)
@@ -121,10 +157,44 @@ class QueueDrainWorker:
             log.exception("ingest handler raised; the whole batch will be retried")
             failed = {m.message_id for m in batch}
         done = [m.receipt for m in batch if m.message_id not in failed]
+        retried = 0
         for m in batch:
-            if m.message_id in failed:
-                self.failed += 1
-                self.queue.change_visibility(m.receipt, self.retry_delay * m.receive_count)
+            if m.message_id not in failed:
+                continue
+            self.failed += 1
+            reason = never_storable(m.body)
+            if reason is not None:
+                log.error("dead-lettering message %s: %s", m.message_id, reason)
+                self.queue.dead_letter(m.receipt, reason)
+                self.dead_lettered += 1
+                continue
+            retried += 1
+            self.queue.change_visibility(m.receipt, self.backoff(m.receive_count))
+        if retried:
+            log.warning(
+                "ingest failed for %d of %d pings; retrying (attempt %d, next in %.0f s)",
+                retried,
+                len(batch),
+                max(m.receive_count for m in batch),
+                self.backoff(max(m.receive_count for m in batch)),
+            )
         self.processed += len(done)
         # One commit (one fsync) for the batch, not one per message.
         self.queue.delete_batch(done)
+        self._note_health(whole_batch_failed=not done, whole_batch_ok=not failed)
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds before attempt ``attempt + 1`` of a message."""
+        return float(min(self.max_retry_delay, self.retry_delay * 2 ** min(attempt - 1, 30)))
+
+    def _note_health(self, *, whole_batch_failed: bool, whole_batch_ok: bool) -> None:
+        if whole_batch_failed:
+            self._outage = True
+        elif whole_batch_ok and self._outage:
+            self._outage = False
+            now = time.monotonic()
+            if now - self._last_release >= RELEASE_INTERVAL:
+                self._last_release = now
+                released = self.queue.retry_now()
+                if released:
+                    log.info("ingest recovered; retrying %d waiting pings now", released)

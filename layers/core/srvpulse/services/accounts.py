@@ -158,27 +158,46 @@ class AccountService:
         if wait:
             raise RateLimited("too many attempts, try again later", wait)
 
+    def _allowed(self, policy: BucketPolicy, identity: str) -> bool:
+        """Take a token without refusing: for work whose refusal would itself tell
+        something (a mail to an existing account's owner)."""
+        key = f"{policy.name}:{digest(identity)[:40]}"
+        return self.store.take_token(key, policy, self.clock()).allowed
+
     # --- registration and sign-in -------------------------------------------------------
 
-    def register(self, email: str, password: str, ip: str, user_agent: str = "") -> SignIn:
-        """Create an account (with a first project it owns), sign it in and mail a link
-        to verify the address. Pending invitations for the address wait until it is
-        verified: registering someone else's address gains nothing."""
+    def register(self, email: str, password: str, ip: str) -> None:
+        """Create an account (with a first project it owns) and mail a link to verify the
+        address; the link signs the user in. For an address that has an account already,
+        mail its owner instead (how to sign in or reset the password) and change nothing.
+
+        The caller cannot tell the two apart (the same answer, a password hash and a mail
+        in both): registration must not reveal who has an account (ASVS 6.3.8), as
+        password reset does not. Pending invitations wait until the address is verified:
+        registering someone else's address gains nothing."""
         self._throttle((rules.REGISTER_PER_IP, rules.throttle_ip(ip)))
         address = rules.normalize_email(email)
         rules.check_password(password, common_passwords())
         now = self.clock()
-        project = Project(0, str(uuid.uuid4()), FIRST_PROJECT_NAME, new_ping_key(), now)
-        user = self.store.create_user(
-            str(uuid.uuid4()), address, self.hasher.hash(password), now, project
-        )
+        password_hash = self.hasher.hash(password)
+        existing = self.store.user_by_email(address)
+        if existing is None:
+            project = Project(0, str(uuid.uuid4()), FIRST_PROJECT_NAME, new_ping_key(), now)
+            try:
+                user = self.store.create_user(
+                    str(uuid.uuid4()), address, password_hash, now, project
+                )
+            except Conflict:  # registered a moment ago by a concurrent request
+                existing = self.store.user_by_email(address)
         try:
-            self._send_verification(user)
+            if existing is None:
+                self._send_verification(user)
+            elif self._allowed(rules.VERIFY_MAIL_PER_ACCOUNT, existing.email):
+                self._send_already_registered(existing)
         except Exception:
-            # The account exists either way; the user can ask for the mail again
-            # (POST /api/v3/account/verify-email/resend) once the mail server is back.
-            logger.exception("could not send the verification mail of a new account")
-        return self._new_session(user, True, ip, user_agent, replaces=None)
+            # The account exists either way; the user can ask for the mail again (sign in,
+            # then POST /api/v3/account/verify-email/resend) once the mail server is back.
+            logger.exception("could not send the mail of a registration")
 
     def sign_in(
         self,
@@ -423,6 +442,20 @@ class AccountService:
         )
         self.mailer.send(msg)
 
+    def _send_already_registered(self, user: User) -> None:
+        msg = EmailMessage()
+        msg["Subject"] = "Signing up to srvpulse with your address"
+        msg["From"] = self.email_from
+        msg["To"] = user.email
+        msg.set_content(
+            "Someone (you, perhaps) tried to create a srvpulse account with this address, "
+            "which has an account already. Nothing was changed.\n\n"
+            f"To sign in: {self.site_url}/signin\n"
+            f"Forgot your password? {self.site_url}/forgot-password\n\n"
+            "If it was not you, you can ignore this message.\n"
+        )
+        self.mailer.send(msg)
+
     def resend_verification(self, current: CurrentUser, ip: str) -> None:
         """Mail a new verification link (links mailed before stay valid). Throttled
         per account and per IP like reset requests; Conflict when already verified."""
@@ -438,16 +471,26 @@ class AccountService:
             logger.exception("could not send a verification mail")
             raise Unavailable("the mail could not be sent now; try again later", 60) from exc
 
-    def verify_email(self, token: str) -> None:
+    def verify_email(self, token: str, ip: str, user_agent: str = "") -> SignIn | None:
         """Mark the address a mailed link was sent to as verified (its pending project
-        invitations become memberships). Answers the same for a link of an account
-        that is verified already, so a second click is not an error; InvalidInput
-        (field ``token``) for an unknown, used or expired one."""
-        if self.store.verify_email(digest(token.strip()), self.clock()) is None:
+        invitations become memberships) and, on the link's first use, sign its user in:
+        the link proves the mailbox, which is what registration waits for. Not when the
+        account has two-factor on (the link would skip the second factor): then None, as
+        for a second click on a link of a verified account, which is not an error.
+        InvalidInput (field ``token``) for an unknown, used or expired link."""
+        verified = self.store.verify_email(digest(token.strip()), self.clock())
+        if verified is None:
             raise InvalidInput(
                 "this verification link is invalid, used or expired; ask for a new one",
                 "token",
             )
+        if not verified.newly:
+            return None
+        user = self.store.user_by_id(verified.user_id)
+        device = self.store.totp_device(verified.user_id)
+        if user is None or (device is not None and device.confirmed):
+            return None
+        return self._new_session(user, True, ip, user_agent, replaces=None)
 
     # --- two-factor authentication ------------------------------------------------------
 

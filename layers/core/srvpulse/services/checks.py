@@ -38,6 +38,13 @@ EDITABLE = (
     "min_duration",
     "max_duration",
     "recovery_threshold",
+    "filter_subject",
+    "filter_body",
+    "filter_http_body",
+    "filter_default_fail",
+    "start_kw",
+    "success_kw",
+    "failure_kw",
 )
 # Healthchecks' "unique" upsert may match on these.
 UNIQUE_FIELDS = ("name", "slug", "tags", "timeout", "grace")

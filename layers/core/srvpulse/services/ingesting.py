@@ -1,26 +1,44 @@
-"""Ingest: store one queued ping and move its check (idempotent on the ping id).
+"""Ingest: store a batch of queued pings and move their checks, in ONE transaction.
 
-For each message, in ONE transaction: remember the ping id (a redelivery stops here),
-find and lock the check (by uuid, or by ping key and slug), insert the ping
-(n = n_pings + 1), let the domain move the check, save the check only if its
-``version`` is unchanged (the analyzer writes the same rows), record a flip, and prune
-the check's pings beyond the last ``PINGS_KEPT_PER_CHECK``. On a lost race the whole
-transaction is rolled back and re-applied to a fresh read of the check.
+For a batch (``ingest_batch``):
+
+1. remember every ping id (``ping_receipts``): a redelivered id is a duplicate and
+   stops there; taking the write first also keeps SQLite from failing a lock upgrade;
+2. find and lock every check the batch addresses, one read for the uuids and one for
+   the (ping key, slug) pairs; ``?create=1`` slug pings create theirs; pings for no
+   check are counted as orphans;
+3. per check, oldest message first, let the domain decide what each ping does
+   (``domain.status.apply_ping``: one call, given the check and what its kept pings
+   say about run ids); the service does not decide anything itself;
+4. write it all: the checks (conditional on their ``version``), the pings, the flips,
+   the pruning to the last ``PINGS_KEPT_PER_CHECK`` per check, then the
+   ``in_transaction`` hooks, and commit once; then the ``after_commit`` hooks.
+
+A lost race (another writer changed a check without its lock) or a concurrent delivery
+of the same ping rolls the whole batch back and re-runs it on a fresh read.
+``ingest_messages`` wraps this for the handlers: a transient error (database
+unreachable, deadlock, lock timeout) fails the whole batch as retryable; any other error
+is narrowed down by splitting the batch, so one message that can never be stored does
+not hold back the others.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from ..domain.model import PINGS_KEPT_PER_CHECK, Check, PingKind, PingMessage
-from ..domain.status import PingOutcome, apply_ping, effective_kind
+from ..domain.model import PINGS_KEPT_PER_CHECK, Check, Flip, PingMessage
+from ..domain.status import PingOutcome, RunLog, apply_ping
 from ..errors import Conflict
 from ..ports import CheckStore, CheckTx, StoredPing
 
-# Re-reads after a lost race before the record is failed (and retried by the queue).
+log = logging.getLogger(__name__)
+
+# Re-runs of a batch after a lost race before it fails (and the queue retries it).
 MAX_ATTEMPTS = 5
 RECEIPT_PRUNE_BATCH = 1000
 
@@ -29,6 +47,8 @@ class Outcome(StrEnum):
     STORED = "stored"
     DUPLICATE = "duplicate"  # already stored: a redelivery, nothing done
     ORPHAN = "orphan"  # no such check: counted in orphan_pings
+    RETRY = "retry"  # not stored: a transient error; the queue must deliver it again
+    UNSTORABLE = "unstorable"  # not stored: this message fails on its own, every time
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +59,77 @@ class IngestResult:
     created_check: bool = False  # auto-provisioned by ?create=1
     flipped_to: str | None = None
     target: str = ""  # what the ping addressed, safe to log (no ping key)
+    error: str = ""  # RETRY / UNSTORABLE: what went wrong (no message content)
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedPing:
+    """One ping as ingest applied it: the message, the domain's decision, the row."""
+
+    message: PingMessage
+    outcome: PingOutcome
+    stored: StoredPing
+
+
+@dataclass(frozen=True, slots=True)
+class CheckBatch:
+    """One check's share of a batch, as decided inside the transaction."""
+
+    before: Check  # as read, locked
+    after: Check  # as saved (version + 1)
+    pings: Sequence[AppliedPing]  # in the order they were applied
+    created: bool = False  # made by a ?create=1 ping of this batch
+
+
+InTransactionHook = Callable[[CheckTx, Sequence[CheckBatch]], None]
+AfterCommitHook = Callable[[Sequence[CheckBatch]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestHooks:
+    """What other areas do with a batch (wired in bootstrap.Runtime.ingest_hooks).
+
+    ``in_transaction`` hooks run after every domain decision and write of the batch,
+    before the commit, on the same transaction: what they write commits (or rolls back)
+    with the pings; an exception fails the batch. ``after_commit`` hooks see the stored
+    pings once they are durable; an exception there is logged and does not fail the
+    batch (the pings are stored; a redelivery would be a duplicate).
+    """
+
+    in_transaction: Sequence[InTransactionHook] = ()
+    after_commit: Sequence[AfterCommitHook] = ()
+
+
+NO_HOOKS = IngestHooks()
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    results: Sequence[IngestResult]  # one per message, in the order given
+    checks: Sequence[CheckBatch] = field(default_factory=list)
 
 
 class _LostRace(Exception):
-    """The check changed under us; roll back and re-apply."""
+    """A check changed under us; roll back and re-run."""
+
+
+class PoisonMessage(ValueError):
+    """A queued message that can never become a ping (not a ping message at all)."""
+
+
+def decode(body: str) -> PingMessage:
+    """The ping in a queue message's body; raises PoisonMessage when it is not one (the
+    only failure a retry cannot fix: the queue may dead-letter it at once)."""
+    try:
+        msg = PingMessage.from_json(body)
+        _validate(msg)
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise PoisonMessage(f"not a ping message: {type(exc).__name__}") from exc
+    return msg
+
+
+class KeptChanging(Exception):
+    """The batch lost ``MAX_ATTEMPTS`` races in a row: retry it later."""
 
 
 def _safe_target(msg: PingMessage) -> str:
@@ -57,23 +144,15 @@ def _orphan_target(msg: PingMessage) -> str:
     return f"slug:{msg.ping_key}/{msg.slug}"
 
 
-def _find_check(tx: CheckTx, msg: PingMessage) -> tuple[Check | None, int | None]:
-    """The check the ping addresses, locked until the transaction ends, and for a slug
-    ping the project its ping key names (None when the key names none)."""
-    if msg.check_uuid:
-        return tx.get_check_by_uuid(msg.check_uuid, for_update=True), None
-    if not msg.ping_key or not msg.slug:
+def _validate(msg: PingMessage) -> None:
+    if not msg.check_uuid and not (msg.ping_key and msg.slug):
         raise ValueError("ping message names neither a check uuid nor a ping key and slug")
-    project_id = tx.project_id_by_ping_key(msg.ping_key)
-    if project_id is None:
-        return None, None
-    return tx.get_check_by_slug(project_id, msg.slug, for_update=True), project_id
 
 
 def _provision(tx: CheckTx, project_id: int, msg: PingMessage) -> Check:
     """Create the check a ``?create=1`` slug ping names, in the ping's own transaction,
     so nobody ever sees it without its first ping. Raises Conflict when another ingest
-    created it first (the unique (project, slug) decides); the caller retries."""
+    created it first (the unique (project, slug) decides); the batch is re-run."""
     new = Check(
         id=0,
         uuid=str(uuid.uuid4()),
@@ -88,116 +167,204 @@ def _provision(tx: CheckTx, project_id: int, msg: PingMessage) -> Check:
     return created
 
 
-def _start_of_run(tx: CheckTx, check: Check, msg: PingMessage) -> datetime | None:
-    """When the run this ping completes began: the start ping with the same rid, else
-    the check's last start (unless that start belongs to another run id)."""
-    if msg.rid:
-        found = tx.find_start(check.id, msg.rid)
-        if found is not None:
-            return found
-        if check.last_start_rid not in (None, msg.rid):
-            return None
-    return check.last_start
-
-
-def _is_late(tx: CheckTx, check: Check, msg: PingMessage) -> bool:
-    """Whether ``msg`` was overtaken by a newer ping already applied to ``check``.
-
-    Neither SQS nor concurrent ingests keep order: a fast job's start can be ingested
-    after its own success, or an old failure after a newer success. Applying such a
-    ping would reopen a finished run (a false "too long" alert later) or take a healthy
-    check down. A completion is late when it is older than the check's last completion;
-    a start is late when the completion of its run is already stored (by run id), or,
-    without a run id, when it is older than the last completion.
-    """
-    kind = effective_kind(msg)
-    if kind is PingKind.LOG:
-        return False
-    if kind is PingKind.START and msg.rid:
-        done = tx.find_completion(check.id, msg.rid)
-        return done is not None and done >= msg.received_at
-    return check.last_ping is not None and msg.received_at < check.last_ping
-
-
-def _apply(tx: CheckTx, check: Check, msg: PingMessage) -> IngestResult:
-    if _is_late(tx, check, msg):
-        # Kept in the history under its own kind and time; the check does not move.
-        outcome = PingOutcome(check.with_changes(n_pings=check.n_pings + 1), None, None, True)
-    else:
-        start = None if effective_kind(msg) is PingKind.START else _start_of_run(tx, check, msg)
-        outcome = apply_ping(check, msg, start)
-    n = check.n_pings + 1
-    saved = tx.save_check(outcome.check.with_changes(n_pings=n), check.version)
-    if saved is None:
-        raise _LostRace
-    kind = effective_kind(msg).value
-    if not outcome.counted and kind != PingKind.LOG.value:
-        kind = "ign"  # received, but it did not move the check (shown as such)
-    tx.add_ping(
-        StoredPing(
-            check_id=check.id,
-            n=n,
-            created=msg.received_at,
-            kind=kind,
-            ping_id=msg.ping_id,
-            exit_status=msg.exit_status,
-            rid=msg.rid,
-            method=msg.method,
-            scheme=msg.scheme,
-            remote_addr=msg.remote_addr,
-            ua=msg.user_agent,
-            body=msg.body or None,
-            body_truncated=msg.body_truncated,
-            summary=msg.summary,
-            duration_ms=outcome.duration_ms,
-        )
+def _stored_ping(check_id: int, msg: PingMessage, outcome: PingOutcome) -> StoredPing:
+    return StoredPing(
+        check_id=check_id,
+        n=outcome.check.n_pings,
+        created=msg.received_at,
+        kind=outcome.recorded_kind,
+        ping_id=msg.ping_id,
+        exit_status=msg.exit_status,
+        rid=msg.rid,
+        method=msg.method,
+        scheme=msg.scheme,
+        remote_addr=msg.remote_addr,
+        ua=msg.user_agent,
+        body=msg.body or None,
+        body_truncated=msg.body_truncated,
+        summary=msg.summary,
+        duration_ms=outcome.duration_ms,
     )
-    flipped_to = None
-    if outcome.flip is not None:
-        tx.add_flip(outcome.flip)
-        flipped_to = outcome.flip.new_status.value
-    tx.prune_pings(check.id, PINGS_KEPT_PER_CHECK, n)
-    return IngestResult(Outcome.STORED, check.id, n, flipped_to=flipped_to)
 
 
-def ingest_ping(store: CheckStore, msg: PingMessage) -> IngestResult:
-    """Store one ping and move its check; idempotent on ``msg.ping_id``.
+def _run_batch(
+    tx: CheckTx, messages: Sequence[PingMessage], hooks: IngestHooks
+) -> tuple[list[IngestResult], list[CheckBatch]]:
+    targets = [_safe_target(m) for m in messages]
+    results: list[IngestResult | None] = [None] * len(messages)
 
-    Returns what happened (stored, duplicate, orphan). Raises ValueError for a message
-    that names no check, and RuntimeError when the check kept changing under us (the
-    queue retries the record later).
-    """
-    target = _safe_target(msg)
-    check_id: int | None = None
+    # 1. Receipts: the first message of each new ping id goes on; the rest are duplicates.
+    first: dict[str, int] = {}
+    for i, m in enumerate(messages):
+        first.setdefault(m.ping_id, i)
+    new_ids = tx.add_receipts({m.ping_id: m.received_at for m in messages})
+    todo: list[int] = []
+    for i, m in enumerate(messages):
+        if m.ping_id in new_ids and first[m.ping_id] == i:
+            todo.append(i)
+        else:
+            results[i] = IngestResult(Outcome.DUPLICATE, target=targets[i])
+
+    # 2. The checks, locked (pings of one hot check queue on its row lock instead of
+    # racing; the conditional save still guards writers that do not lock).
+    keys = tx.project_ids_by_ping_key(
+        [m.ping_key for i in todo if not (m := messages[i]).check_uuid and m.ping_key]
+    )
+
+    def slug_key(m: PingMessage) -> tuple[int, str] | None:
+        project_id = keys.get(m.ping_key or "")
+        return None if project_id is None else (project_id, m.slug or "")
+
+    slug_keys = [k for i in todo if not messages[i].check_uuid and (k := slug_key(messages[i]))]
+    by_uuid, by_slug = tx.lock_checks([u for i in todo if (u := messages[i].check_uuid)], slug_keys)
+    per_check: dict[int, list[int]] = {}
+    found: dict[int, Check] = {}
+    created: set[int] = set()  # check ids made by this batch
+    creators: set[int] = set()  # the messages that made them
+    orphans: dict[str, tuple[int, datetime]] = {}
+    for i in todo:
+        m = messages[i]
+        check: Check | None
+        if m.check_uuid:
+            check = by_uuid.get(m.check_uuid)
+        else:
+            key = slug_key(m)
+            check = None if key is None else by_slug.get(key)
+            if check is None and key is not None and m.create:
+                check = by_slug[key] = _provision(tx, key[0], m)
+                created.add(check.id)
+                creators.add(i)
+        if check is None:
+            target = _orphan_target(m)
+            count, last = orphans.get(target, (0, m.received_at))
+            orphans[target] = (count + 1, max(last, m.received_at))
+            results[i] = IngestResult(Outcome.ORPHAN, target=targets[i])
+            continue
+        found[check.id] = check
+        per_check.setdefault(check.id, []).append(i)
+    if orphans:
+        tx.count_orphans(orphans)
+
+    # 3. The domain decides, ping by ping, for each check.
+    rids = {
+        check_id: {r for i in idx if (r := messages[i].rid)} for check_id, idx in per_check.items()
+    }
+    run_logs = tx.run_logs(rids) if any(rids.values()) else {}
+    batches: list[CheckBatch] = []
+    stored: list[StoredPing] = []
+    flips: list[Flip] = []
+    for check_id in sorted(per_check):
+        before = check = found[check_id]
+        runs: RunLog | None = run_logs.get(check_id)
+        applied: list[AppliedPing] = []
+        for i in per_check[check_id]:
+            m = messages[i]
+            outcome = apply_ping(check, m, runs)
+            check, runs = outcome.check, outcome.runs
+            row = _stored_ping(check_id, m, outcome)
+            applied.append(AppliedPing(m, outcome, row))
+            stored.append(row)
+            if outcome.flip is not None:
+                flips.append(outcome.flip)
+            results[i] = IngestResult(
+                Outcome.STORED,
+                check_id,
+                row.n,
+                created_check=i in creators,
+                flipped_to=None if outcome.flip is None else outcome.flip.new_status.value,
+                target=targets[i],
+            )
+        after = check.with_changes(version=before.version + 1)
+        batches.append(CheckBatch(before, after, applied, check_id in created))
+
+    # 4. The writes, then the hooks, in the same transaction.
+    if not tx.save_checks([(b.after, b.before.version) for b in batches]):
+        raise _LostRace
+    tx.add_pings(stored)
+    tx.add_flips(flips)
+    tx.prune_pings({b.after.id: b.after.n_pings for b in batches}, PINGS_KEPT_PER_CHECK)
+    for hook in hooks.in_transaction:
+        hook(tx, batches)
+    done = [r for r in results if r is not None]
+    assert len(done) == len(messages)
+    return done, batches
+
+
+def ingest_batch(
+    store: CheckStore, messages: Sequence[PingMessage], hooks: IngestHooks = NO_HOOKS
+) -> BatchResult:
+    """Store ``messages`` and move their checks in one transaction; idempotent on each
+    ``ping_id``. Raises ValueError for a message that names no check (before touching the
+    database), KeptChanging when the checks kept changing under us, and whatever the
+    store raises (``store.is_transient`` tells whether a retry can help)."""
+    for m in messages:
+        _validate(m)
+    if not messages:
+        return BatchResult([])
     for _attempt in range(MAX_ATTEMPTS):
-        created = False
         try:
             with store.transaction() as tx:
-                if not tx.add_receipt(msg.ping_id, msg.received_at):
-                    return IngestResult(Outcome.DUPLICATE, target=target)
-                # Locked: concurrent pings of one check queue here instead of losing
-                # the version race; the conditional save still guards other writers.
-                check, project_id = _find_check(tx, msg)
-                if check is None and msg.create and project_id is not None:
-                    check, created = _provision(tx, project_id, msg), True
-                if check is None:
-                    tx.count_orphan(_orphan_target(msg), msg.received_at)
-                    return IngestResult(Outcome.ORPHAN, target=target)
-                check_id = check.id
-                result = _apply(tx, check, msg)
-            return IngestResult(
-                result.outcome,
-                result.check_id,
-                result.n,
-                created_check=created,
-                flipped_to=result.flipped_to,
-                target=target,
-            )
+                results, batches = _run_batch(tx, messages, hooks)
         except (_LostRace, Conflict):
-            # The check changed (or was created by another ingest) under us: the
-            # transaction was rolled back, so read again and re-apply.
+            # A check changed, or was created, or a ping stored, by another writer under
+            # us: the transaction was rolled back, so read again and re-run.
             continue
-    raise RuntimeError(f"check {check_id} kept changing during ingest; retry later")
+        for after_commit in hooks.after_commit:
+            try:
+                after_commit(batches)
+            except Exception:
+                log.exception("an after-commit ingest hook failed; the pings are stored")
+        return BatchResult(results, batches)
+    raise KeptChanging("checks kept changing during ingest; retry later")
+
+
+def ingest_ping(store: CheckStore, msg: PingMessage, hooks: IngestHooks = NO_HOOKS) -> IngestResult:
+    """Store one ping and move its check (a batch of one)."""
+    return ingest_batch(store, [msg], hooks).results[0]
+
+
+def ingest_messages(
+    store: CheckStore, messages: Sequence[PingMessage], hooks: IngestHooks = NO_HOOKS
+) -> BatchResult:
+    """``ingest_batch`` for the queue handlers: never raises for the messages.
+
+    A transient error fails the whole batch as ``RETRY`` (the queue delivers it again,
+    for as long as the outage lasts). Any other error is narrowed down by splitting the
+    batch in halves and storing each on its own, so only a message that fails alone is
+    ``UNSTORABLE``; its batch-mates are stored.
+    """
+    if not messages:
+        return BatchResult([])
+    invalid: dict[int, IngestResult] = {}
+    for i, m in enumerate(messages):
+        try:
+            _validate(m)
+        except ValueError:
+            invalid[i] = IngestResult(Outcome.UNSTORABLE, error="names no check")
+    if invalid:
+        valid = ingest_messages(
+            store, [m for i, m in enumerate(messages) if i not in invalid], hooks
+        )
+        rest = iter(valid.results)
+        results = [invalid[i] if i in invalid else next(rest) for i in range(len(messages))]
+        return BatchResult(results, valid.checks)
+    try:
+        return ingest_batch(store, messages, hooks)
+    except Exception as exc:
+        if store.is_transient(exc) or isinstance(exc, KeptChanging):
+            log.warning("ingest batch of %d failed, to be retried: %r", len(messages), exc)
+            retry = IngestResult(Outcome.RETRY, error=type(exc).__name__)
+            return BatchResult([retry] * len(messages))
+        if len(messages) == 1:
+            log.error("a ping cannot be stored: %s", type(exc).__name__, exc_info=exc)
+            bad = IngestResult(
+                Outcome.UNSTORABLE, target=_safe_target(messages[0]), error=type(exc).__name__
+            )
+            return BatchResult([bad])
+    half = len(messages) // 2
+    left = ingest_messages(store, messages[:half], hooks)
+    right = ingest_messages(store, messages[half:], hooks)
+    return BatchResult([*left.results, *right.results], [*left.checks, *right.checks])
 
 
 def prune_receipts(

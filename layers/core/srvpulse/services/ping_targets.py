@@ -9,9 +9,14 @@ the whole set, read from the store, so a missed call is repaired by the next one
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from ..domain.targets import project_target, slug_target, uuid_target
 from ..ports import CheckStore, PingTargets
+
+if TYPE_CHECKING:
+    from .ingesting import CheckBatch
 
 logger = logging.getLogger(__name__)
 
@@ -38,3 +43,13 @@ def publish(store: CheckStore, targets: PingTargets) -> None:
         targets.publish(lambda: all_targets(store))
     except Exception:
         logger.exception("could not publish the ping targets; the edge accepts unknown pings")
+
+
+def after_ingest(store: CheckStore, targets: PingTargets) -> Callable[[Sequence[CheckBatch]], None]:
+    """An ingest ``after_commit`` hook: republish when the batch created checks."""
+
+    def hook(batches: Sequence[CheckBatch]) -> None:
+        if any(b.created for b in batches):
+            publish(store, targets)
+
+    return hook

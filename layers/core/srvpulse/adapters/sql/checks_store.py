@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -28,13 +28,16 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ...domain.accounts import ApiKey, Project
 from ...domain.model import Check, Flip, FlipReason, Status
 from ...domain.runs import SeriesPoint
+from ...domain.status import RunLog
 from ...errors import Conflict, InvalidInput
 from ...ports import StoredPing
 from .series_store import add_to_outbox
@@ -49,6 +52,8 @@ from .tables import (
     pings,
     projects,
 )
+
+_T = TypeVar("_T")
 
 # --- generic row <-> Check mapping -------------------------------------------------------
 
@@ -84,6 +89,8 @@ def check_from_row(row: Mapping[str, Any]) -> Check:
         if value is not None and name in enums:
             value = enums[name](value)
         values[name] = value
+    if values.get("slug") is None and "slug" in values:
+        values["slug"] = ""  # NULL in the table: the check has no slug
     return Check(**values)
 
 
@@ -106,8 +113,7 @@ def check_values(check: Check, *, with_id: bool = False) -> dict[str, Any]:
 def _check_or_none(row: Any) -> Check | None:
     if row is None:
         return None
-    check = check_from_row(row._mapping)
-    return check.with_changes(slug=check.slug or "")
+    return check_from_row(row._mapping)
 
 
 def _ping_from_row(row: Any) -> StoredPing:
@@ -159,11 +165,25 @@ def _project_from_row(row: Any) -> Project | None:
 
 # --- the store ---------------------------------------------------------------------------
 
+_RUN_KINDS = ("start", "success", "fail")
+_CHUNK = 500  # values per IN (...) list
+
+
+def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
 # The per-ping writes pass their values to execute() instead of .values(...): literal
 # values make SQLAlchemy build and hash a bind parameter per column on every call to
 # find its cached statement (a third of ingest's CPU, mostly the 28-column UPDATE).
 _SAVE_CHECK = update(checks).where(
     checks.c.id == bindparam("_id"), checks.c.version == bindparam("_expected_version")
+)
+
+
+_PRUNE_PINGS = delete(pings).where(
+    pings.c.check_id == bindparam("_c"), pings.c.n <= bindparam("_upto")
 )
 
 
@@ -197,6 +217,29 @@ class SqlCheckTx:
         if for_update:
             q = q.with_for_update()
         return _check_or_none(self.conn.execute(q).first())
+
+    def lock_checks(
+        self, uuids: Sequence[str], slugs: Sequence[tuple[int, str]]
+    ) -> tuple[dict[str, Check], dict[tuple[int, str], Check]]:
+        by_uuid: dict[str, Check] = {}
+        by_slug: dict[tuple[int, str], Check] = {}
+        for part in _chunks(sorted(set(uuids))):
+            q = select(checks).where(checks.c.uuid.in_(part)).with_for_update()
+            for row in self.conn.execute(q):
+                check = _check_or_none(row)
+                assert check is not None
+                by_uuid[check.uuid] = check
+        for slug_part in _chunks(sorted(set(slugs))):
+            q = (
+                select(checks)
+                .where(tuple_(checks.c.project_id, checks.c.slug).in_(slug_part))
+                .with_for_update()
+            )
+            for row in self.conn.execute(q):
+                check = _check_or_none(row)
+                assert check is not None
+                by_slug[(check.project_id, check.slug)] = check
+        return by_uuid, by_slug
 
     def list_checks(
         self,
@@ -240,6 +283,20 @@ class SqlCheckTx:
         values["_id"], values["_expected_version"] = check.id, expected_version
         result = self.conn.execute(_SAVE_CHECK, values)
         return saved if result.rowcount == 1 else None
+
+    def save_checks(self, saves: Sequence[tuple[Check, int]]) -> bool:
+        if not saves:
+            return True
+        rows = []
+        for check, expected_version in saves:
+            values = check_values(check)
+            values["version"] = expected_version + 1
+            for fixed in ("created", "uuid", "project_id"):
+                values.pop(fixed, None)
+            values["_id"], values["_expected_version"] = check.id, expected_version
+            rows.append(values)
+        result = self.conn.execute(_SAVE_CHECK, rows)
+        return int(result.rowcount) == len(rows)
 
     def delete_check(self, check_id: int) -> None:
         # Children first: the SQLite foreign keys cascade, but keep it explicit for both.
@@ -306,16 +363,24 @@ class SqlCheckTx:
             )
 
     # pings and flips ---------------------------------------------------------------------
-    def add_receipt(self, ping_id: str, received_at: datetime) -> bool:
-        exists = self.conn.execute(
-            select(ping_receipts.c.ping_id).where(ping_receipts.c.ping_id == ping_id)
-        ).first()
-        if exists is not None:
-            return False
-        # A concurrent delivery of the same message that commits first makes this INSERT
-        # fail: the exception fails the record and its retry sees the receipt.
-        self.conn.execute(insert(ping_receipts).values(ping_id=ping_id, received_at=received_at))
-        return True
+    def add_receipts(self, receipts: Mapping[str, datetime]) -> set[str]:
+        ids = list(receipts)
+        known: set[str] = set()
+        for part in _chunks(ids):
+            known.update(
+                self.conn.execute(
+                    select(ping_receipts.c.ping_id).where(ping_receipts.c.ping_id.in_(part))
+                ).scalars()
+            )
+        new = [{"ping_id": i, "received_at": receipts[i]} for i in ids if i not in known]
+        if new:
+            try:
+                self.conn.execute(insert(ping_receipts), new)
+            except IntegrityError as exc:
+                # A concurrent delivery of the same message committed first: the caller
+                # rolls back and re-runs, and then sees its receipt.
+                raise Conflict("a ping of this batch was stored concurrently") from exc
+        return set(receipts) - known
 
     def prune_receipts(self, before: datetime, limit: int) -> int:
         ids = list(
@@ -331,70 +396,79 @@ class SqlCheckTx:
         self.conn.execute(delete(ping_receipts).where(ping_receipts.c.ping_id.in_(ids)))
         return len(ids)
 
-    def count_orphan(self, target: str, now: datetime) -> None:
-        target = target[:300]
-        bumped = self.conn.execute(
-            update(orphan_pings)
-            .where(orphan_pings.c.target == target)
-            .values(count=orphan_pings.c.count + 1, last_seen=now)
-        )
-        if bumped.rowcount == 0:
-            self.conn.execute(insert(orphan_pings).values(target=target, count=1, last_seen=now))
-
-    def find_start(self, check_id: int, rid: str) -> datetime | None:
-        q = (
-            select(pings.c.created)
-            .where(pings.c.check_id == check_id, pings.c.rid == rid, pings.c.kind == "start")
-            .order_by(pings.c.n.desc())
-            .limit(1)
-        )
-        found: datetime | None = self.conn.execute(q).scalar()
-        return found
-
-    def find_completion(self, check_id: int, rid: str) -> datetime | None:
-        q = (
-            select(pings.c.created)
-            .where(
-                pings.c.check_id == check_id,
-                pings.c.rid == rid,
-                pings.c.kind.in_(("success", "fail")),
+    def count_orphans(self, counts: Mapping[str, tuple[int, datetime]]) -> None:
+        for target, (count, last_seen) in counts.items():
+            target = target[:300]
+            bumped = self.conn.execute(
+                update(orphan_pings)
+                .where(orphan_pings.c.target == target)
+                .values(count=orphan_pings.c.count + count, last_seen=last_seen)
             )
-            .order_by(pings.c.n.desc())
-            .limit(1)
-        )
-        found: datetime | None = self.conn.execute(q).scalar()
-        return found
+            if bumped.rowcount == 0:
+                self.conn.execute(
+                    insert(orphan_pings).values(target=target, count=count, last_seen=last_seen)
+                )
 
-    def add_ping(self, ping: StoredPing) -> None:
+    def run_logs(self, rids: Mapping[int, set[str]]) -> dict[int, RunLog]:
+        wanted = {check_id: r for check_id, r in rids.items() if r}
+        starts: dict[int, dict[str, datetime]] = {i: {} for i in wanted}
+        done: dict[int, dict[str, datetime]] = {i: {} for i in wanted}
+        all_rids = sorted({rid for r in wanted.values() for rid in r})
+        for part in _chunks(sorted(wanted)):
+            for rid_part in _chunks(all_rids):
+                rows = self.conn.execute(
+                    select(pings.c.check_id, pings.c.rid, pings.c.kind, pings.c.created)
+                    .where(
+                        pings.c.check_id.in_(part),
+                        pings.c.rid.in_(rid_part),
+                        pings.c.kind.in_(_RUN_KINDS),
+                    )
+                    .order_by(pings.c.n)
+                )
+                for row in rows:  # oldest first: the newest of each rid wins
+                    if row.rid not in wanted[row.check_id]:
+                        continue
+                    into = starts if row.kind == "start" else done
+                    into[row.check_id][row.rid] = row.created
+        return {i: RunLog(starts[i], done[i]) for i in wanted}
+
+    def add_pings(self, stored: Sequence[StoredPing]) -> None:
+        if not stored:
+            return
         self.conn.execute(
             insert(pings),
-            dict(
-                ping_id=ping.ping_id,
-                check_id=ping.check_id,
-                n=ping.n,
-                created=ping.created,
-                kind=ping.kind,
-                exit_status=ping.exit_status,
-                rid=ping.rid,
-                method=ping.method[:10],
-                scheme=ping.scheme[:10],
-                remote_addr=ping.remote_addr[:64],
-                ua=ping.ua[:200],
-                body=ping.body,
-                body_truncated=ping.body_truncated,
-                summary=None if ping.summary is None else ping.summary[:1000],
-                duration_ms=ping.duration_ms,
-            ),
+            [
+                dict(
+                    ping_id=ping.ping_id,
+                    check_id=ping.check_id,
+                    n=ping.n,
+                    created=ping.created,
+                    kind=ping.kind,
+                    exit_status=ping.exit_status,
+                    rid=ping.rid,
+                    method=ping.method[:10],
+                    scheme=ping.scheme[:10],
+                    remote_addr=ping.remote_addr[:64],
+                    ua=ping.ua[:200],
+                    body=ping.body,
+                    body_truncated=ping.body_truncated,
+                    summary=None if ping.summary is None else ping.summary[:1000],
+                    duration_ms=ping.duration_ms,
+                )
+                for ping in stored
+            ],
         )
 
     def add_series_points(self, points: Sequence[tuple[str, SeriesPoint]]) -> None:
         add_to_outbox(self.conn, points)
 
-    def prune_pings(self, check_id: int, keep_last: int, newest_n: int) -> int:
-        result = self.conn.execute(
-            delete(pings).where(pings.c.check_id == check_id, pings.c.n <= newest_n - keep_last)
-        )
-        return int(result.rowcount)
+    def prune_pings(self, newest: Mapping[int, int], keep_last: int) -> None:
+        # One statement with the same shape every time (so SQLAlchemy's cache finds it):
+        # the executemany of "check_id = ? AND n <= ?" goes through the (check_id, n)
+        # index once per check.
+        doomed = [{"_c": c, "_upto": n - keep_last} for c, n in newest.items() if n > keep_last]
+        if doomed:
+            self.conn.execute(_PRUNE_PINGS, doomed)
 
     def list_pings(self, check_id: int, limit: int) -> list[StoredPing]:
         q = (
@@ -424,6 +498,23 @@ class SqlCheckTx:
         assert new_id is not None
         return dataclasses.replace(flip, id=int(new_id[0]))
 
+    def add_flips(self, new: Sequence[Flip]) -> None:
+        if not new:
+            return
+        self.conn.execute(
+            insert(flips),
+            [
+                dict(
+                    check_id=f.check_id,
+                    created=f.created,
+                    old_status=f.old_status.value,
+                    new_status=f.new_status.value,
+                    reason=f.reason.value,
+                )
+                for f in new
+            ],
+        )
+
     def list_flips(
         self, check_id: int, start: datetime | None, end: datetime | None, limit: int
     ) -> list[Flip]:
@@ -452,6 +543,15 @@ class SqlCheckTx:
             (str(key), None, None)
             for key in self.conn.execute(select(projects.c.ping_key)).scalars()
         )
+        return found
+
+    def project_ids_by_ping_key(self, ping_keys: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for part in _chunks(sorted(set(ping_keys))):
+            rows = self.conn.execute(
+                select(projects.c.ping_key, projects.c.id).where(projects.c.ping_key.in_(part))
+            )
+            found.update({str(r.ping_key): int(r.id) for r in rows})
         return found
 
     def project_id_by_ping_key(self, ping_key: str) -> int | None:
@@ -536,3 +636,11 @@ class SqlCheckStore:
     def transaction(self) -> Iterator[SqlCheckTx]:
         with self.engine.begin() as conn:
             yield SqlCheckTx(conn)
+
+    def is_transient(self, exc: BaseException) -> bool:
+        # OperationalError: unreachable or restarting server, lost connection, deadlock
+        # (1213), lock wait timeout (1205), SQLite's "database is locked". Data errors,
+        # integrity errors and programming errors are not: retrying cannot help.
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        return isinstance(exc, OperationalError | InterfaceError | PoolTimeout)

@@ -1,0 +1,214 @@
+"""Ingest throughput: pings per second through the ingest handler, on SQLite and MariaDB.
+
+    .venv/bin/python bench/ingest_throughput.py [--pings 20000] [--checks 2000]
+        [--batch 100] [--backends sqlite,mysql]
+
+For each backend: a fresh database with ``--checks`` checks, each already holding its
+last 100 pings (so every new ping also prunes one, as in a steady state). Then a
+realistic mix (half the jobs send start + success paired by a run id, the others a
+plain success, 5 % of completions fail) goes through functions/ingest/handler.py as SQS
+events of ``--batch`` records, to random checks. The baseline, in the same run, is the
+same handler given one record per event (one transaction per ping, as ingest was before
+batching). Prints pings/s, ms per ping and the ratio to the baseline. The MariaDB
+server is SRVPULSE_TEST_MYSQL (as in the tests); the bench makes and drops its own
+database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select, text
+from srvpulse import bootstrap
+from srvpulse.adapters.sql.db import make_engine, migrate
+from srvpulse.adapters.sql.tables import checks, pings, projects
+from srvpulse.bootstrap import Runtime
+from srvpulse.domain.model import PingKind, PingMessage
+from srvpulse.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from functions.ingest import handler as ingest
+from tests.sqs_events import sqs_event
+
+MYSQL = os.environ.get("SRVPULSE_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306")
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+KEPT = 100
+
+
+def seed(engine: Engine, n_checks: int) -> list[str]:
+    """``n_checks`` up checks, each with its last 100 pings kept; returns their uuids."""
+    with engine.begin() as conn:
+        inserted = conn.execute(
+            insert(projects).values(uuid=str(uuid.uuid4()), name="p", ping_key="k", created=T0)
+        ).inserted_primary_key
+        assert inserted is not None
+        project_id = inserted[0]
+        uuids = [str(uuid.uuid4()) for _ in range(n_checks)]
+        conn.execute(
+            insert(checks),
+            [
+                {
+                    "uuid": u,
+                    "project_id": project_id,
+                    "name": f"job-{i}",
+                    "grace": 600,
+                    "timeout": 3600,
+                    "status": "up",
+                    "n_pings": KEPT,
+                    "last_ping": T0,
+                    "alert_after": T0 + timedelta(minutes=70),
+                    "version": 1,
+                    "created": T0,
+                }
+                for i, u in enumerate(uuids)
+            ],
+        )
+        ids = list(conn.execute(select(checks.c.id).order_by(checks.c.id)).scalars())
+    rows = [
+        {
+            "ping_id": str(uuid.uuid4()),
+            "check_id": check_id,
+            "n": n,
+            "created": T0 - timedelta(minutes=KEPT - n),
+            "kind": "success",
+            "method": "GET",
+            "remote_addr": "192.0.2.1",
+            "ua": "curl/8.5.0",
+        }
+        for check_id in ids
+        for n in range(1, KEPT + 1)
+    ]
+    for start in range(0, len(rows), 5000):
+        with engine.begin() as conn:
+            conn.execute(insert(pings), rows[start : start + 5000])
+    return uuids
+
+
+def workload(uuids: list[str], n: int, rng: random.Random) -> list[PingMessage]:
+    """``n`` pings in received order: runs of random checks, half with start + rid."""
+    out: list[PingMessage] = []
+    at = T0 + timedelta(minutes=1)
+
+    def msg(check: str, kind: PingKind, rid: str | None) -> PingMessage:
+        nonlocal at
+        at += timedelta(milliseconds=3)
+        return PingMessage(
+            ping_id=str(uuid.uuid4()),
+            received_at=at,
+            kind=kind,
+            check_uuid=check,
+            rid=rid,
+            method="POST",
+            remote_addr="192.0.2.7",
+            user_agent="curl/8.5.0",
+            body="done in 3.2 s" if kind is not PingKind.START else "",
+        )
+
+    pending: list[PingMessage] = []  # completions of started runs, sent a bit later
+    while len(out) < n:
+        check = rng.choice(uuids)
+        done = PingKind.FAIL if rng.random() < 0.05 else PingKind.SUCCESS
+        if rng.random() < 0.5:
+            rid = str(uuid.uuid4())
+            out.append(msg(check, PingKind.START, rid))
+            pending.append(msg(check, done, rid))
+        else:
+            out.append(msg(check, done, None))
+        if len(pending) > 20 or (pending and rng.random() < 0.3):
+            out.append(pending.pop(0))
+    return out[:n]
+
+
+def run(messages: list[PingMessage], batch: int) -> float:
+    """Seconds to ingest ``messages`` through the handler in events of ``batch``."""
+    events = [
+        sqs_event(*[m.to_json() for m in messages[i : i + batch]])
+        for i in range(0, len(messages), batch)
+    ]
+    started = time.perf_counter()
+    for event in events:
+        reply = ingest.handler(event, None)
+        assert reply == {"batchItemFailures": []}, reply
+    return time.perf_counter() - started
+
+
+@contextmanager
+def backend(name: str, tmp: Path) -> Iterator[Engine]:
+    if name == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp / 'bench.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    db = f"srvpulse_bench_{uuid.uuid4().hex[:8]}"
+    server = make_engine(MYSQL + "/")
+    with server.begin() as conn:
+        conn.execute(text(f"CREATE DATABASE `{db}`"))
+    engine = make_engine(f"{MYSQL}/{db}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with server.begin() as conn:
+            conn.execute(text(f"DROP DATABASE `{db}`"))
+        server.dispose()
+
+
+def measure(name: str, args: argparse.Namespace) -> tuple[float, float]:
+    """(batched pings/s, one-per-transaction pings/s) on one backend."""
+    with tempfile.TemporaryDirectory() as tmp, backend(name, Path(tmp)) as engine:
+        migrate(engine)
+        uuids = seed(engine, args.checks)
+        rt = Runtime(Settings(data_dir=Path(tmp)))
+        rt.__dict__["engine"] = engine
+        bootstrap.install(rt)
+        import logging
+
+        logging.disable(logging.INFO)  # the handler logs one line per batch
+        rng = random.Random(7)
+        baseline_n = max(200, args.pings // 20)
+        warm = workload(uuids, 500, rng)
+        run(warm, args.batch)
+        single = workload(uuids, baseline_n, rng)
+        batched = workload(uuids, args.pings, rng)
+        t_single = run(single, 1)
+        t_batched = run(batched, args.batch)
+        bootstrap.install(None)
+        logging.disable(logging.NOTSET)
+        return len(batched) / t_batched, len(single) / t_single
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--pings", type=int, default=20_000)
+    p.add_argument("--checks", type=int, default=2_000)
+    p.add_argument("--batch", type=int, default=100)
+    p.add_argument("--backends", default="sqlite,mysql")
+    args = p.parse_args()
+    print(
+        f"{args.pings} pings to {args.checks} checks (100 kept pings each), "
+        f"events of {args.batch} records; baseline: 1 record per event\n"
+    )
+    print(
+        f"{'backend':8} {'batched':>14} {'ms/ping':>8} {'baseline':>14} {'ms/ping':>8} {'ratio':>6}"
+    )
+    for name in args.backends.split(","):
+        rate, base = measure(name, args)
+        print(
+            f"{name:8} {rate:>9.0f} /s   {1000 / rate:>8.3f} {base:>9.0f} /s   "
+            f"{1000 / base:>8.3f} {rate / base:>5.1f}x"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""compat: Healthchecks' keyword filtering fields on checks
+
+Revision ID: 0009
+Revises: 0007
+
+``filter_http_body``, ``filter_default_fail``, ``start_kw``, ``success_kw``,
+``failure_kw`` decide a ping's kind from its body (domain/keywords.py);
+``filter_subject`` and ``filter_body`` (email pings) are stored and shown only.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_FLAGS = ("filter_subject", "filter_body", "filter_http_body", "filter_default_fail")
+_WORDS = ("start_kw", "success_kw", "failure_kw")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("checks") as batch:
+        for name in _FLAGS:
+            batch.add_column(
+                sa.Column(name, sa.Boolean(), nullable=False, server_default=sa.false())
+            )
+        for name in _WORDS:
+            batch.add_column(
+                sa.Column(name, sa.String(length=200), nullable=False, server_default="")
+            )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("checks") as batch:
+        for name in (*_WORDS, *_FLAGS):
+            batch.drop_column(name)
