@@ -28,6 +28,7 @@ for prefix in api_checks.MOUNTS:
     name = prefix.strip("/").replace("/", "_")
     app.register_blueprint(api_checks.bp, name_prefix=name, url_prefix=prefix)
     app.register_blueprint(api_channels.hc_bp, name_prefix=name, url_prefix=prefix)
+app.register_blueprint(api_checks.v3_bp)
 app.register_blueprint(api_channels.bp)
 app.register_blueprint(api_maintenance.bp)
 app.register_blueprint(api_summary.bp)

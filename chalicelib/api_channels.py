@@ -99,7 +99,8 @@ def _store() -> service.ChannelStore:
 
 
 def _local() -> bool:
-    return not runtime().is_aws
+    """Whether channel URLs may name private addresses (ALERT_PRIVATE_TARGETS)."""
+    return runtime().settings.private_targets_allowed
 
 
 def _shown(row: service.ChannelRow, read_only: bool) -> schemas.ChannelOut:

@@ -11,6 +11,7 @@ v2 derive a check's slug from its name, and URLs in answers name the version ask
 Differences worth knowing: a check of another project is a 404 (not 403); a read-only
 key may GET every route (bodies included) and gets 401 on changes; list endpoints take
 ``limit``/``offset`` (checks) or ``limit`` (pings, flips) on top of Healthchecks' filters.
+``/runs`` is srvpulse's own: every run of the check's whole history (the series store).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
-from chalice.app import Response
-from pydantic import BaseModel, ConfigDict, Field
+from chalice.app import Blueprint, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from srvpulse.bootstrap import runtime
 from srvpulse.domain.model import PINGS_KEPT_PER_CHECK, Flip, ScheduleKind, Status
+from srvpulse.domain.runs import Run
 from srvpulse.domain.schedule import (
     MAX_GRACE,
     MAX_TIMEOUT,
@@ -30,10 +32,11 @@ from srvpulse.domain.schedule import (
     next_expected_ping,
 )
 from srvpulse.domain.status import status_at
-from srvpulse.errors import InvalidInput
-from srvpulse.ports import StoredPing
+from srvpulse.errors import InvalidInput, Unavailable
+from srvpulse.ports import SeriesUnavailable, StoredPing
 from srvpulse.services import checks as service
 from srvpulse.services import ping_targets
+from srvpulse.services import series as series_service
 from srvpulse.services.projects import ApiCaller
 
 from . import schemas
@@ -51,6 +54,8 @@ from .http import (
 from .openapi import Link, documented
 
 bp = MountableBlueprint(__name__)
+# srvpulse's own routes, served under /api/v3 only.
+v3_bp = Blueprint(__name__ + ".v3")
 # Where app.py mounts this blueprint (and the other Healthchecks-compatible routes).
 MOUNTS = ("/api/v1", "/api/v2", "/api/v3")
 
@@ -60,6 +65,7 @@ MAX_FLIPS = 1000
 SLUG_PATTERN = r"^[a-z0-9_-]*$"
 MAX_FLIP_SECONDS = 365 * 86400
 MAX_DURATION = 365 * 24 * 3600
+MAX_RUNS = 1000
 MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 
 
@@ -135,6 +141,17 @@ class FlipsQuery(BaseModel):
     limit: int = Field(MAX_FLIPS, ge=1, le=MAX_FLIPS, description="newest first")
 
 
+class RunsQuery(BaseModel):
+    since: AwareDatetime | None = Field(
+        None, description="only runs at or after (ISO 8601 with zone, or Unix seconds)"
+    )
+    until: AwareDatetime | None = Field(None, description="only runs before this time")
+    before: AwareDatetime | None = Field(
+        None, description="the previous page's next_before (continues the listing)"
+    )
+    limit: int = Field(100, ge=1, le=MAX_RUNS, description="runs per page, newest first")
+
+
 # The ids a created check answers with, for clients (and the stateful fuzzer) that
 # follow links.
 _CHECK_LINKS = {
@@ -143,6 +160,7 @@ _CHECK_LINKS = {
     "PauseCheck": Link("pause_check", {"key": "$response.body#/uuid"}),
     "ListPings": Link("list_pings", {"key": "$response.body#/uuid"}),
     "ListFlips": Link("list_flips", {"key": "$response.body#/uuid"}),
+    "ListRuns": Link("list_runs", {"key": "$response.body#/uuid"}),
     "DeleteCheck": Link("delete_check", {"key": "$response.body#/uuid"}),
 }
 
@@ -409,3 +427,50 @@ def list_flips(key: str) -> Response:
     )
     # The shape Healthchecks' server answers (its docs show a bare list).
     return json_response({"flips": [flip_json(f) for f in found]})
+
+
+def run_json(run: Run) -> schemas.RunOut:
+    return {
+        "outcome": cast(Literal["success", "fail", "started"], run.outcome),
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "duration": None if run.duration_ms is None else run.duration_ms / 1000,
+        "exit_status": run.exit_status,
+        "rid": run.rid,
+        "summary": run.summary,
+    }
+
+
+@v3_bp.route("/api/v3/checks/{key}/runs", methods=["GET"])
+@documented(
+    "The check's runs (start, end, duration, outcome) from its whole history, newest first",
+    ok=schemas.RunList,
+    query=RunsQuery,
+    errors=(503,),
+)
+@api_view
+def list_runs(key: str) -> Response:
+    request = v3_bp.current_request
+    caller = require_api_key(request, write=False)
+    query = parse_query(request, RunsQuery)
+    rt = runtime()
+    try:
+        page = series_service.list_runs(
+            rt.check_store,
+            rt.series_store,
+            rt.series_outbox,
+            caller.project_id,
+            key,
+            since=query.since,
+            until=query.until,
+            before=query.before,
+            limit=query.limit,
+        )
+    except SeriesUnavailable as exc:
+        raise Unavailable("run history is unavailable right now; retry shortly") from exc
+    body: schemas.RunList = {
+        "runs": [run_json(r) for r in page.runs],
+        "next_before": page.next_before,
+        "complete_until": page.complete_until,
+    }
+    return json_response(body)

@@ -24,13 +24,14 @@ import copy
 import functools
 import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, ValidationError
-from srvpulse.bootstrap import runtime
+from srvpulse.bootstrap import runtime, service_error
 from srvpulse.errors import (
     InvalidInput,
     RateLimited,
@@ -106,7 +107,7 @@ def text_response(body: str, status: int = 200) -> Response:
 def error_response(exc: SrvpulseError) -> Response:
     """Map a service error to ``{"error": message, "field": name}`` + its status code."""
     body: dict[str, Any] = {"error": exc.message}
-    if isinstance(exc, InvalidInput) and exc.field:
+    if exc.field:
         body["field"] = exc.field
     headers: dict[str, str] = {}
     if isinstance(exc, RateLimited | Unavailable):
@@ -115,7 +116,14 @@ def error_response(exc: SrvpulseError) -> Response:
 
 
 def api_view(view: Callable[P, Response]) -> Callable[P, Response]:
-    """Wrap a route: service errors become JSON errors; a bug becomes a logged JSON 500."""
+    """Wrap a route: the one error policy of the API.
+
+    Service errors become their JSON error. What the stores let through is translated
+    by ``bootstrap.service_error``: a unique value another row holds -> 409 naming the
+    field, the database unreachable -> 503 with Retry-After. Text that cannot be stored
+    (lone surrogates from a JSON escape) that slipped past ``json_body`` -> 400. Anything
+    else is a bug: logged, and a JSON 500 without details.
+    """
 
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
@@ -123,7 +131,14 @@ def api_view(view: Callable[P, Response]) -> Callable[P, Response]:
             return view(*args, **kwargs)
         except SrvpulseError as exc:
             return error_response(exc)
-        except Exception:
+        except UnicodeEncodeError:
+            return error_response(InvalidInput(f"text is not valid Unicode: {_SURROGATE_HINT}"))
+        except Exception as exc:
+            mapped = service_error(exc)
+            if mapped is not None:
+                if isinstance(mapped, Unavailable):
+                    logger.warning("%s: database unavailable: %s", view.__name__, exc)
+                return error_response(mapped)
             logger.exception("unhandled error in %s", view.__name__)
             return json_response({"error": "internal error"}, status=500)
 
@@ -150,17 +165,46 @@ def chalice_errors_as_ours(event: Any, get_response: Callable[[Any], Response]) 
 
 
 def json_body(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object ({} when empty); malformed JSON -> 400."""
+    """The request body as a JSON object ({} when empty). 400 naming ``body`` for
+    malformed JSON, bytes that are not UTF-8, nesting too deep for the parser, or a
+    non-object; 400 naming the field for a string no database can store."""
     raw = request.raw_body
     if not raw or not raw.strip():
         return {}
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"malformed JSON body: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidInput("body: the JSON is nested too deeply", "body") from exc
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise InvalidInput(f"body: malformed JSON: {exc}", "body") from exc
     if not isinstance(data, dict):
-        raise InvalidInput("the JSON body must be an object")
+        raise InvalidInput("body: the JSON body must be an object", "body")
+    _refuse_lone_surrogates(data, ())
     return data
+
+
+_SURROGATE_HINT = "a lone surrogate (e.g. \\ud800) has no UTF-8 form"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogates(value: Any, path: tuple[str, ...]) -> None:
+    """JSON's \\uXXXX escapes can spell half of a UTF-16 pair, which Python keeps as a
+    lone surrogate and no database (nor UTF-8) can store: refuse it, naming the field."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            field = ".".join(path) or "body"
+            raise InvalidInput(f"{field}: text is not valid Unicode: {_SURROGATE_HINT}", field)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = _SURROGATE.sub("\ufffd", key)
+            if name != key:
+                raise InvalidInput(
+                    f"{name}: a field name is not valid Unicode: {_SURROGATE_HINT}", name
+                )
+            _refuse_lone_surrogates(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_lone_surrogates(item, (*path, str(i)))
 
 
 def _field_name(loc: tuple[int | str, ...]) -> str:

@@ -124,6 +124,29 @@ class FlipList(TypedDict):
     flips: list[FlipOut]
 
 
+class RunOut(TypedDict):
+    """One run of the job, from the series store. An unfinished run (outcome
+    ``started``: still going, or it never reported back) has no end."""
+
+    outcome: Literal["success", "fail", "started"]
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration: float | None
+    exit_status: int | None
+    rid: str | None
+    summary: str | None
+
+
+class RunList(TypedDict):
+    """A page of runs, newest first. ``next_before``: pass it as ``before`` for the
+    next page (null: this is the last). ``complete_until``: runs after this time may
+    still be on their way to the history (null: the history is up to date)."""
+
+    runs: list[RunOut]
+    next_before: datetime | None
+    complete_until: datetime | None
+
+
 # --- channels and notifications -----------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Start a private InfluxDB 1.x server (Debian's ``influxdb`` package) for tests and benches.
 
-    python3 infra/influxd.py [--dir DIR] [--port PORT] [--install-only]
+    python3 infra/influxd.py [--dir DIR] [--port PORT] [--install-only] [limits, index]
 
 Installs the package with apt-get when ``influxd`` is missing (as root; otherwise it
 says which command to run), writes a config of its own under DIR (default: a new temp
@@ -51,6 +51,8 @@ bind-address = "127.0.0.1:{rpc_port}"
   # what this server does; benches override them with --set.
   max-series-per-database = {max_series}
   max-values-per-tag = {max_values}
+  index-version = "{index}"
+{data_options}
 
 [monitor]
   store-enabled = false
@@ -113,6 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="HTTP port (default: a free one)")
     parser.add_argument("--max-series", type=int, default=1_000_000)
     parser.add_argument("--max-values-per-tag", type=int, default=100_000)
+    parser.add_argument("--index-version", choices=("inmem", "tsi1"), default="inmem")
+    parser.add_argument(
+        "--data-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help='more [data] settings, e.g. cache-snapshot-write-cold-duration="1s" (benches)',
+    )
     parser.add_argument(
         "--install-only", action="store_true", help="only make sure it is installed"
     )
@@ -134,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             http_port=http_port,
             max_series=args.max_series,
             max_values=args.max_values_per_tag,
+            index=args.index_version,
+            data_options="\n".join(f"  {o}" for o in args.data_option),
         )
     )
     log = open(base / "influxd.log", "ab")  # noqa: SIM115 (closed at exit)

@@ -76,6 +76,20 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         event=event, record_handler=record_handler, processor=processor, context=context
     )
     logger.info("ingest batch", extra={"failed": len(failed), **counts})
+    behind = rt.series_shipper.pop_report()
+    if behind is not None and (behind.waiting or behind.error):
+        # series_lag_s: the age of the oldest ping not yet in the series store; the
+        # template's metric filter on this field makes it the SeriesLagSeconds metric.
+        logger.warning(
+            "series store behind",
+            extra={
+                "series_waiting": behind.waiting,
+                "series_lag_s": round(behind.lag_seconds or 0.0, 3),
+                "series_shipped": behind.shipped,
+                "series_dropped": behind.dropped,
+                "error": behind.error,
+            },
+        )
     if _pruner is None:
         _pruner = ReceiptPruner(rt.settings.ping_receipt_days)
     try:

@@ -5,6 +5,7 @@ channel, the channels' settings and the maintenance windows that apply."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from srvpulse.adapters.memory import LocalAlertBus
 from srvpulse.domain.model import PingKind
@@ -16,7 +17,7 @@ from tests.alerting_peers import Reply, http_peer
 from tests.integration.conftest import Api, a_ping, deliver
 
 
-def _window(rw: Api, name: str, check: str | None) -> dict[str, object]:
+def _window(rw: Api, name: str, check: str | None) -> dict[str, Any]:
     body: dict[str, object] = {
         "name": name,
         "starts_at": "2030-01-01T00:00:00+00:00",
@@ -26,8 +27,8 @@ def _window(rw: Api, name: str, check: str | None) -> dict[str, object]:
         body["check"] = check
     status, window = rw.call("post", "/api/v3/maintenance", body)
     assert status == 201, window
-    created: dict[str, object] = window
-    return created
+    assert isinstance(window, dict)
+    return window
 
 
 def test_the_summary_holds_pings_flips_deliveries_channels_and_windows_of_the_check(

@@ -78,7 +78,7 @@ class Rig:
         self.engine = engine
         self.dispatcher = Dispatcher(
             store=SqlNotificationStore(engine),
-            notifiers=build_notifiers(NotifierContext(mailer=self.mailer)),
+            notifiers=build_notifiers(NotifierContext(mailer=self.mailer, private_targets=True)),
             mailer=self.mailer,
             policy=RetryPolicy(**policy),
             clock=lambda: NOW,

@@ -12,7 +12,7 @@ from srvpulse.notifiers.slack import SLACK_HEADER_MAX, SlackNotifier
 from tests.alerting_events import down_event, up_event
 from tests.alerting_peers import Reply, http_peer
 
-NOTIFIER = SlackNotifier(NotifierContext(mailer=RecordingMailer()))
+NOTIFIER = SlackNotifier(NotifierContext(mailer=RecordingMailer(), private_targets=True))
 
 
 def test_a_down_alert_is_a_block_kit_message_with_a_red_bar_reason_last_ping_and_link() -> None:

@@ -15,7 +15,7 @@ from srvpulse.notifiers.webhook import WebhookNotifier
 from tests.alerting_events import down_event, up_event
 from tests.alerting_peers import Reply, http_peer
 
-NOTIFIER = WebhookNotifier(NotifierContext(mailer=RecordingMailer()))
+NOTIFIER = WebhookNotifier(NotifierContext(mailer=RecordingMailer(), private_targets=True))
 
 
 def _config(url: str) -> dict[str, object]:

@@ -69,6 +69,7 @@ def http_rig(kind: str, behaviour: str, reply: Reply | None = None) -> Iterator[
             mailer=RecordingMailer(),
             pagerduty_events_url=peer.url,
             ca_file=str(self_signed_cert().cert_path),
+            private_targets=True,  # the receiver is on 127.0.0.1
         )
         configs: dict[str, dict[str, Any]] = {
             "slack": {"url": peer.url + "/services/T/B/x"},

@@ -70,8 +70,17 @@ def _function(cfn: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _statements(cfn: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    """Every statement the function's role may have (both branches of a condition)."""
     role = cfn["Resources"][f"{function}Role"]["Properties"]
-    return [s for p in role.get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+    policies = []
+    for p in role.get("Policies", []):
+        if "Fn::If" in p:  # a policy granted only under a condition
+            policies += [
+                b for b in p["Fn::If"][1:] if isinstance(b, dict) and "PolicyDocument" in b
+            ]
+        else:
+            policies.append(p)
+    return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
 
 
 def _actions(statement: dict[str, Any]) -> set[str]:
@@ -286,7 +295,7 @@ def test_each_function_may_do_only_its_own_job(cfn: dict[str, Any]) -> None:
     # s3: the ping edge's set of known targets (read by the ping function, written by
     # the API and ingest), and nothing else of S3.
     assert granted["PingFunction"] == {"sqs", "s3"}
-    assert granted["IngestFunction"] == {"sqs", "s3"}
+    assert granted["IngestFunction"] == {"sqs", "s3", "secretsmanager"}  # + InfluxDB credentials
     s3_actions = {
         name: {a for s in statements for a in _actions(s) if a.startswith("s3:")}
         for name, statements in by_function.items()
@@ -525,3 +534,38 @@ def test_every_route_of_the_real_app_is_reachable_through_the_proxy() -> None:
         path = re.sub(r"\{[^}]+\}", "x1", pattern)
         found = routes.match(path)
         assert found is not None and found[0] == pattern, (pattern, found)
+
+
+def test_only_ingest_and_the_api_may_read_the_influxdb_secret_and_only_when_given(
+    cfn: dict[str, Any],
+) -> None:
+    readers = {
+        name
+        for name in _of_type(cfn, "AWS::Lambda::Function")
+        for s in _statements(cfn, name)
+        if "secretsmanager:GetSecretValue" in _actions(s)
+    }
+    assert readers == {"IngestFunction", "ApiFunction"}
+    for name in readers:
+        role = cfn["Resources"][f"{name}Role"]["Properties"]
+        (conditional,) = [p for p in role["Policies"] if "Fn::If" in p]
+        condition, granted, otherwise = conditional["Fn::If"]
+        assert condition == "HasInfluxSecret" and otherwise == {"Ref": "AWS::NoValue"}
+        (statement,) = granted["PolicyDocument"]["Statement"]
+        assert statement["Resource"] == {"Ref": "InfluxSecretArn"}
+    variables = _function(cfn, "IngestFunction")["Environment"]["Variables"]
+    assert variables["INFLUX_SECRET_ARN"] == {"Ref": "InfluxSecretArn"}
+    assert variables["SERIES_RETENTION_DAYS"] == {"Ref": "SeriesRetentionDays"}
+    assert cfn["Parameters"]["SeriesRetentionDays"]["Default"] == 400
+
+
+def test_series_lag_from_the_ingest_log_is_a_metric_with_an_alarm(cfn: dict[str, Any]) -> None:
+    (metric,) = _of_type(cfn, "AWS::Logs::MetricFilter").values()
+    props = metric["Properties"]
+    assert props["LogGroupName"] == {"Ref": "IngestFunctionLogs"}
+    assert "series_lag_s" in props["FilterPattern"]
+    (transformation,) = props["MetricTransformations"]
+    assert transformation["MetricValue"] == "$.series_lag_s"
+    alarm = cfn["Resources"]["SeriesLagAlarm"]["Properties"]
+    assert alarm["MetricName"] == transformation["MetricName"]
+    assert alarm["Threshold"] == 900

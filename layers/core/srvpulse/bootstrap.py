@@ -8,7 +8,7 @@ SQLAlchemy, and nothing connects at import time.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from .adapters.local_queue import LocalDurableQueue
     from .adapters.sql.analyzer_store import SqlAnalyzerStore
+    from .errors import SrvpulseError
     from .ports import (
         AccountStore,
         AlertBus,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from .services.analyzing import Analyzer
     from .services.ingesting import IngestHooks
     from .services.project_admin import ProjectAdminService
+    from .services.series import SeriesShipper
 
 
 class Runtime:
@@ -73,10 +75,20 @@ class Runtime:
         from .services.ingesting import IngestHooks
         from .services.ping_targets import after_ingest
 
+        series = self.series_shipper
         return IngestHooks(
-            in_transaction=(),
-            # A check made by ?create=1: the ping edge learns its slug.
-            after_commit=(after_ingest(self.check_store, self.ping_targets),),
+            in_transaction=(series.in_transaction,),
+            # after_ingest: a check made by ?create=1, the ping edge learns its slug.
+            after_commit=(series.after_commit, after_ingest(self.check_store, self.ping_targets)),
+        )
+
+    @cached_property
+    def series_shipper(self) -> SeriesShipper:
+        """Every stored ping's point: into the outbox with the ping, then shipped."""
+        from .services.series import SeriesShipper
+
+        return SeriesShipper(
+            lambda: self.series_outbox, lambda: self.series_store, lambda: datetime.now(UTC)
         )
 
     # --- series store (every ping, for history) ---
@@ -196,6 +208,7 @@ class Runtime:
             pagerduty_events_url=s.pagerduty_events_url,
             ca_file=s.alert_ca_file,
             mail_configured=bool(s.smtp_host) or self.is_aws,
+            private_targets=s.private_targets_allowed,
         )
         return Dispatcher(
             store=SqlNotificationStore(self.engine),
@@ -257,6 +270,14 @@ class Runtime:
         from .services.analyzing import Analyzer
 
         return Analyzer(self.analyzer_store, self.alert_bus, site_url=self.settings.site_url)
+
+
+def service_error(exc: BaseException) -> SrvpulseError | None:
+    """What an exception a store raised means for the caller (a slug another check has
+    -> 409, the database down -> 503, ...), or None when it is a bug."""
+    from .adapters.sql.errors import service_error as sql_service_error
+
+    return sql_service_error(exc)
 
 
 def for_local(settings: Settings | None = None) -> Runtime:

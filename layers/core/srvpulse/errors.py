@@ -6,6 +6,8 @@ from __future__ import annotations
 
 class SrvpulseError(Exception):
     status_code = 400
+    # The request field the error is about (dotted path), when there is one.
+    field: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -35,7 +37,13 @@ class NotFound(SrvpulseError):
 
 
 class Conflict(SrvpulseError):
+    """The request collides with the current state (e.g. a slug another check has)."""
+
     status_code = 409
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class RateLimited(SrvpulseError):

@@ -4,7 +4,6 @@ registry entry type, and helpers for validating configuration and reading HTTP r
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 from ..domain.delivery import Delivery, parse_retry_after
 from ..errors import InvalidInput
 from ..ports import Mailer, Notifier
+from .safe_http import check_host
 
 Config = dict[str, Any]
 
@@ -33,6 +33,9 @@ class NotifierContext:
     # False when the mailer only logs (local mode without SMTP_HOST): an email alert is
     # then recorded as not sent, never as "sent".
     mail_configured: bool = True
+    # Webhook/Slack requests to private, loopback and link-local addresses (a self-hosted
+    # srvpulse alerting an internal service). Off unless the settings allow it.
+    private_targets: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,32 +68,34 @@ def require_str(config: Mapping[str, Any], key: str, field: str, max_len: int = 
     return value
 
 
-def _is_internal_host(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified
-
-
 def validate_url(
     value: str, field: str, *, https_only: bool, local: bool, host_suffix: str | None = None
 ) -> str:
-    """An absolute http(s) URL. In the local mode a loopback http:// URL is accepted
-    (development receivers); on AWS internal addresses are refused (metadata service,
-    VPC neighbours: a webhook must not become a way into our network)."""
+    """An absolute http(s) URL whose host is not an address channels may not reach.
+
+    ``local``: private targets are allowed (the ALERT_PRIVATE_TARGETS setting; on by
+    default in the local mode): then a loopback/private http:// URL is accepted too.
+    This is the early, friendly check; the one that counts runs at send time on the
+    addresses the name resolves to (notifiers/safe_http.py)."""
     parts = urlsplit(value)
-    host = (parts.hostname or "").lower()
+    try:
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise InvalidInput("must be an absolute http(s) URL", field) from None
     if parts.scheme not in ("http", "https") or not host:
         raise InvalidInput("must be an absolute http(s) URL", field)
-    loopback_ok = local and _is_internal_host(host)
-    if https_only and parts.scheme != "https" and not loopback_ok:
+    reason = check_host(host, private_ok=local)
+    if reason:
+        raise InvalidInput(f"must not point to {reason}", field)
+    internal = check_host(host, private_ok=False) is not None
+    if https_only and parts.scheme != "https" and not internal:
         raise InvalidInput("must be an https:// URL", field)
-    if not local and _is_internal_host(host):
-        raise InvalidInput("must not point to an internal address", field)
-    if host_suffix and not loopback_ok and not host.endswith(host_suffix):
+    if (
+        host_suffix
+        and not internal
+        and not (host == host_suffix or host.endswith("." + host_suffix))
+    ):
         raise InvalidInput(f"must be a {host_suffix} URL", field)
     return value
 

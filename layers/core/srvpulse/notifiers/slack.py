@@ -1,5 +1,6 @@
-"""Slack channel: an incoming-webhook message (slack-sdk WebhookClient) with Block Kit
-blocks inside a coloured attachment (the colour bar is only available on attachments).
+"""Slack channel: an incoming-webhook message (a JSON POST through the guarded client of
+safe_http.py) with Block Kit blocks inside a coloured attachment (the colour bar is
+only available on attachments).
 
 Provider documentation:
 https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks/
@@ -8,8 +9,6 @@ https://docs.slack.dev/reference/block-kit/blocks
 
 from __future__ import annotations
 
-import logging
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,12 +53,6 @@ BROKEN_WEBHOOK_ERRORS = frozenset(
         "team_disabled",
     }
 )
-
-# slack-sdk logs the webhook URL (a secret) at DEBUG and errors at ERROR: keep it quiet,
-# the dispatcher records the outcome itself.
-_sdk_log = logging.getLogger("srvpulse.notifiers.slack.sdk")
-_sdk_log.setLevel(logging.CRITICAL + 1)
-_sdk_log.propagate = False
 
 
 def validate(config: Mapping[str, Any], local: bool) -> Config:
@@ -117,33 +110,41 @@ def build_payload(event: AlertEvent) -> dict[str, Any]:
 
 
 class SlackNotifier:
+    """Posts the message to the incoming webhook through the guarded HTTP client
+    (safe_http.py), not slack-sdk's WebhookClient: that one opens its own urllib
+    connection, which cannot be held to the address that was checked."""
+
     kind = "slack"
 
     def __init__(self, context: NotifierContext) -> None:
-        pass
+        self.private_targets = context.private_targets
+        self.ca_file = context.ca_file
 
     def send(self, event: AlertEvent, config: Mapping[str, Any], timeout: float) -> Delivery:
-        from slack_sdk.webhook import WebhookClient
+        import httpx
+
+        from .safe_http import ForbiddenTarget, guarded_client
 
         url = str(config["url"])
         payload = build_payload(event)
-        client = WebhookClient(
-            url,
-            timeout=max(1, math.ceil(timeout)),
-            logger=_sdk_log,
-            retry_handlers=[],  # the dispatcher retries, with its own budget
-        )
         try:
-            resp = client.send(text=payload["text"], attachments=payload["attachments"])
-        except TimeoutError:
+            with guarded_client(
+                timeout=timeout, private_ok=self.private_targets, ca_file=self.ca_file
+            ) as client:
+                resp = client.post(url, json=payload)
+        except ForbiddenTarget as exc:
+            return Delivery.failed(f"refused: {exc}", retryable=False)
+        except httpx.TimeoutException:
             return Delivery.failed("Slack did not answer in time", retryable=True)
-        except OSError as exc:  # URLError is an OSError
-            return Delivery.failed(scrub(f"Slack unreachable: {exc}", url), retryable=True)
+        except httpx.HTTPError as exc:
+            return Delivery.failed(
+                scrub(f"Slack unreachable: {type(exc).__name__}: {exc}", url), retryable=True
+            )
         result = classify_http(resp.status_code, resp.headers, "Slack")
         if result.ok:
             return result
         # Slack names the error in the body; a dead webhook says so there.
-        body = (resp.body or "").strip()
+        body = resp.text.strip()
         return Delivery.failed(
             f"Slack answered HTTP {resp.status_code} {body[:100]}".strip(),
             retryable=result.retryable,

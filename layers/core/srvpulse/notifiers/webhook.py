@@ -108,10 +108,13 @@ class WebhookNotifier:
     kind = "webhook"
 
     def __init__(self, context: NotifierContext) -> None:
-        pass
+        self.private_targets = context.private_targets
+        self.ca_file = context.ca_file
 
     def send(self, event: AlertEvent, config: Mapping[str, Any], timeout: float) -> Delivery:
         import httpx
+
+        from .safe_http import ForbiddenTarget, guarded_client
 
         spec = config.get("up" if event.status == Status.UP else "down")
         if not spec:
@@ -119,13 +122,17 @@ class WebhookNotifier:
         now = datetime.now(UTC)
         req = render(spec, event, now)
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            with guarded_client(
+                timeout=timeout, private_ok=self.private_targets, ca_file=self.ca_file
+            ) as client:
                 resp = client.request(
                     req["method"],
                     req["url"],
                     headers=req["headers"],
                     content=req["body"].encode() if req["body"] else None,
                 )
+        except ForbiddenTarget as exc:
+            return Delivery.failed(f"refused: {exc}", retryable=False)
         except httpx.TimeoutException:
             return Delivery.failed("the webhook did not answer in time", retryable=True)
         except httpx.HTTPError as exc:

@@ -1,23 +1,35 @@
 """The series store's use cases: shipping the outbox after ingest, retention, history.
 
-Ingest writes each stored ping's point into the SQL outbox in the ping's own
-transaction (``CheckTx.add_series_points``), so a point exists exactly when its ping
-does. After the commit ``ship`` sends the batch's own points to the series store and
-deletes them from the outbox; if the series store is down they stay there, and every
-later ``ship`` first retries the oldest waiting points (bounded per call). Nothing a ping's
-acknowledgement or a check's status depends on waits for the series store.
+Ingest writes each stored ping's point into the SQL outbox in the batch's own
+transaction (``SeriesShipper.in_transaction`` -> ``CheckTx.add_series_points``), so a
+point exists exactly when its ping does. After the commit ``ship`` sends the batch's
+points to the series store and deletes them from the outbox; if the series store is
+down they stay there, and every later ``ship`` also retries the oldest waiting points
+(bounded per call). Nothing a ping's acknowledgement or a check's status depends on
+waits for the series store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..domain.model import PingMessage
 from ..domain.runs import COMPLETION_KINDS, START_KIND, Run, SeriesPoint, runs_from_points
-from ..ports import CheckStore, SeriesOutbox, SeriesRejected, SeriesStore, SeriesUnavailable
+from ..ports import (
+    CheckStore,
+    CheckTx,
+    SeriesOutbox,
+    SeriesRejected,
+    SeriesStore,
+    SeriesUnavailable,
+)
 from . import checks as check_service
+
+if TYPE_CHECKING:
+    from .ingesting import CheckBatch
 
 SHIP_CHUNK = 1000  # points per write when catching up on a backlog
 SHIP_BUDGET = 10_000  # at most this many backlog points per call (a Lambda has 30 s)
@@ -101,6 +113,52 @@ def ship(
     waiting = 0 if oldest is None else outbox.count()
     lag = None if oldest is None else max(0.0, (now - oldest).total_seconds())
     return ShipReport(shipped, dropped, waiting, lag, error)
+
+
+class SeriesShipper:
+    """Ingest's two hooks for the series store (wired in bootstrap.Runtime.ingest_hooks).
+
+    ``in_transaction`` puts each stored ping's point into the outbox on the batch's own
+    transaction; ``after_commit`` ships the batch's points (and any backlog) and applies
+    the retention now and then. The last ``ShipReport`` is kept for the ingest handler
+    to log (``pop_report``). ``outbox``/``store``/``clock`` are callables so that
+    nothing is connected (or a secret fetched) before the first batch.
+    """
+
+    def __init__(
+        self,
+        outbox: Callable[[], SeriesOutbox],
+        store: Callable[[], SeriesStore],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._outbox = outbox
+        self._store = store
+        self._clock = clock
+        self._retention = RetentionKeeper()
+        self._report: ShipReport | None = None
+
+    def in_transaction(self, tx: CheckTx, batches: Sequence[CheckBatch]) -> None:
+        tx.add_series_points(
+            [
+                (
+                    p.message.ping_id,
+                    point_for(p.message, b.after.uuid, p.stored.kind, p.stored.duration_ms),
+                )
+                for b in batches
+                for p in b.pings
+            ]
+        )
+
+    def after_commit(self, batches: Sequence[CheckBatch]) -> None:
+        now = self._clock()
+        keys = [p.message.ping_id for b in batches for p in b.pings]
+        self._report = ship(self._outbox(), self._store(), now, keys)
+        self._retention.maybe_apply(self._store(), now)
+
+    def pop_report(self) -> ShipReport | None:
+        """The report of the last shipping since the previous call (None: none)."""
+        report, self._report = self._report, None
+        return report
 
 
 class RetentionKeeper:

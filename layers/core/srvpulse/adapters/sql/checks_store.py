@@ -40,6 +40,7 @@ from ...domain.runs import SeriesPoint
 from ...domain.status import RunLog
 from ...errors import Conflict, InvalidInput
 from ...ports import StoredPing
+from .errors import integrity_conflict
 from .series_store import add_to_outbox
 from .tables import (
     api_keys,
@@ -270,7 +271,7 @@ class SqlCheckTx:
             # duplicate slug fails the whole transaction, which the caller rolls back.
             new_id = self.conn.execute(insert(checks).values(**values)).inserted_primary_key
         except IntegrityError as exc:
-            raise Conflict(f"a check with slug {check.slug!r} already exists") from exc
+            raise integrity_conflict(exc) from exc
         assert new_id is not None
         return check.with_changes(id=int(new_id[0]))
 
