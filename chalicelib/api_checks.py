@@ -34,6 +34,7 @@ from srvpulse.domain.schedule import (
 from srvpulse.domain.status import status_at
 from srvpulse.errors import InvalidInput, Unavailable
 from srvpulse.ports import SeriesUnavailable, StoredPing
+from srvpulse.services import badges as badge_service
 from srvpulse.services import checks as service
 from srvpulse.services import ping_targets
 from srvpulse.services import series as series_service
@@ -203,6 +204,7 @@ def check_json(
         "filter_body": c.filter_body,
         "filter_http_body": c.filter_http_body,
         "filter_default_fail": c.filter_default_fail,
+        "badge_url": badge_service.check_badge_url(runtime().settings.site_url, c.uuid),
     }
     if c.last_duration_ms is not None:
         body["last_duration"] = c.last_duration_ms // 1000

@@ -65,6 +65,7 @@ class CheckOut(TypedDict):
     filter_body: bool
     filter_http_body: bool
     filter_default_fail: bool
+    badge_url: str
     last_duration: NotRequired[int]
     unique_key: NotRequired[str]
     uuid: NotRequired[str]
@@ -368,3 +369,30 @@ class PingKeyOut(TypedDict):
 
 class OpenApiDocument(RootModel[dict[str, Any]]):
     """This document."""
+
+
+# --- badges (Healthchecks' formats) ----------------------------------------------------------
+
+
+class BadgeUrls(TypedDict):
+    """One tag's badge URLs: two-state (up/down) and three-state (…3: up/late/down)."""
+
+    svg: str
+    svg3: str
+    json: str
+    json3: str
+    shields: str
+    shields3: str
+
+
+class BadgeList(TypedDict):
+    """Every tag of the project, and "*" for all its checks."""
+
+    badges: dict[str, BadgeUrls]
+
+
+class BadgeJson(TypedDict):
+    status: Literal["up", "late", "down"]
+    total: int
+    grace: int
+    down: int

@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ...domain.accounts import ApiKey, Project
+from ...domain.badges import check_badge_key
 from ...domain.model import Check, Flip, FlipReason, Status
 from ...domain.runs import SeriesPoint
 from ...domain.status import RunLog
@@ -266,6 +267,7 @@ class SqlCheckTx:
 
     def insert_check(self, check: Check) -> Check:
         values = check_values(check)
+        values["badge_key"] = check_badge_key(check.uuid)
         try:
             # No savepoint (pysqlite's savepoints would commit the outer transaction): a
             # duplicate slug fails the whole transaction, which the caller rolls back.
@@ -533,6 +535,14 @@ class SqlCheckTx:
         return [flip_from_row(r) for r in self.conn.execute(q)]
 
     # projects and API keys ---------------------------------------------------------------
+    def check_by_badge_key(self, badge_key: str) -> Check | None:
+        row = self.conn.execute(select(checks).where(checks.c.badge_key == badge_key)).first()
+        return _check_or_none(row)
+
+    def project_ping_keys(self) -> list[tuple[int, str]]:
+        rows = self.conn.execute(select(projects.c.id, projects.c.ping_key))
+        return [(int(r.id), str(r.ping_key)) for r in rows]
+
     def ping_targets(self) -> list[tuple[str, str | None, str | None]]:
         q = select(projects.c.ping_key, checks.c.uuid, checks.c.slug).join(
             checks, checks.c.project_id == projects.c.id

@@ -67,6 +67,8 @@ checks = Table(
     Column("start_kw", String(200), nullable=False, default=""),
     Column("success_kw", String(200), nullable=False, default=""),
     Column("failure_kw", String(200), nullable=False, default=""),
+    # domain.badges.check_badge_key(uuid): the check's badge URL without its uuid.
+    Column("badge_key", String(36), nullable=True, unique=True),
     Column("status", String(10), nullable=False, default="new"),
     Column("n_pings", Integer, nullable=False, default=0),
     Column("last_ping", UTCDateTime, nullable=True),
