@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck unit setup clean openapi
+.PHONY: run test lint typecheck unit setup clean openapi \
+	frontend-setup frontend-build frontend-lint frontend-typecheck frontend-test
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt requirements-compat.txt layers/core/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,13 +22,43 @@ LOCK := $(shell command -v flock >/dev/null 2>&1 && echo flock $(VENV).setup-loc
 setup:
 	@$(LOCK) $(MAKE) --no-print-directory $(BIN)/.installed
 
+# The dashboard is (re)built first when its sources changed; without Node.js that step
+# says what is missing and srvpulse starts anyway: the API and the ping URLs do not need
+# the dashboard, and / then says how to build it.
 run: setup
+	@$(MAKE) --no-print-directory frontend-build || echo "srvpulse: the dashboard is not built (see above); starting without it." >&2
 	$(BIN)/python -m srvpulse.local
 
 # The API's OpenAPI document, which the dashboard's typed client is generated from
 # (tests/unit/test_openapi.py fails when the committed copy is out of date).
 openapi: setup
 	$(BIN)/python -m chalicelib.openapi frontend/src/api/openapi.json
+
+# The dashboard (frontend/): Node.js 20.19+ and npm; `npm ci` installs exactly the
+# versions of package-lock.json. Built files (frontend/dist) are not committed.
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
+NEED_NODE := command -v npm >/dev/null 2>&1 || { echo "The dashboard needs Node.js 20.19+ with npm (Debian: apt-get install nodejs npm)." >&2; exit 1; }
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	@$(NEED_NODE)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend-setup: frontend/node_modules/.installed
+
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
+	cd frontend && npm run --silent build
+
+frontend-build: frontend/dist/index.html
+
+frontend-lint: frontend-setup
+	cd frontend && npm run --silent lint
+
+frontend-typecheck: frontend-setup
+	cd frontend && npm run --silent typecheck
+
+frontend-test: frontend-setup
+	cd frontend && npm run --silent test
 
 lint: setup
 	$(BIN)/ruff check .
@@ -36,12 +67,23 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup
+# The GitLab test job sets SRVPULSE_LINTED=true: on the same commit its lint stage ran
+# ruff, mypy, ESLint and vue-tsc and built the dashboard (frontend/dist comes as an
+# artifact), and the frontend-test job runs Vitest beside it, so `make test` there is
+# pytest alone. Everyone else (.ci/run included) gets everything.
+ifeq ($(SRVPULSE_LINTED),true)
+CHECKS :=
+DASHBOARD :=
+else
+CHECKS := lint typecheck frontend-lint frontend-typecheck frontend-test
+DASHBOARD := frontend-build
+endif
+
+# The browser tests (tests/e2e/test_dashboard_e2e.py) open the built dashboard.
+unit: setup $(DASHBOARD)
 	$(BIN)/pytest
 
-# The GitLab test job sets SRVPULSE_LINTED=true: its lint stage ran ruff and mypy on the
-# same commit already. Everyone else (.ci/run included) gets all three.
-test: $(if $(filter true,$(SRVPULSE_LINTED)),,lint typecheck) unit
+test: $(CHECKS) unit
 
 clean:
-	rm -rf $(VENV) $(VENV).setup-lock .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(VENV).setup-lock .mypy_cache .ruff_cache .pytest_cache frontend/node_modules frontend/dist

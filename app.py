@@ -10,10 +10,12 @@ from chalice.app import Chalice
 
 from chalicelib import (
     api_accounts,
+    api_anomalies,
     api_channels,
     api_checks,
     api_compat,
     api_maintenance,
+    api_schedules,
     api_summary,
     openapi,
 )
@@ -34,5 +36,7 @@ app.register_blueprint(api_compat.public_bp)
 app.register_blueprint(api_checks.v3_bp)
 app.register_blueprint(api_channels.bp)
 app.register_blueprint(api_maintenance.bp)
+app.register_blueprint(api_anomalies.bp)
+app.register_blueprint(api_schedules.bp)
 app.register_blueprint(api_summary.bp)
 app.register_blueprint(openapi.bp)

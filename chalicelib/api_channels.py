@@ -77,6 +77,7 @@ class AssignmentIn(BaseModel):
     )
     reminder_max: int = _limit("reminder_max", "at most this many reminders per down period")
     notify_on_recovery: bool = True
+    anomaly_alerts: bool = Field(True, description="pattern detection's alerts too")
 
 
 class NotificationsQuery(BaseModel):

@@ -51,6 +51,7 @@ from .http import (
     parse_query,
     require_api_key,
     text_response,
+    with_etag,
 )
 from .openapi import Link, documented
 
@@ -81,7 +82,11 @@ class CheckIn(BaseModel):
     desc: str = Field("", max_length=10_000)
     timeout: int = Field(86400, ge=MIN_TIMEOUT, le=MAX_TIMEOUT)
     grace: int = Field(3600, ge=MIN_GRACE, le=MAX_GRACE)
-    schedule: str = Field("* * * * *", max_length=100)
+    schedule: str = Field(
+        "* * * * *",
+        max_length=100,
+        description="5-field cron, or systemd OnCalendar expressions (one a line)",
+    )
     tz: str = Field("UTC", max_length=64)
     manual_resume: bool = False
     methods: Literal["", "POST"] = ""
@@ -99,6 +104,9 @@ class CheckIn(BaseModel):
     failure_kw: str = Field("", max_length=200, description="comma-separated")
     subject: str | None = Field(None, max_length=200, description="deprecated: success_kw")
     subject_fail: str | None = Field(None, max_length=200, description="deprecated: failure_kw")
+    # srvpulse: pattern detection on/off and how far from usual is far.
+    detection: bool = True
+    sensitivity: Literal["low", "normal", "high"] = "normal"
     channels: str | None = None
     unique: list[Literal["name", "slug", "tags", "timeout", "grace"]] = []
     # srvpulse: create with a given uuid (a check moving here keeps its ping URL).
@@ -205,6 +213,8 @@ def check_json(
         "filter_http_body": c.filter_http_body,
         "filter_default_fail": c.filter_default_fail,
         "badge_url": badge_service.check_badge_url(runtime().settings.site_url, c.uuid),
+        "detection": c.detection,
+        "sensitivity": cast(schemas.Sensitivity, c.sensitivity),
     }
     if c.last_duration_ms is not None:
         body["last_duration"] = c.last_duration_ms // 1000
@@ -217,7 +227,7 @@ def check_json(
         body["pause_url"] = _check_url(c.uuid, version) + "/pause"
         body["resume_url"] = _check_url(c.uuid, version) + "/resume"
         body["channels"] = ",".join(view.channel_uuids)
-    if c.kind is ScheduleKind.CRON:
+    if c.kind in (ScheduleKind.CRON, ScheduleKind.ONCALENDAR):
         body["schedule"] = c.schedule
         body["tz"] = c.tz
     else:
@@ -282,7 +292,8 @@ def list_checks() -> Response:
         offset=query.offset,
     )
     now, version = _now(), api_version(request)
-    return json_response({"checks": [check_json(v, caller, now, version) for v in views]})
+    body = {"checks": [check_json(v, caller, now, version) for v in views]}
+    return with_etag(request, json_response(body))
 
 
 @bp.route("/checks", methods=["POST"], content_types=ANY_CONTENT)

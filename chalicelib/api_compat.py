@@ -137,7 +137,7 @@ def check_badge(states: str, filename: str) -> Response:
 def _metrics(key: str | None) -> Response:
     if not key or len(key) > 200:
         raise InvalidInput("missing or malformed key", "key")
-    caller = verify_api_key(runtime().check_store, key, datetime.now(UTC))
+    caller = verify_api_key(runtime().account_stores.projects, key, datetime.now(UTC))
     if not caller.read_only:
         raise Forbidden("use a read-only API key for metrics")
     text = service.metrics(runtime().check_store, caller.project_id, datetime.now(UTC))

@@ -35,6 +35,17 @@ class ErrorOut(TypedDict):
 # --- checks, pings, flips -----------------------------------------------------------------
 
 
+Sensitivity = Literal["low", "normal", "high"]
+AnomalyKindName = Literal[
+    "duration_long",
+    "duration_short",
+    "still_running_long",
+    "unusual_time",
+    "unusual_day",
+    "too_often",
+]
+
+
 class CheckOut(TypedDict):
     """A check as Healthchecks' Management API v3 shows it, plus srvpulse's fields.
 
@@ -66,6 +77,8 @@ class CheckOut(TypedDict):
     filter_http_body: bool
     filter_default_fail: bool
     badge_url: str
+    detection: bool  # pattern detection on
+    sensitivity: Sensitivity
     last_duration: NotRequired[int]
     unique_key: NotRequired[str]
     uuid: NotRequired[str]
@@ -188,6 +201,7 @@ class AssignmentSettings(TypedDict):
     reminder_every_minutes: int
     reminder_max: int
     notify_on_recovery: bool
+    anomaly_alerts: bool  # pattern detection's alerts go to this channel
 
 
 class AssignmentOut(AssignmentSettings):
@@ -396,3 +410,25 @@ class BadgeJson(TypedDict):
     total: int
     grace: int
     down: int
+
+
+class AnomalyOut(TypedDict):
+    """A change in the check's pattern that detection noticed. ``run_started``: the run
+    it concerns; ``ping_n``: the ping it was noticed at (null: noticed by the analyzer,
+    for a run still going); ``expected``: a user marked it expected."""
+
+    uuid: str
+    kind: AnomalyKindName
+    detected_at: datetime
+    run_started: datetime
+    ping_n: int | None
+    explanation: str
+    expected: bool
+    expected_at: datetime | None
+
+
+class AnomalyList(TypedDict):
+    anomalies: list[AnomalyOut]
+    total: int  # anomalies of the check in all
+    limit: int
+    offset: int

@@ -15,8 +15,11 @@
 #                           samconfig.toml needed; see infra/README.md for the list)
 #   SAM                     the sam executable (default: sam)
 #
-# Needs: AWS credentials, SAM CLI, make, and python3.11 on PATH (sam build uses it to
-# install the layer's wheels for arm64; no Docker). Not run by the tests.
+# Needs: AWS credentials, SAM CLI, the AWS CLI, make, and python3.11 on PATH (sam build
+# uses it to install the layer's wheels for arm64; no Docker). Before anything is built,
+# it checks each of them, the region, the SES identity and the account's Lambda
+# concurrency, and names every one that is missing with what to do (exit 2).
+# tests/unit/test_deploy_script.py runs it with stub commands on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +27,68 @@ SAM="${SAM:-sam}"
 STACK_NAME="${STACK_NAME:-srvpulse}"
 SAM_CONFIG_ENV="${SAM_CONFIG_ENV:-default}"
 export SAM_CLI_TELEMETRY="${SAM_CLI_TELEMETRY:-0}"
-region_args=()
-[ -n "${AWS_REGION:-}" ] && region_args=(--region "$AWS_REGION")
+GUIDED=false
+[ "${1:-}" = "--guided" ] && GUIDED=true
+
+# ---------------------------------------------------------------- prerequisites
+missing=()
+need() { missing+=("$1"); }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# A template parameter's value as this deploy will pass it: SAM_PARAMETER_OVERRIDES,
+# else samconfig.toml's parameter_overrides, else empty (the template's default).
+parameter() {
+  local name="$1" value=""
+  value="$(printf '%s\n' "${SAM_PARAMETER_OVERRIDES:-}" | tr ' ' '\n' | sed -n "s/^$name=//p" | head -1)"
+  if [ -z "$value" ] && [ -f samconfig.toml ]; then
+    value="$(grep -E '^parameter_overrides' samconfig.toml | tr ' ' '\n' | tr -d '"\\' |
+      sed -n "s/^$name=//p" | head -1)"
+  fi
+  printf '%s' "$value"
+}
+
+have "$SAM" || need "SAM CLI ('$SAM') not found: pip install aws-sam-cli, or set SAM=/path/to/sam"
+have make || need "make not found: sam build runs infra/api-build/Makefile (apt-get install make)"
+have python3.11 || need "python3.11 not found on PATH: sam build installs the layer's packages with it"
+if ! have aws; then
+  need "AWS CLI ('aws') not found: it checks credentials, region and SES (pip install awscli)"
+else
+  AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}"
+  if [ -z "$AWS_REGION" ]; then
+    need "no AWS region: export AWS_REGION=eu-west-1 (or aws configure set region ...)"
+  elif ! account="$(aws sts get-caller-identity --query Account --output text 2>&1)"; then
+    need "no usable AWS credentials (aws sts get-caller-identity: ${account//$'\n'/ }): aws configure, aws sso login, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+  else
+    if ! $GUIDED && [ ! -f samconfig.toml ] && [ -z "${SAM_PARAMETER_OVERRIDES:-}" ]; then
+      need "no samconfig.toml and no SAM_PARAMETER_OVERRIDES: run 'infra/deploy.sh --guided' the first time"
+    fi
+    identity="$(parameter SesIdentity)"
+    if [ -n "$identity" ]; then
+      verified="$(aws sesv2 get-email-identity --email-identity "$identity" --region "$AWS_REGION" \
+        --query VerifiedForSendingStatus --output text 2>/dev/null || echo missing)"
+      if [ "$verified" != "True" ]; then
+        need "SES identity '$identity' is not verified for sending in $AWS_REGION: aws sesv2 create-email-identity --email-identity $identity, then publish its DKIM records (infra/README.md, 'Email')"
+      fi
+    fi
+    quota="$(aws lambda get-account-settings --region "$AWS_REGION" \
+      --query AccountLimit.ConcurrentExecutions --output text 2>/dev/null || echo 0)"
+    ping_reserved="$(parameter PingReservedConcurrency)"
+    analyzer_reserved="$(parameter AnalyzerReservedConcurrency)"
+    reserved=$(( ${ping_reserved:-50} + ${analyzer_reserved:-1} ))
+    # Lambda keeps at least 10 of the account's concurrency unreserved.
+    if [ "$quota" -gt 0 ] && [ $(( quota - reserved )) -lt 10 ]; then
+      need "the account's Lambda concurrency quota is $quota, too small to reserve $reserved: deploy with PingReservedConcurrency=0 AnalyzerReservedConcurrency=0, or ask for more (Service Quotas, 'Concurrent executions')"
+    fi
+  fi
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "infra/deploy.sh: cannot deploy yet; nothing was changed:" >&2
+  for problem in "${missing[@]}"; do echo "  - $problem" >&2; done
+  echo "Step by step: infra/README.md, 'From an empty AWS account'." >&2
+  exit 2
+fi
+export AWS_REGION
+region_args=(--region "$AWS_REGION")
 
 echo "== validate template.yaml"
 "$SAM" validate --lint --template-file template.yaml "${region_args[@]}"
@@ -41,7 +104,7 @@ deploy_args=(
   --no-fail-on-empty-changeset
   "${region_args[@]}"
 )
-if [ "${1:-}" = "--guided" ]; then
+if $GUIDED; then
   "$SAM" deploy --guided "${deploy_args[@]}"
 else
   # The artifact bucket: samconfig.toml names it after a guided deploy; without that file

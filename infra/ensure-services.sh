@@ -14,3 +14,8 @@ fi
 # InfluxDB: only installed here (Debian's influxdb package, 1.6.7); the test set-up
 # starts a private influxd per run with infra/influxd.py and stops it at the end.
 python3 "$(dirname "$0")/influxd.py" --install-only >/dev/null
+# Chromium: the dashboard's browser tests drive Debian's package (never a downloaded
+# browser build); installed here when missing.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi

@@ -1,9 +1,13 @@
-"""Analyzer function: an EventBridge schedule invokes it every minute.
+"""Analyzer function: one pass per invocation on AWS.
 
-Inside one invocation it repeats the analyzer pass every few seconds until the minute is
-nearly over (``context.get_remaining_time_in_millis``), so an alert goes out within about
-``PASS_INTERVAL_S`` seconds of its deadline instead of within a minute. Overlapping
-invocations are safe: passes are guarded by version checks (services.analyzing).
+template.yaml's AnalyzerLoop (an Express state machine an EventBridge rule starts every
+minute) invokes it with ``{"single_pass": true}`` every AnalyzerPassSeconds, so an alert
+goes out within that long of its deadline while no Lambda is billed for the waits.
+Invoked with any other event (the local mode's scheduler, ``sam local invoke`` with
+events/analyzer-tick.json, a plain EventBridge schedule), it repeats the pass every
+``PASS_INTERVAL_S`` seconds until the invocation's time is nearly over
+(``context.get_remaining_time_in_millis``). Overlapping invocations are safe: passes are
+guarded by version checks (services.analyzing).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ RESERVE_MS = 3000
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     rt = bootstrap.runtime()
     remaining = context.get_remaining_time_in_millis if context is not None else (lambda: 0)
+    if event.get("single_pass"):
+        remaining = lambda: 0  # noqa: E731 (run_for then makes exactly one pass)
     reports = run_for(rt.analyzer, remaining, interval=PASS_INTERVAL_S, reserve_ms=RESERVE_MS)
     summary = {
         "passes": len(reports),

@@ -36,12 +36,11 @@ def handler(event: dict[str, Any] | None = None, context: object = None) -> dict
 
 def migrate_now() -> dict[str, Any]:
     from alembic.util.exc import CommandError
-    from srvpulse.adapters.sql.db import migrate
 
-    engine = bootstrap.runtime().engine
-    database = engine.url.render_as_string(hide_password=True)
+    runtime = bootstrap.runtime()
+    database = runtime.engine.url.render_as_string(hide_password=True)
     try:
-        migrate(engine)
+        runtime.migrate()
     except CommandError as exc:
         if "Can't locate revision" not in str(exc):
             raise

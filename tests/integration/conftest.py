@@ -37,7 +37,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def project(runtime: Runtime) -> DefaultProject:
-    return ensure_default_project(runtime.check_store, datetime.now(UTC), RW_KEY)
+    return ensure_default_project(runtime.account_stores.projects, datetime.now(UTC), RW_KEY)
 
 
 @pytest.fixture
@@ -49,7 +49,9 @@ def client(project: DefaultProject) -> Iterator[Client]:
 @pytest.fixture
 def project_id(runtime: Runtime) -> int:
     """The default project's id (no keys needed: services are called directly)."""
-    return ensure_default_project(runtime.check_store, datetime(2026, 3, 2, tzinfo=UTC)).project_id
+    return ensure_default_project(
+        runtime.account_stores.projects, datetime(2026, 3, 2, tzinfo=UTC)
+    ).project_id
 
 
 @pytest.fixture

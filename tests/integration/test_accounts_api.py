@@ -263,7 +263,7 @@ def test_deleting_the_account_deletes_its_projects_and_keys_too(env: Env) -> Non
         assert conn.execute(select(func.count()).select_from(projects)).scalar_one() == 0
         assert conn.execute(select(func.count()).select_from(api_keys)).scalar_one() == 0
     with pytest.raises(Unauthorized):
-        verify_api_key(env.runtime.check_store, key)
+        verify_api_key(env.runtime.account_stores.projects, key)
 
 
 # --- password reset ------------------------------------------------------------------------
@@ -553,7 +553,7 @@ def test_api_keys_are_shown_once_stored_hashed_and_stop_working_when_revoked(env
     assert browser.delete(f"/api/v3/projects/{project}/keys/{ro['id']}").status_code == 204
     assert env.client.http.get("/api/v3/checks", headers=headers).status_code == 401
     assert browser.delete(f"/api/v3/projects/{project}/keys/{ro['id']}").status_code == 404
-    caller = verify_api_key(env.runtime.check_store, rw["key"])
+    caller = verify_api_key(env.runtime.account_stores.projects, rw["key"])
     assert caller.read_only is False
 
 
@@ -568,7 +568,7 @@ def test_the_ping_key_can_be_shown_and_rotated(env: Env) -> None:
 
 
 def test_the_first_account_adopts_the_local_modes_default_project(env: Env) -> None:
-    default = ensure_default_project(env.runtime.check_store, env.clock.now)
+    default = ensure_default_project(env.runtime.account_stores.projects, env.clock.now)
     first = register(env, "first@example.com")
     second = register(env, "second@example.com")
     first_projects = {p["uuid"] for p in body(first.get("/api/v3/projects"))["projects"]}
@@ -589,7 +589,7 @@ def test_timed_out_sessions_are_deleted_when_the_user_signs_in_again(env: Env) -
 
 def test_idle_throttle_buckets_are_forgotten(env: Env) -> None:
     _sign_in(env, "who@example.com", "guess guess")
-    store = env.runtime.account_store
+    store = env.runtime.account_stores.throttle
     with env.runtime.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(throttle_buckets)).scalar_one() == 2
     store.prune_buckets(env.clock.now - timedelta(days=1))

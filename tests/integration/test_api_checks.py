@@ -12,6 +12,7 @@ from chalice.test import Client
 from sqlalchemy import Engine, insert
 from srvpulse.adapters.sql.tables import channels
 from srvpulse.bootstrap import Runtime
+from srvpulse.domain.accounts import Project
 from srvpulse.domain.model import PingKind
 from srvpulse.services.projects import DefaultProject
 
@@ -310,9 +311,10 @@ def test_a_check_of_another_project_is_not_found(rw: Api, runtime: Runtime, clie
     other_key = "other-project-key-0123456789"
     from srvpulse.services.tokens import digest
 
-    with runtime.check_store.transaction() as tx:
-        pid = tx.insert_project(str(uuid.uuid4()), "other", "other-ping-key", now)
-        tx.insert_api_key(pid, "k", digest(other_key), other_key[:8], False, now)
+    projects = runtime.account_stores.projects
+    other_project = Project(0, str(uuid.uuid4()), "other", "other-ping-key", now)
+    pid = projects.create_project(other_project, None, now).id
+    projects.create_api_key(pid, "k", False, digest(other_key), other_key[:8], now)
     other = Api(client, other_key)
     assert other.call("get", f"/api/v3/checks/{check['uuid']}")[0] == 404
     assert other.call("delete", f"/api/v3/checks/{check['uuid']}")[0] == 404

@@ -185,7 +185,7 @@ def unreachable_influx(engine: Engine, tmp_path: Path) -> Iterator[Runtime]:
 def test_with_the_series_store_down_runs_are_503_and_everything_else_works(
     unreachable_influx: Runtime,
 ) -> None:
-    ensure_default_project(unreachable_influx.check_store, datetime.now(UTC), RW_KEY)
+    ensure_default_project(unreachable_influx.account_stores.projects, datetime.now(UTC), RW_KEY)
     with Client(app_module.app) as client:
         rw = Api(client, RW_KEY)
         check = new_check(rw)

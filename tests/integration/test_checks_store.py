@@ -7,15 +7,21 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from srvpulse.adapters.sql.checks_store import SqlCheckStore
+from srvpulse.adapters.sql.projects_store import SqlProjectStore
+from srvpulse.domain.accounts import Project
 from srvpulse.domain.model import Check, PingKind, ScheduleKind, Status
 
 T0 = datetime(2026, 3, 29, 1, 30, 15, 123456, tzinfo=UTC)
 
 
+def new_project(engine: Engine) -> int:
+    project = Project(0, str(uuid.uuid4()), "p", f"ping-key-{uuid.uuid4().hex[:8]}", T0)
+    return SqlProjectStore(engine).create_project(project, None, T0).id
+
+
 def test_every_check_field_survives_a_round_trip(engine: Engine) -> None:
     store = SqlCheckStore(engine)
-    with store.transaction() as tx:
-        project_id = tx.insert_project(str(uuid.uuid4()), "p", "ping-key", T0)
+    project_id = new_project(engine)
     check = Check(
         id=0,
         uuid=str(uuid.uuid4()),
@@ -58,8 +64,8 @@ def test_every_check_field_survives_a_round_trip(engine: Engine) -> None:
 
 def test_checks_without_a_slug_do_not_collide(engine: Engine) -> None:
     store = SqlCheckStore(engine)
+    pid = new_project(engine)
     with store.transaction() as tx:
-        pid = tx.insert_project(str(uuid.uuid4()), "p", "ping-key", T0)
         for _ in range(2):
             tx.insert_check(Check(id=0, uuid=str(uuid.uuid4()), project_id=pid, created=T0))
         assert [c.slug for c in tx.list_checks(pid)] == ["", ""]

@@ -142,7 +142,7 @@ def world(env: Env) -> World:
     verify(env, "bob@example.com")
     bob_project = body(bob.get("/api/v3/projects"))["projects"][0]["uuid"]
     bob_key = body(bob.post(f"/api/v3/projects/{bob_project}/keys", {"name": "bob"}))["key"]
-    bob_user = env.runtime.account_store.user_by_email("bob@example.com")
+    bob_user = env.runtime.account_stores.users.user_by_email("bob@example.com")
     assert bob_user is not None
 
     ids = {
@@ -153,6 +153,7 @@ def world(env: Env) -> World:
         "keys/key_id": str(key_id),
         "pings/n": "1",
         "maintenance/uuid": window_uuid,
+        "anomalies/anomaly": "5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278",  # none of Alice's
     }
     markers = (*ALICE_SECRETS, check_uuid, channel_id, window_uuid, ping_key, alice_key)
     return World(env, ids, project, markers, bob_user.id, bob_project, bob_key)
@@ -162,7 +163,7 @@ def _bob_session(w: World) -> str:
     """A fresh session of Bob's for each request, so routes that sign out cannot
     change what the next request sees."""
     token = secrets.token_urlsafe(32)
-    w.env.runtime.account_store.create_session(
+    w.env.runtime.account_stores.sessions.create_session(
         digest(token), w.bob_id, True, w.env.clock.now, "127.0.0.1", "test"
     )
     return token
@@ -280,7 +281,8 @@ def test_listings_show_a_second_account_only_its_own_data(world: World) -> None:
         for credential in ("key", "session"):
             r = _call(world, method, path, credential, world.bob_project)
             _assert_no_data(world, r, f"{credential} GET {path}")
-            assert r.status_code in (200, 401), f"{credential} GET {path}: {r.status_code}"
+            # 400: a route that needs query parameters (schedule-preview) was given none.
+            assert r.status_code in (200, 400, 401), f"{credential} GET {path}: {r.status_code}"
 
 
 def test_a_members_session_works_on_the_checks_api_like_a_key(world: World) -> None:

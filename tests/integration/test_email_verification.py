@@ -162,7 +162,7 @@ def test_resending_is_throttled_per_ip_across_accounts(env: Env) -> None:
     users = []
     for i in range(8):
         register(env, f"ip{i}@example.com")
-        user = env.runtime.account_store.user_by_email(f"ip{i}@example.com")
+        user = env.runtime.account_stores.users.user_by_email(f"ip{i}@example.com")
         assert user is not None
         users.append(CurrentUser(user, "unused"))
     outcomes = []

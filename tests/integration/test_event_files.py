@@ -120,7 +120,7 @@ def test_every_event_file_is_answered_by_its_handler(
         try:
             # The schema is there already: migrating again is a no-op that says so.
             assert invoke("migrate", "migrate.json")["outcome"] == "migrated to the newest revision"
-            project = ensure_default_project(rt.check_store, NOW, API_KEY)
+            project = ensure_default_project(rt.account_stores.projects, NOW, API_KEY)
             _seed(engine, project.project_id, hook.url)
 
             reply = invoke("api", "api-create-check.json")
@@ -137,7 +137,8 @@ def test_every_event_file_is_answered_by_its_handler(
             reply = invoke("ping", "ping-json-completion.json")
             assert (reply["statusCode"], reply["body"]) == (200, "OK")
             reply = invoke("ping", "ping-malformed.json")
-            assert reply["statusCode"] == 400 and "uuid" in reply["body"]
+            # /ping/not-a-uuid is no ping URL: Healthchecks' 404 "not found".
+            assert (reply["statusCode"], reply["body"]) == (404, "not found")
             queued = _receive_all(sqs_url)
             assert [(m.check_uuid, m.kind.value) for m in queued] == [
                 (CHECK_UUID, "start"),
@@ -295,5 +296,22 @@ def test_the_ping_function_runs_from_a_build_layout_with_nothing_but_the_standar
         env={"PATH": os.environ.get("PATH", ""), "SRVPULSE_MODE": "aws"},
     )
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["statusCode"] == 400
+    assert json.loads(out.stdout)["statusCode"] == 404
     assert "loaded: {'sqlalchemy': False, 'chalice': False, 'pydantic': False}" in out.stderr
+
+
+class _LongContext(Context):
+    def get_remaining_time_in_millis(self) -> int:
+        return 25_000  # plenty: without single_pass the handler would loop for 22 s
+
+
+def test_the_state_machines_invocation_makes_exactly_one_analyzer_pass(
+    sqlite_engine: Engine,
+) -> None:
+    bootstrap.install(make_runtime(sqlite_engine))
+    try:
+        handler = load_handler("functions.analyzer.handler")
+        summary = handler({"single_pass": True}, _LongContext())
+    finally:
+        bootstrap.install(None)
+    assert summary["passes"] == 1

@@ -40,7 +40,7 @@ def ping(
 
 @pytest.fixture
 def project(runtime: Runtime) -> Any:
-    return ensure_default_project(runtime.check_store, T0)
+    return ensure_default_project(runtime.account_stores.projects, T0)
 
 
 def new_check(runtime: Runtime, project: Any, **fields: Any) -> Check:

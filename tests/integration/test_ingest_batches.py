@@ -45,7 +45,7 @@ def ping(check_uuid: str, kind: PingKind = PingKind.SUCCESS, at: datetime = T0, 
 
 @pytest.fixture
 def project(runtime: Runtime) -> Any:
-    return ensure_default_project(runtime.check_store, T0)
+    return ensure_default_project(runtime.account_stores.projects, T0)
 
 
 def new_check(runtime: Runtime, project: Any, **fields: Any) -> Check:

@@ -10,9 +10,10 @@ from email.message import EmailMessage
 import boto3
 import pytest
 from moto import mock_aws
-from srvpulse.adapters.email import MailError, SesMailer, SmtpMailer
+from srvpulse.adapters.email import SesMailer, SmtpMailer
 from srvpulse.adapters.memory import RecordingMailer
 from srvpulse.bootstrap import Runtime
+from srvpulse.ports import MailError
 from srvpulse.settings import Settings
 
 from tests.alerting_peers import free_port, self_signed_cert, smtp_peer

@@ -36,7 +36,7 @@ def deliver(*messages: PingMessage) -> None:
 
 
 def new_check(rt: Runtime) -> Check:
-    project = ensure_default_project(rt.check_store, T0)
+    project = ensure_default_project(rt.account_stores.projects, T0)
     with rt.check_store.transaction() as tx:
         return tx.insert_check(
             Check(id=0, uuid=str(uuid.uuid4()), project_id=project.project_id, created=T0)

@@ -11,7 +11,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSIONS = (".py", ".md", ".yaml", ".yml", ".sh", ".toml", ".json", ".txt", ".ini", ".ts", ".vue")
 # Named in the docs but made by a build or at run time, never committed.
-GENERATED = {"frontend/dist/", "dist/", ".venv/", "data/", ".aws-sam/", "node_modules/"}
+GENERATED = {
+    "frontend/dist/",
+    "dist/",
+    ".venv/",
+    "data/",
+    ".aws-sam/",
+    "node_modules/",
+    "e2e-screenshots/",  # written by the browser tests
+}
 PATHLIKE = re.compile(r"^[\w.-]+(/[\w.*-]+)*/?$")
 
 

@@ -56,13 +56,31 @@ def test_the_test_job_runs_the_readme_command_against_a_mariadb_service() -> Non
     assert f"@{service['alias']}:3306" in job["variables"]["SRVPULSE_TEST_MYSQL"]
 
 
-def test_make_test_skips_only_what_the_lint_stage_ran() -> None:
+def test_make_test_in_the_test_job_skips_only_what_other_jobs_ran() -> None:
     assert _job("lint")["script"] == ["make lint typecheck"]
     assert _job("test")["variables"]["SRVPULSE_LINTED"] == "true"
     makefile = (ROOT / "Makefile").read_text()
-    rule = re.search(r"^test: (.*)$", makefile, re.M)
-    assert rule is not None
-    assert rule.group(1) == "$(if $(filter true,$(SRVPULSE_LINTED)),,lint typecheck) unit"
+    checks = re.search(
+        r"^ifeq \(\$\(SRVPULSE_LINTED\),true\)\nCHECKS :=\nDASHBOARD :=\nelse\n"
+        r"CHECKS := (.*)\nDASHBOARD := (.*)\nendif$",
+        makefile,
+        re.M,
+    )
+    assert checks is not None
+    assert checks.group(1).split() == [
+        "lint",
+        "typecheck",
+        "frontend-lint",
+        "frontend-typecheck",
+        "frontend-test",
+    ]
+    assert checks.group(2) == "frontend-build"
+    assert re.search(r"^test: \$\(CHECKS\) unit$", makefile, re.M)
+    assert re.search(r"^unit: setup \$\(DASHBOARD\)$", makefile, re.M)
+    # ... and those jobs exist: the static checks and the build in the lint stage.
+    assert _job("frontend-lint")["artifacts"]["paths"] == ["frontend/dist/"]
+    assert "npm run build" in _job("frontend-lint")["script"]
+    assert any("chromium" in line for line in _job("test")["before_script"][1:])
 
 
 def test_the_sql_tests_run_again_on_mysql_8_4_with_a_password_like_rds() -> None:
@@ -85,8 +103,8 @@ def test_the_dashboard_jobs_run_its_npm_scripts_once_it_exists() -> None:
     assert (lint["stage"], test["stage"]) == ("lint", "test")
     assert lint["image"] == test["image"] == "node:20"
     assert lint["rules"] == [{"exists": ["frontend/package.json"]}]
-    assert lint["script"] == ["npm run lint", "npm run typecheck"]
-    assert test["script"] == ["npm run test", "npm run build"]
+    assert lint["script"] == ["npm run lint", "npm run typecheck", "npm run build"]
+    assert test["script"] == ["npm run test"]
     package = ROOT / "frontend" / "package.json"
     if package.exists():  # the jobs call scripts that must be there
         scripts = json.loads(package.read_text()).get("scripts", {})

@@ -227,23 +227,75 @@ def test_a_ping_is_retried_through_an_hour_long_database_outage_before_the_dlq(
     assert dlq["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
 
 
-def test_the_analyzer_runs_every_minute_and_ends_before_the_next_tick(
+def test_an_express_state_machine_runs_analyzer_passes_every_few_seconds(
     cfn: dict[str, Any],
 ) -> None:
-    rules = _of_type(cfn, "AWS::Events::Rule")
-    (rule,) = rules.values()
+    (rule,) = _of_type(cfn, "AWS::Events::Rule").values()
     assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
-    assert rule["Properties"]["State"] == "ENABLED"
     (target,) = rule["Properties"]["Targets"]
-    assert _refers_to(target["Arn"], "AnalyzerFunction")
+    assert _refers_to(target["Arn"], "AnalyzerLoop")
+    assert target["Input"] == {
+        "Fn::FindInMap": ["AnalyzerPasses", {"Ref": "AnalyzerPassSeconds"}, "Input"]
+    }
+    loop = cfn["Resources"]["AnalyzerLoop"]["Properties"]
+    assert loop["StateMachineType"] == "EXPRESS"  # billed by duration at 64 MB, not 512
+    definition = json.loads("\n".join(loop["DefinitionString"]["Fn::Join"][1]))
+    passes = definition["States"]["Passes"]
+    assert (passes["Type"], passes["ItemsPath"], passes["MaxConcurrency"]) == ("Map", "$.passes", 1)
+    step = passes["ItemProcessor"]["States"]["Pass"]
+    assert step["Parameters"]["Payload"] == {"single_pass": True}
+    assert step["Parameters"]["FunctionName"] == "${AnalyzerFunctionArn}"
+    assert _refers_to(loop["DefinitionSubstitutions"]["AnalyzerFunctionArn"], "AnalyzerFunction")
+    assert step["Catch"][0]["ErrorEquals"] == ["States.ALL"]  # one bad pass never ends the loop
+    assert passes["ItemProcessor"]["States"]["Wait"]["SecondsPath"] == "$.wait"
+    # Every choice of AnalyzerPassSeconds: passes that far apart, all within the minute.
+    choices = cfn["Parameters"]["AnalyzerPassSeconds"]["AllowedValues"]
+    assert set(cfn["Mappings"]["AnalyzerPasses"]) == set(choices)
+    for seconds in choices:
+        waits = [
+            p["wait"]
+            for p in json.loads(cfn["Mappings"]["AnalyzerPasses"][seconds]["Input"])["passes"]
+        ]
+        assert waits[-1] == 0 and set(waits[:-1]) <= {int(seconds)}, seconds
+        assert len(waits) == 60 // int(seconds), seconds
     analyzer = _function(cfn, "AnalyzerFunction")
-    assert 45 <= analyzer["Timeout"] < 60
+    assert analyzer["Timeout"] < 60
     assert analyzer["ReservedConcurrentExecutions"] == {
         "Fn::If": ["ReserveAnalyzer", 1, {"Ref": "AWS::NoValue"}]
     }
-    invoke = cfn["Resources"]["AnalyzerFunctionEventInvokeConfig"]["Properties"]
-    assert invoke["MaximumRetryAttempts"] == 0  # a stale tick is dropped, not replayed
     assert _refers_to(analyzer["Environment"]["Variables"]["ALERT_TOPIC_ARN"], "AlertTopic")
+
+
+def test_pings_also_have_a_function_url_throttled_by_reserved_concurrency(
+    cfn: dict[str, Any],
+) -> None:
+    (url,) = _of_type(cfn, "AWS::Lambda::Url").values()
+    assert url["Properties"]["AuthType"] == "NONE"
+    assert _refers_to(url["Properties"]["TargetFunctionArn"], "PingFunction")
+    ping = _function(cfn, "PingFunction")
+    assert ping["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReservePing", {"Ref": "PingReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    # No START/END/REPORT line per ping in CloudWatch Logs.
+    assert ping["LoggingConfig"]["SystemLogLevel"] == "WARN"
+    # The URL users are shown follows PingEndpoint unless PingUrl names one.
+    for name in ("ApiFunction", "EmailAlerterFunction", "WebAlerterFunction"):
+        shown = json.dumps(_function(cfn, name)["Environment"]["Variables"]["PING_URL"])
+        assert "PingViaFunctionUrl" in shown and "PingFunctionUrl.FunctionUrl" in shown, name
+
+
+def test_rds_proxy_is_an_option_off_by_default_in_front_of_the_stacks_database(
+    cfn: dict[str, Any],
+) -> None:
+    assert cfn["Parameters"]["UseDatabaseProxy"]["Default"] == "false"
+    proxy = cfn["Resources"]["DatabaseProxy"]
+    assert proxy["Condition"] == "ConnectThroughProxy"
+    assert proxy["Properties"]["EngineFamily"] == "MYSQL"
+    assert _refers_to(proxy["Properties"]["Auth"], "DatabaseSecret")
+    targets = cfn["Resources"]["DatabaseProxyTargets"]["Properties"]
+    assert _refers_to(targets["DBInstanceIdentifiers"], "Database")
+    url = json.dumps(_function(cfn, "IngestFunction")["Environment"]["Variables"]["DATABASE_URL"])
+    assert "ConnectThroughProxy" in url and "DatabaseProxy" in url
 
 
 def test_every_channel_kind_reaches_exactly_one_alerter(cfn: dict[str, Any]) -> None:

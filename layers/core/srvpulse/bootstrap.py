@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .adapters.sql.analyzer_store import SqlAnalyzerStore
     from .errors import SrvpulseError
     from .ports import (
-        AccountStore,
+        AccountStores,
         AlertBus,
         ChannelStore,
         CheckStore,
@@ -72,12 +72,13 @@ class Runtime:
         """What other areas do with each ingested batch: ``in_transaction`` hooks write
         with the pings (same transaction), ``after_commit`` hooks see them once stored
         (services.ingesting.IngestHooks). Each area adds its hook here."""
+        from .services import detection
         from .services.ingesting import IngestHooks
         from .services.ping_targets import after_ingest
 
         series = self.series_shipper
         return IngestHooks(
-            in_transaction=(series.in_transaction,),
+            in_transaction=(series.in_transaction, detection.learn),
             # after_ingest: a check made by ?create=1, the ping edge learns its slug.
             after_commit=(series.after_commit, after_ingest(self.check_store, self.ping_targets)),
         )
@@ -217,11 +218,32 @@ class Runtime:
             site_url=s.site_url,
         )
 
-    @cached_property
-    def account_store(self) -> AccountStore:
-        from .adapters.sql.accounts_store import SqlAccountStore
+    def migrate(self) -> None:
+        """Bring the SQL store's schema to the newest revision (Alembic)."""
+        from .adapters.sql.db import migrate
 
-        return SqlAccountStore(self.engine)
+        migrate(self.engine)
+
+    @cached_property
+    def account_stores(self) -> AccountStores:
+        """Users, sessions, mailed links, 2FA, throttle buckets, projects (SQL)."""
+        from .adapters.sql.links_store import SqlLinkStore
+        from .adapters.sql.projects_store import SqlProjectStore
+        from .adapters.sql.sessions_store import SqlSessionStore
+        from .adapters.sql.throttle_store import SqlThrottleStore
+        from .adapters.sql.totp_store import SqlTotpStore
+        from .adapters.sql.users_store import SqlUserStore
+        from .ports import AccountStores
+
+        e = self.engine
+        return AccountStores(
+            users=SqlUserStore(e),
+            sessions=SqlSessionStore(e),
+            links=SqlLinkStore(e),
+            totp=SqlTotpStore(e),
+            throttle=SqlThrottleStore(e),
+            projects=SqlProjectStore(e),
+        )
 
     @cached_property
     def accounts(self) -> AccountService:
@@ -230,7 +252,7 @@ class Runtime:
 
         s = self.settings
         return AccountService(
-            self.account_store, self.mailer, site_url=s.site_url, email_from=s.email_from
+            self.account_stores, self.mailer, site_url=s.site_url, email_from=s.email_from
         )
 
     @cached_property
@@ -239,7 +261,7 @@ class Runtime:
 
         s = self.settings
         return ProjectAdminService(
-            self.account_store,
+            self.account_stores,
             self.accounts,
             self.mailer,
             site_url=s.site_url,

@@ -1,7 +1,10 @@
 """Ports: the Protocols the services depend on. Adapters implement them.
 
-Every port has an in-memory or local implementation (adapters/memory.py, local/) used
-by the local mode and the tests, and an AWS one (adapters/sqs.py, sns.py, ...).
+The transports (PingQueue, AlertBus, Mailer) have a local implementation (adapters/
+memory.py, local_queue.py) used by the local mode and the tests, and an AWS one
+(adapters/sqs.py, sns.py, email.py). The stores have SQL adapters only, run on SQLite
+and MariaDB in the tests: their contract is their conditional updates, which a fake
+would have to implement a second time (docs/architecture.md says more).
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ if TYPE_CHECKING:
         ApiKey,
         BucketDecision,
         BucketPolicy,
-        EmailVerified,
         Member,
         Membership,
         Project,
@@ -29,8 +31,10 @@ if TYPE_CHECKING:
         Session,
         TotpDevice,
         User,
+        VerificationLink,
     )
     from .domain.delivery import ChannelRow, ChannelTarget, Claim, Delivery, NotificationRecord
+    from .domain.detection import Anomaly, Verdict
     from .domain.model import AlertEvent, Check, Flip, PingMessage
     from .domain.rules import Assignment, MaintenanceWindow
     from .domain.runs import SeriesPoint
@@ -73,9 +77,18 @@ class AlertBus(Protocol):
     def publish(self, events: Sequence[AlertEvent]) -> None: ...
 
 
+class MailError(Exception):
+    """A Mailer could not hand a message over. ``retryable`` is False for permanent
+    refusals (bad recipient, authentication failure, message rejected)."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
 class Mailer(Protocol):
     """Sends one email (SMTP locally and self-hosted, SES on AWS). Used for alerts and
-    for account mail (password reset, invitations)."""
+    for account mail (password reset, invitations). Raises ``MailError``."""
 
     def send(self, message: EmailMessage) -> None: ...
 
@@ -291,7 +304,7 @@ class CheckTx(Protocol):
         """Newest first."""
         ...
 
-    # projects and API keys
+    # the projects ping keys name (ingest, in the pings' transaction)
     def project_ids_by_ping_key(self, ping_keys: Sequence[str]) -> dict[str, int]:
         """ping key -> project id, for the keys that name a project."""
         ...
@@ -307,28 +320,24 @@ class CheckTx(Protocol):
         every project: what services.ping_targets publishes to the edge."""
         ...
 
-    def get_project(self, project_id: int) -> Project | None: ...
-    def first_project(self) -> Project | None: ...
-    def insert_project(self, uuid: str, name: str, ping_key: str, now: datetime) -> int: ...
-    def insert_api_key(
-        self,
-        project_id: int,
-        name: str,
-        key_hash: str,
-        prefix: str,
-        read_only: bool,
-        now: datetime,
-    ) -> int: ...
-    def find_api_key(self, key_hash: str) -> ApiKey | None: ...
+    # pattern detection: the check's anomalies (verdicts recorded once per kind and run)
+    def add_anomalies(
+        self, check_id: int, verdicts: Sequence[Verdict], ping_n: int | None
+    ) -> list[Anomaly]: ...
+    def list_anomalies(self, check_id: int, limit: int, offset: int) -> list[Anomaly]:
+        """Newest first."""
+        ...
 
-    def touch_api_key(self, key_id: int, now: datetime, older_than: datetime) -> None:
-        """Set the key's last_used_at to ``now`` unless it is already after
-        ``older_than`` (so a busy key costs one write a minute, not one per request)."""
+    def count_anomalies(self, check_id: int) -> int: ...
+    def get_anomaly(self, check_id: int, anomaly_uuid: str) -> Anomaly | None: ...
+    def mark_anomaly_expected(self, anomaly_id: int, now: datetime) -> None: ...
+    def save_baselines(self, updates: Sequence[tuple[int, str | None, datetime | None]]) -> None:
+        """(check id, baseline JSON, alert_after) for checks this transaction saved."""
         ...
 
 
 class CheckStore(Protocol):
-    """Checks, pings, flips, projects and API keys (SQL: adapters/sql/checks_store.py)."""
+    """Checks, pings and flips (SQL: adapters/sql/checks_store.py)."""
 
     def transaction(self) -> AbstractContextManager[CheckTx]: ...
 
@@ -340,25 +349,39 @@ class CheckStore(Protocol):
         ...
 
 
-# --- Account store (accounts, sessions, projects as members see them) ----------------------
+# --- Account stores: one port per concern (users, sessions, mailed links, 2FA, throttle
+# buckets, projects with their members and API keys). The rules that span them (a first
+# user adopting orphan projects, a new password ending sessions and voiding reset links,
+# a proven address claiming its invitations) live in services/accounts.py and
+# services/project_admin.py; each method here is one transaction, and single-use things
+# (links, codes, TOTP steps) are taken with conditional updates that report whether this
+# call won. SQL adapters: adapters/sql/{users,sessions,links,totp,throttle,projects}_store.py.
 
 
-class AccountStore(Protocol):
-    """Users, sessions, memberships, reset tokens, TOTP, recovery codes, throttle buckets
-    and API keys (SQL: adapters/sql/accounts_store.py). Each method is one transaction;
-    single-use things (tokens, codes, TOTP steps) are taken with conditional updates and
-    report whether this call won."""
+class UserStore(Protocol):
+    """Accounts: address, password hash, verification."""
 
     def create_user(
         self, uuid: str, email: str, password_hash: str, now: datetime, project: Project
-    ) -> User: ...
+    ) -> User:
+        """The user and their first project (as owner), together: an account always has
+        a project. Conflict if the address is taken."""
+        ...
+
+    def first_user_id(self) -> int | None: ...
     def user_by_email(self, email: str) -> User | None: ...
     def user_by_id(self, user_id: int) -> User | None: ...
-    def set_password(
-        self, user_id: int, password_hash: str, now: datetime, keep_session: str | None
-    ) -> None: ...
+    def set_password(self, user_id: int, password_hash: str, now: datetime) -> None: ...
     def rehash_password(self, user_id: int, password_hash: str) -> None: ...
+    def mark_verified(self, user_id: int, email: str, now: datetime) -> bool:
+        """Record ``email`` as proven for ``user_id``; False when the account's address
+        is another one or was verified already."""
+        ...
+
     def delete_user(self, user_id: int) -> None: ...
+
+
+class SessionStore(Protocol):
     def create_session(
         self,
         id_hash: str,
@@ -376,14 +399,31 @@ class AccountStore(Protocol):
     ) -> None: ...
     def end_session(self, id_hash: str) -> None: ...
     def end_sessions(self, user_id: int, keep_session: str | None = None) -> None: ...
+
+
+class LinkStore(Protocol):
+    """The single-use links srvpulse mails: password reset and address verification."""
+
     def create_reset_token(
         self, token_hash: str, user_id: int, now: datetime, expires_at: datetime
     ) -> None: ...
-    def reset_password(self, token_hash: str, password_hash: str, now: datetime) -> int | None: ...
+    def use_reset_token(self, token_hash: str, now: datetime) -> int | None:
+        """The user id of an unused, unexpired reset link, now used; else None."""
+        ...
+
+    def void_reset_tokens(self, user_id: int, now: datetime) -> None: ...
     def create_verification_token(
         self, token_hash: str, user_id: int, email: str, now: datetime, expires_at: datetime
     ) -> None: ...
-    def verify_email(self, token_hash: str, now: datetime) -> EmailVerified | None: ...
+    def use_verification_token(self, token_hash: str, now: datetime) -> VerificationLink | None:
+        """The link's user and address (``used_now`` when this call used it: it was
+        unused and unexpired); None for an unknown link."""
+        ...
+
+    def void_verification_tokens(self, user_id: int, now: datetime) -> None: ...
+
+
+class TotpStore(Protocol):
     def totp_device(self, user_id: int) -> TotpDevice | None: ...
     def start_totp_setup(self, user_id: int, secret: str, now: datetime) -> bool: ...
     def confirm_totp(
@@ -393,9 +433,23 @@ class AccountStore(Protocol):
     def use_recovery_code(self, user_id: int, code_hash: str, now: datetime) -> bool: ...
     def recovery_codes_left(self, user_id: int) -> int: ...
     def delete_totp(self, user_id: int) -> None: ...
+
+
+class ThrottleStore(Protocol):
     def take_token(self, key: str, policy: BucketPolicy, now: datetime) -> BucketDecision: ...
     def prune_buckets(self, older_than: datetime) -> None: ...
-    def create_project(self, project: Project, owner_id: int, now: datetime) -> Project: ...
+
+
+class ProjectStore(Protocol):
+    """Projects, their members and invitations, their API keys: the one path for each."""
+
+    def create_project(self, project: Project, owner_id: int | None, now: datetime) -> Project:
+        """A new project; ``owner_id`` None for the local mode's default project, which
+        the installation's first user adopts."""
+        ...
+
+    def first_project(self) -> Project | None: ...
+    def adopt_orphan_projects(self, user_id: int, now: datetime) -> None: ...
     def memberships(self, user_id: int) -> list[Membership]: ...
     def membership(self, user_id: int, project_uuid: str) -> Membership | None: ...
     def rename_project(self, project_id: int, name: str) -> None: ...
@@ -406,6 +460,10 @@ class AccountStore(Protocol):
     def add_invitation(
         self, project_id: int, email: str, role: Role, invited_by: int, now: datetime
     ) -> None: ...
+    def claim_invitations(self, user_id: int, email: str, now: datetime) -> None:
+        """Turn the invitations for ``email`` into memberships of ``user_id``."""
+        ...
+
     def remove_member(self, project_id: int, email: str) -> bool: ...
     def create_api_key(
         self,
@@ -417,7 +475,21 @@ class AccountStore(Protocol):
         now: datetime,
     ) -> ApiKey: ...
     def api_keys(self, project_id: int) -> list[ApiKey]: ...
+    def find_api_key(self, key_hash: str) -> ApiKey | None: ...
+    def touch_api_key(self, key_id: int, now: datetime, if_before: datetime) -> None: ...
     def revoke_api_key(self, project_id: int, key_id: int, now: datetime) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStores:
+    """The account ports together, as the account and project services take them."""
+
+    users: UserStore
+    sessions: SessionStore
+    links: LinkStore
+    totp: TotpStore
+    throttle: ThrottleStore
+    projects: ProjectStore
 
 
 # --- Analyzer store (due checks, flips, alert rules, the alert-event outbox) --------------
@@ -433,6 +505,7 @@ class CheckContext:
     windows: Sequence[MaintenanceWindow]
     last_ping_summary: str | None = None  # of the check's latest ping, for the alerts
     last_exit_status: int | None = None  # of the check's latest ping, for the alerts
+    new_anomalies: Sequence[Anomaly] = ()  # recorded at ingest, alerts not yet decided
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,6 +520,11 @@ class AnalysisPlan:
     processed_flip_ids: Sequence[int]
     assignments: Sequence[Assignment]
     events: Sequence[AlertEvent]
+    # Pattern detection: verdicts of this evaluation (runs still going) to record, and
+    # the recorded anomalies whose alerts this plan decided. Events for a new verdict
+    # carry ``anomaly_id`` = -(its index + 1); the store swaps in the real id.
+    new_anomalies: Sequence[Verdict] = ()
+    processed_anomaly_ids: Sequence[int] = ()
 
 
 @dataclass(frozen=True, slots=True)

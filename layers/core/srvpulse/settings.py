@@ -16,6 +16,8 @@ from pathlib import Path
 class Settings:
     mode: str = "local"  # "local" (embedded default) or "aws"
     data_dir: Path = Path("data")
+    # The dashboard's build the local mode serves at / (default: <app root>/frontend/dist).
+    dashboard_dir: Path | None = None
     database_url: str = ""  # SQLAlchemy URL; default: SQLite file in data_dir
     site_url: str = "http://127.0.0.1:8000"  # dashboard and API base URL
     ping_url: str = "http://127.0.0.1:8000/ping/"  # base of ping URLs shown to users
@@ -98,6 +100,9 @@ class Settings:
         return cls(
             mode=e.get("SRVPULSE_MODE", "local"),
             data_dir=data_dir,
+            dashboard_dir=Path(e["SRVPULSE_DASHBOARD_DIR"]).resolve()
+            if e.get("SRVPULSE_DASHBOARD_DIR")
+            else None,
             database_url=e.get("DATABASE_URL", ""),
             site_url=site,
             ping_url=e.get("PING_URL", f"{site}/ping/"),

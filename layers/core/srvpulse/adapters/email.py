@@ -13,6 +13,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING, Any
 
+from ..ports import MailError
+
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
 
@@ -23,15 +25,6 @@ DEFAULT_SMTP_TIMEOUT = 10.0
 # SES refuses raw messages above 10 MB (v1 SendRawEmail), see
 # https://docs.aws.amazon.com/ses/latest/dg/quotas.html
 SES_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
-
-
-class MailError(Exception):
-    """A message could not be handed over. ``retryable`` is False for permanent
-    refusals (bad recipient, authentication failure, message rejected)."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
 
 
 def _complete_headers(message: EmailMessage, sender: str) -> EmailMessage:

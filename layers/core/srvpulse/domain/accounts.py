@@ -199,12 +199,13 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
-class EmailVerified:
-    """A verification link that named a verified account: ``newly`` when this use
-    verified it, False when it was verified already (a second click on the link)."""
+class VerificationLink:
+    """A mailed verification link as the store found it: whose, for which address, and
+    whether this use was its first (unused and unexpired until now)."""
 
     user_id: int
-    newly: bool
+    email: str
+    used_now: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,9 +155,22 @@ def reason_text(event: AlertEvent) -> str:
     return reason.value
 
 
+ANOMALY_TITLES = {
+    "duration_long": "ran far longer than usual",
+    "duration_short": "finished far sooner than usual",
+    "still_running_long": "still running, far past its usual length",
+    "unusual_time": "started at an unusual time",
+    "unusual_day": "ran on an unusual day",
+    "too_often": "ran more often than usual",
+}
+
+
 def headline(event: AlertEvent) -> str:
-    """The subject line every channel uses: "DOWN: nightly-backup (late by 12 min)"."""
+    """The subject line every channel uses: "DOWN: nightly-backup (late by 12 min)",
+    "ANOMALY: nightly-backup ran far longer than usual"."""
     name = event.check_name or event.check_uuid
+    if event.anomaly_kind:
+        return f"ANOMALY: {name} {ANOMALY_TITLES.get(event.anomaly_kind, 'changed its pattern')}"
     state = "UP" if event.status == Status.UP else "DOWN"
     prefix = "REMINDER " if event.is_reminder else ""
     return f"{prefix}{state}: {name} ({reason_text(event)})"

@@ -34,8 +34,11 @@ import math
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from .model import Check
 
 # Runs (durations) and starts (timing) observed before any verdict of that kind.
 # Why 10: the band is built from run-to-run differences; with 9 differences their
@@ -104,6 +107,15 @@ class DetectorConfig:
     enabled: bool = True  # off: the baseline still learns, no verdicts are given
 
 
+def detector_config(check: Check) -> DetectorConfig:
+    """A check's detection settings (an unknown stored sensitivity reads as normal)."""
+    try:
+        sensitivity = Sensitivity(check.sensitivity)
+    except ValueError:
+        sensitivity = Sensitivity.NORMAL
+    return DetectorConfig(tz=check.tz, sensitivity=sensitivity, enabled=check.detection)
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """One anomaly. ``run_started`` identifies the run it concerns (its start, or the
@@ -115,6 +127,23 @@ class Verdict:
     run_started: datetime
     explanation: str
     facts: dict[str, float | int | str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    """A recorded verdict (one ``anomalies`` row), as the API lists it."""
+
+    id: int
+    uuid: str
+    check_id: int
+    kind: AnomalyKind
+    created: datetime  # when it was detected
+    run_started: datetime
+    explanation: str
+    facts: dict[str, Any]
+    ping_n: int | None = None  # the ping it was detected at; None: by the analyzer
+    expected_at: datetime | None = None  # marked "expected" by a user
+    processed_at: datetime | None = None  # its alerts decided by the analyzer
 
 
 def _empty_days() -> list[list[float]]:
@@ -152,6 +181,8 @@ class Baseline:
     utc_weeks: list[list[int]] = field(default_factory=_empty_weeks)  # per UTC weekday
     pending_days: dict[str, int] = field(default_factory=dict)  # weekday -> week
     accepted_days: list[int] = field(default_factory=list)
+    # runs (start, epoch seconds) already reported as still running far too long
+    told: list[float] = field(default_factory=list)
 
     def to_json(self) -> str:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -192,6 +223,7 @@ class Baseline:
             utc_weeks=[list(w) for w in self.utc_weeks],
             pending_days=dict(self.pending_days),
             accepted_days=list(self.accepted_days),
+            told=list(self.told),
         )
 
 
@@ -482,6 +514,20 @@ def check_running(
         ),
         facts={"seconds": round(elapsed, 3)},
     )
+
+
+def running_wake(
+    baseline_json: str | None, config: DetectorConfig, starts: list[datetime]
+) -> datetime | None:
+    """The earliest instant one of the open runs (their starts) becomes far too long and
+    has not been reported yet: when the analyzer must look (None: never)."""
+    if not config.enabled or not baseline_json or not starts:
+        return None
+    baseline = Baseline.from_json(baseline_json)
+    told = set(baseline.told)
+    limits = [running_limit(baseline, config, s) for s in starts if s.timestamp() not in told]
+    found = [limit for limit in limits if limit is not None]
+    return min(found) if found else None
 
 
 # ---------------------------------------------------------------- timing

@@ -40,6 +40,7 @@ class PingKind(StrEnum):
 class ScheduleKind(StrEnum):
     SIMPLE = "simple"  # period (timeout) + grace
     CRON = "cron"  # crontab expression in a time zone + grace
+    ONCALENDAR = "oncalendar"  # systemd OnCalendar expression(s) in a time zone + grace
 
 
 class FlipReason(StrEnum):
@@ -54,6 +55,9 @@ class FlipReason(StrEnum):
     STARTED = "started"
     PAUSED = "paused"
     RESUMED = "resumed"
+    # Never a flip's reason: the reason of an anomaly alert (pattern detection), which
+    # tells without changing the status.
+    ANOMALY = "anomaly"
 
 
 def utc(dt: datetime) -> datetime:
@@ -165,6 +169,11 @@ class Check:
     open_runs: str = ""
     # The last expected run counted as missed while down (None after any ping).
     missed_deadline: datetime | None = None
+    # Pattern detection (domain.detection): on/off, low/normal/high, the learned baseline
+    # (JSON, None before the first ping); ingest and the analyzer keep it.
+    detection: bool = True
+    sensitivity: str = "normal"
+    baseline: str | None = None
     version: int = 0  # optimistic concurrency: every state change increments it
     created: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
 
@@ -206,13 +215,23 @@ class AlertEvent:
     check_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     channel_kind: str = ""  # email | slack | pagerduty | webhook (SNS filter attribute)
+    # An anomaly alert (pattern detection) instead of a flip's: ``flip_id`` is 0, the
+    # explanation is ``extra["detail"]``, ``status`` is the check's (unchanged) status.
+    anomaly_id: int | None = None
+    anomaly_kind: str = ""
 
     @property
     def idempotency_key(self) -> str:
+        if self.anomaly_id is not None:
+            return f"anomaly-{self.anomaly_id}-channel-{self.channel_id}"
         return f"flip-{self.flip_id}-channel-{self.channel_id}"
 
     @property
     def dedup_key(self) -> str:
+        # An anomaly is its own PagerDuty incident: it must not resolve, or be resolved
+        # by, the check's down/up incident.
+        if self.anomaly_id is not None:
+            return f"srvpulse-{self.check_uuid}-anomaly-{self.anomaly_id}"
         return f"srvpulse-{self.check_uuid}"
 
     def to_json(self) -> str:

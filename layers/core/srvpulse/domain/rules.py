@@ -54,6 +54,7 @@ class Assignment:
     reminder_every_minutes: int = 0
     reminder_max: int = 0
     notify_on_recovery: bool = True
+    anomaly_alerts: bool = True  # pattern detection's alerts go to this channel too
     # state of the current down period
     down_flip_id: int | None = None  # the flip that opened it; its alerts attach to it
     down_since: datetime | None = None

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from .detection import detector_config, running_wake
 from .keywords import filtered_kind
 from .model import Check, Flip, FlipReason, PingKind, PingMessage, Status, utc
 from .schedule import next_expected_after, next_expected_ping
@@ -147,6 +148,9 @@ def compute_alert_after(check: Check) -> datetime | None:
     runs = open_runs(check)
     if runs:
         candidates.append(min(runs.values()) + run_limit(check))
+        wake = running_wake(check.baseline, detector_config(check), list(runs.values()))
+        if wake is not None:  # pattern detection: a run far past its usual length
+            candidates.append(wake)
     if not runs or check.status is Status.DOWN:
         counting = (
             check.status is not Status.DOWN or check.consecutive_failures < MAX_COUNTED_FAILURES

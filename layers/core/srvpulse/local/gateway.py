@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .lambda_context import LocalLambdaContext
+from .spa import SpaFiles
 
 log = logging.getLogger("srvpulse.local.gateway")
 
@@ -101,9 +102,10 @@ class RestRoutes:
 class ApiGatewayEmulator:
     """The WSGI application of the local mode."""
 
-    def __init__(self, ping_handler: Handler, api_app: Any) -> None:
+    def __init__(self, ping_handler: Handler, api_app: Any, spa: SpaFiles | None = None) -> None:
         self.ping_handler = ping_handler
         self.api_app = api_app
+        self.spa = spa  # the dashboard's files, answered before any route (local/spa.py)
         self.routes = RestRoutes(api_app.routes)
         self.binary_types: list[str] = list(api_app.api.binary_types)
 
@@ -123,6 +125,12 @@ class ApiGatewayEmulator:
                 {"content-type": "application/json"},
                 b'{"error": "request body too large"}',
             )
+        if self.spa is not None:
+            page = self.spa.answer(
+                request.method, request.path, _header(request.headers, "if-none-match")
+            )
+            if page is not None:
+                return _send(start_response, page.status, page.headers, page.content())
         try:
             if request.path.startswith(PING_PREFIX):
                 reply = self.ping_handler(http_api_v2_event(request), LocalLambdaContext("ping"))
@@ -316,6 +324,10 @@ def rest_api_v1_event(
 
 
 # --- replies ---------------------------------------------------------------------------
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
 def _send(
     start_response: StartResponse, status: int, headers: Mapping[str, str], body: bytes
 ) -> list[bytes]:

@@ -90,7 +90,9 @@ def _print_keys(runtime: Runtime) -> None:
     from ..services.projects import ensure_default_project
 
     s = runtime.settings
-    info = ensure_default_project(runtime.check_store, datetime.now(UTC), s.bootstrap_api_key)
+    info = ensure_default_project(
+        runtime.account_stores.projects, datetime.now(UTC), s.bootstrap_api_key
+    )
     if info.created:
         rw = (
             "(the one in SRVPULSE_BOOTSTRAP_API_KEY)"
@@ -133,9 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     from .gateway import ApiGatewayEmulator
+    from .spa import SpaFiles
 
     api = importlib.import_module("app").app
-    gateway = ApiGatewayEmulator(load_handler("functions.ping.handler"), api)
+    dashboard = SpaFiles(settings.dashboard_dir or root / "frontend" / "dist")
+    gateway = ApiGatewayEmulator(load_handler("functions.ping.handler"), api, dashboard)
     # Listen first: a busy port must not leave a half-started installation behind
     # (first-start keys printed to a run that then dies).
     try:

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
-from ..adapters.email import MailError
 from ..domain.delivery import Delivery, headline, reason_text
 from ..domain.model import AlertEvent, Status
 from ..errors import InvalidInput
+from ..ports import MailError
 from .base import ChannelKind, Config, NotifierContext, require_mapping, validate_email
 
 # One alert goes to at most this many addresses (SES takes 50 per message:
@@ -41,6 +41,8 @@ def build_message(event: AlertEvent, to: list[str], site_name: str) -> EmailMess
     subject = headline(event)[:MAX_SUBJECT_CHARS]
     name = event.check_name or event.check_uuid
     state = "up again" if event.status == Status.UP else "DOWN"
+    if event.anomaly_kind:  # pattern detection: news about the job, not a status change
+        state = "behaving unusually"
     summary = event.last_ping_summary or ""
     lines = [
         f'The check "{name}" is {state}: {reason_text(event)}.',
@@ -55,6 +57,8 @@ def build_message(event: AlertEvent, to: list[str], site_name: str) -> EmailMess
 
     e = html.escape
     colour = "#2e7d32" if event.status == Status.UP else "#c62828"
+    if event.anomaly_kind:
+        colour = "#b26a00"
     rows = f"<tr><td>Last ping</td><td>{e(_fmt_time(event))}</td></tr>"
     if summary:
         rows += f"<tr><td>Summary</td><td>{e(summary)}</td></tr>"

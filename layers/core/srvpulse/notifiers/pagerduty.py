@@ -56,7 +56,11 @@ def validate(config: Mapping[str, Any], local: bool) -> Config:
 def build_event(event: AlertEvent, severity: str = "critical") -> dict[str, Any]:
     """The Events API v2 body (without routing_key, which the client adds)."""
     dedup_key = event.dedup_key[:PD_DEDUP_KEY_MAX]
-    if event.status == Status.UP:
+    if event.anomaly_kind:
+        # A change in the job's pattern is a warning, its own incident (dedup_key per
+        # anomaly), never a resolve of the check's down incident.
+        severity = "warning"
+    elif event.status == Status.UP:
         return {"event_action": "resolve", "dedup_key": dedup_key}
     details: dict[str, Any] = {
         "check": event.check_uuid,

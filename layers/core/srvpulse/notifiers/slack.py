@@ -36,6 +36,7 @@ SLACK_URL_MAX = 3000
 SLACK_FALLBACK_TEXT_MAX = 4000  # top-level "text" is truncated by Slack after 40 000
 
 COLOUR_DOWN = "#d32f2f"
+COLOUR_ANOMALY = "#e8a317"  # pattern detection: amber, news rather than an outage
 COLOUR_UP = "#2e7d32"
 
 # Webhook error strings that mean the webhook itself is dead (channel deleted or
@@ -103,6 +104,8 @@ def build_payload(event: AlertEvent) -> dict[str, Any]:
             }
         )
     colour = COLOUR_UP if event.status == Status.UP else COLOUR_DOWN
+    if event.anomaly_kind:
+        colour = COLOUR_ANOMALY
     return {
         "text": _cut(title, SLACK_FALLBACK_TEXT_MAX),
         "attachments": [{"color": colour, "blocks": blocks}],

@@ -116,7 +116,10 @@ class WebhookNotifier:
 
         from .safe_http import ForbiddenTarget, guarded_client
 
-        spec = config.get("up" if event.status == Status.UP else "down")
+        # An anomaly alert uses the "down" request ($HEADLINE "ANOMALY: ...", $REASON the
+        # explanation): it is news the owner acts on, and never an "up".
+        up = event.status == Status.UP and not event.anomaly_kind
+        spec = config.get("up" if up else "down")
         if not spec:
             return Delivery.sent()  # the owner asked for no request on this transition
         now = datetime.now(UTC)

@@ -36,7 +36,7 @@ from ..errors import (
     Unauthorized,
     Unavailable,
 )
-from ..ports import AccountStore, Mailer
+from ..ports import AccountStores, Mailer
 from .projects import ApiCaller, new_ping_key
 from .tokens import digest, new_token
 
@@ -125,7 +125,7 @@ class AccountService:
 
     def __init__(
         self,
-        store: AccountStore,
+        stores: AccountStores,
         mailer: Mailer,
         *,
         site_url: str,
@@ -133,7 +133,7 @@ class AccountService:
         clock: Callable[[], datetime] | None = None,
         hasher: PasswordHasher | None = None,
     ) -> None:
-        self.store = store
+        self.stores = stores
         self.mailer = mailer
         self.site_url = site_url.rstrip("/")
         self.email_from = email_from
@@ -149,20 +149,48 @@ class AccountService:
         wait = 0
         for policy, identity in buckets:
             key = f"{policy.name}:{digest(identity)[:40]}"
-            decision = self.store.take_token(key, policy, now)
+            decision = self.stores.throttle.take_token(key, policy, now)
             if not decision.allowed:
                 wait = max(wait, decision.retry_after)
         # Now and then forget buckets idle for a day (all refilled long since).
         if secrets.randbelow(BUCKET_PRUNE_ONE_IN) == 0:
-            self.store.prune_buckets(now - timedelta(days=1))
+            self.stores.throttle.prune_buckets(now - timedelta(days=1))
         if wait:
             raise RateLimited("too many attempts, try again later", wait)
+
+    def _adopt_orphans_if_first(self, user: User, now: datetime) -> None:
+        """The installation's first user owns the projects nobody is a member of: the
+        local mode's default project, made at start-up before any account existed,
+        whose API keys the runner printed. Later users adopt nothing."""
+        if self.stores.users.first_user_id() == user.id:
+            self.stores.projects.adopt_orphan_projects(user.id, now)
+
+    def _new_password(self, user_id: int, password: str, keep_session: str | None) -> None:
+        """A new password ends the user's other sessions and voids the reset links
+        mailed before it (they die with the password they were sent for). Sessions end
+        first: whatever fails after, no session older than the change survives it."""
+        now = self.clock()
+        self.stores.sessions.end_sessions(user_id, keep_session)
+        self.stores.users.set_password(user_id, self.hasher.hash(password), now)
+        self.stores.links.void_reset_tokens(user_id, now)
+
+    def _prove_address(self, user_id: int, email: str) -> bool:
+        """``email`` is shown to be ``user_id``'s (a mailed link was used): it becomes
+        verified, its pending invitations become memberships and the other
+        verification links are used up. False when it was verified already or the
+        account's address is another one now."""
+        now = self.clock()
+        if not self.stores.users.mark_verified(user_id, email, now):
+            return False
+        self.stores.projects.claim_invitations(user_id, email, now)
+        self.stores.links.void_verification_tokens(user_id, now)
+        return True
 
     def _allowed(self, policy: BucketPolicy, identity: str) -> bool:
         """Take a token without refusing: for work whose refusal would itself tell
         something (a mail to an existing account's owner)."""
         key = f"{policy.name}:{digest(identity)[:40]}"
-        return self.store.take_token(key, policy, self.clock()).allowed
+        return self.stores.throttle.take_token(key, policy, self.clock()).allowed
 
     # --- registration and sign-in -------------------------------------------------------
 
@@ -180,15 +208,17 @@ class AccountService:
         rules.check_password(password, common_passwords())
         now = self.clock()
         password_hash = self.hasher.hash(password)
-        existing = self.store.user_by_email(address)
+        existing = self.stores.users.user_by_email(address)
         if existing is None:
             project = Project(0, str(uuid.uuid4()), FIRST_PROJECT_NAME, new_ping_key(), now)
             try:
-                user = self.store.create_user(
+                user = self.stores.users.create_user(
                     str(uuid.uuid4()), address, password_hash, now, project
                 )
             except Conflict:  # registered a moment ago by a concurrent request
-                existing = self.store.user_by_email(address)
+                existing = self.stores.users.user_by_email(address)
+            else:
+                self._adopt_orphans_if_first(user, now)
         try:
             if existing is None:
                 self._send_verification(user)
@@ -210,7 +240,7 @@ class AccountService:
         """First step of sign-in. A new session id is always issued (the previous one,
         if any, ends), so a fixed session id cannot be planted before sign-in."""
         address = email.strip().lower()
-        user = self.store.user_by_email(address)
+        user = self.stores.users.user_by_email(address)
         self._throttle(
             (rules.SIGNIN_PER_IP, rules.throttle_ip(ip)),
             (rules.SIGNIN_PER_ACCOUNT, _account(user, address)),
@@ -221,7 +251,7 @@ class AccountService:
             raise Unauthorized("wrong email or password")
         if not self._password_ok(user, password):
             raise Unauthorized("wrong email or password")
-        device = self.store.totp_device(user.id)
+        device = self.stores.totp.totp_device(user.id)
         two_step = device is not None and device.confirmed
         replaces = digest(previous_token) if previous_token else None
         return self._new_session(user, not two_step, ip, user_agent, replaces)
@@ -239,7 +269,7 @@ class AccountService:
         if not pending_token:
             raise Unauthorized("sign in with your password first")
         pending_hash = digest(pending_token)
-        session = self.store.session(pending_hash)
+        session = self.stores.sessions.session(pending_hash)
         now = self.clock()
         if (
             session is None
@@ -248,7 +278,7 @@ class AccountService:
         ):
             raise Unauthorized("sign in with your password first")
         self._verify_second_factor(session.user_id, code, recovery_code, ip)
-        user = self.store.user_by_id(session.user_id)
+        user = self.stores.users.user_by_id(session.user_id)
         if user is None:
             raise Unauthorized("sign in with your password first")
         return self._new_session(user, True, ip, user_agent, replaces=pending_hash)
@@ -259,10 +289,10 @@ class AccountService:
         token = new_token()
         now = self.clock()
         # Timed-out sessions of this user go now: cheap (indexed), and keeps the table small.
-        self.store.prune_sessions(
+        self.stores.sessions.prune_sessions(
             user.id, now - rules.SESSION_IDLE_TIMEOUT, now - rules.SESSION_ABSOLUTE_TIMEOUT
         )
-        self.store.create_session(
+        self.stores.sessions.create_session(
             digest(token), user.id, verified, now, ip, user_agent, replaces=replaces
         )
         return SignIn(token, csrf_token_for(token), not verified, user)
@@ -273,7 +303,7 @@ class AccountService:
         except (VerificationError, InvalidHashError):
             return False
         if self.hasher.check_needs_rehash(user.password_hash):
-            self.store.rehash_password(user.id, self.hasher.hash(password))
+            self.stores.users.rehash_password(user.id, self.hasher.hash(password))
         return True
 
     # --- sessions -----------------------------------------------------------------------
@@ -284,18 +314,18 @@ class AccountService:
         if not token:
             raise Unauthorized("not signed in")
         id_hash = digest(token)
-        session = self.store.session(id_hash)
+        session = self.stores.sessions.session(id_hash)
         now = self.clock()
         if session is None or not session.verified:
             raise Unauthorized("not signed in")
         if not rules.session_is_live(session.created, session.last_seen, now):
-            self.store.end_session(id_hash)
+            self.stores.sessions.end_session(id_hash)
             raise Unauthorized("session expired, sign in again")
-        user = self.store.user_by_id(session.user_id)
+        user = self.stores.users.user_by_id(session.user_id)
         if user is None:
             raise Unauthorized("not signed in")
         if rules.session_needs_touch(session.last_seen, now):
-            self.store.touch_session(id_hash, now)
+            self.stores.sessions.touch_session(id_hash, now)
         return CurrentUser(user, id_hash)
 
     def check_csrf(self, method: str, token: str, header_value: str | None) -> None:
@@ -312,10 +342,10 @@ class AccountService:
 
     def sign_out(self, token: str | None) -> None:
         if token:
-            self.store.end_session(digest(token))
+            self.stores.sessions.end_session(digest(token))
 
     def sign_out_everywhere(self, current: CurrentUser) -> None:
-        self.store.end_sessions(current.user.id)
+        self.stores.sessions.end_sessions(current.user.id)
 
     def authorize_project(
         self, current: CurrentUser, project_uuid: str | None, *, write: bool
@@ -335,7 +365,7 @@ class AccountService:
     def membership(self, current: CurrentUser, project_uuid: str | None) -> Membership:
         if not project_uuid:
             raise InvalidInput("name the project (X-Project header or ?project=)", "project")
-        found = self.store.membership(current.user.id, project_uuid.strip().lower())
+        found = self.stores.projects.membership(current.user.id, project_uuid.strip().lower())
         if found is None:
             raise NotFound("project not found")
         return found
@@ -343,9 +373,9 @@ class AccountService:
     # --- the account itself -------------------------------------------------------------
 
     def account(self, current: CurrentUser) -> AccountInfo:
-        device = self.store.totp_device(current.user.id)
+        device = self.stores.totp.totp_device(current.user.id)
         enabled = device is not None and device.confirmed
-        left = self.store.recovery_codes_left(current.user.id) if enabled else 0
+        left = self.stores.totp.recovery_codes_left(current.user.id) if enabled else 0
         return AccountInfo(current.user, enabled, left)
 
     def _throttle_password_check(self, current: CurrentUser) -> None:
@@ -362,9 +392,7 @@ class AccountService:
         if not self._password_ok(current.user, current_password):
             raise InvalidInput("wrong current password", "current_password")
         rules.check_password(new_password, common_passwords())
-        self.store.set_password(
-            current.user.id, self.hasher.hash(new_password), self.clock(), current.session_hash
-        )
+        self._new_password(current.user.id, new_password, keep_session=current.session_hash)
 
     def delete_account(self, current: CurrentUser, password: str) -> None:
         """Delete the account, its sessions and every project it owns with all their
@@ -372,7 +400,7 @@ class AccountService:
         self._throttle_password_check(current)
         if not self._password_ok(current.user, password):
             raise InvalidInput("wrong password", "password")
-        self.store.delete_user(current.user.id)
+        self.stores.users.delete_user(current.user.id)
 
     # --- password reset -----------------------------------------------------------------
 
@@ -381,7 +409,7 @@ class AccountService:
         the same way whether or not it does; only the throttle can answer differently,
         and it counts attempts for unknown addresses too."""
         address = email.strip().lower()
-        user = self.store.user_by_email(address)
+        user = self.stores.users.user_by_email(address)
         self._throttle(
             (rules.RESET_PER_IP, rules.throttle_ip(ip)),
             (rules.RESET_PER_ACCOUNT, _account(user, address)),
@@ -390,7 +418,7 @@ class AccountService:
             return
         token = new_token()
         now = self.clock()
-        self.store.create_reset_token(
+        self.stores.links.create_reset_token(
             digest(token), user.id, now, now + rules.PASSWORD_RESET_LIFETIME
         )
         # The token travels in the fragment: browsers never send it to a server or in a
@@ -411,18 +439,22 @@ class AccountService:
         """Set a new password with a reset token; the token is used up and every session
         of the account ends. NotFound for an unknown, used or expired token."""
         rules.check_password(new_password, common_passwords())
-        user_id = self.store.reset_password(
-            digest(token.strip()), self.hasher.hash(new_password), self.clock()
-        )
-        if user_id is None:
+        user_id = self.stores.links.use_reset_token(digest(token.strip()), self.clock())
+        user = None if user_id is None else self.stores.users.user_by_id(user_id)
+        if user is None:
             raise NotFound("this reset link is invalid, used or expired; ask for a new one")
+        self._new_password(user.id, new_password, keep_session=None)
+        # The link was mailed to the account's address: using it proves the address as
+        # well as a verification link does (and lets the real owner of an address
+        # someone else registered take the account over, verified).
+        self._prove_address(user.id, user.email)
 
     # --- address verification -----------------------------------------------------------
 
     def _send_verification(self, user: User) -> None:
         token = new_token()
         now = self.clock()
-        self.store.create_verification_token(
+        self.stores.links.create_verification_token(
             digest(token), user.id, user.email, now, now + rules.EMAIL_VERIFICATION_LIFETIME
         )
         # In the fragment, like the reset link: never sent to a server or in a Referer,
@@ -478,25 +510,31 @@ class AccountService:
         account has two-factor on (the link would skip the second factor): then None, as
         for a second click on a link of a verified account, which is not an error.
         InvalidInput (field ``token``) for an unknown, used or expired link."""
-        verified = self.store.verify_email(digest(token.strip()), self.clock())
-        if verified is None:
-            raise InvalidInput(
-                "this verification link is invalid, used or expired; ask for a new one",
-                "token",
-            )
-        if not verified.newly:
+        link = self.stores.links.use_verification_token(digest(token.strip()), self.clock())
+        user = None if link is None else self.stores.users.user_by_id(link.user_id)
+        if link is None or user is None:
+            raise self._bad_verification_link()
+        if not (link.used_now and self._prove_address(user.id, link.email)):
+            if user.email_verified and user.email == link.email:
+                return None  # a second click on the link of a verified account
+            raise self._bad_verification_link()
+        device = self.stores.totp.totp_device(user.id)
+        if device is not None and device.confirmed:
             return None
-        user = self.store.user_by_id(verified.user_id)
-        device = self.store.totp_device(verified.user_id)
-        if user is None or (device is not None and device.confirmed):
-            return None
-        return self._new_session(user, True, ip, user_agent, replaces=None)
+        verified = self.stores.users.user_by_id(user.id) or user
+        return self._new_session(verified, True, ip, user_agent, replaces=None)
+
+    @staticmethod
+    def _bad_verification_link() -> InvalidInput:
+        return InvalidInput(
+            "this verification link is invalid, used or expired; ask for a new one", "token"
+        )
 
     # --- two-factor authentication ------------------------------------------------------
 
     def start_totp_setup(self, current: CurrentUser) -> TotpSetup:
         secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
-        if not self.store.start_totp_setup(current.user.id, secret, self.clock()):
+        if not self.stores.totp.start_totp_setup(current.user.id, secret, self.clock()):
             raise Conflict("two-factor authentication is on already; disable it first")
         uri = pyotp.TOTP(secret).provisioning_uri(name=current.user.email, issuer_name="srvpulse")
         return TotpSetup(secret, uri, _qr_svg(uri))
@@ -509,7 +547,7 @@ class AccountService:
         handed out (set-up only stores a pending secret): someone holding a stolen
         session cookie must not lock the owner out with a second factor of their own
         and keep its recovery codes. Disabling asks for the password too."""
-        device = self.store.totp_device(current.user.id)
+        device = self.stores.totp.totp_device(current.user.id)
         if device is None or device.confirmed:
             raise Conflict("start the two-factor set-up first")
         self._throttle_password_check(current)
@@ -519,7 +557,7 @@ class AccountService:
         if step is None:
             raise InvalidInput("wrong code", "code")
         codes = [_recovery_code() for _ in range(rules.RECOVERY_CODE_COUNT)]
-        if not self.store.confirm_totp(
+        if not self.stores.totp.confirm_totp(
             current.user.id, step, self.clock(), [digest(c) for c in codes]
         ):
             raise Conflict("start the two-factor set-up first")
@@ -533,14 +571,14 @@ class AccountService:
         recovery_code: str | None,
         ip: str,
     ) -> None:
-        device = self.store.totp_device(current.user.id)
+        device = self.stores.totp.totp_device(current.user.id)
         if device is None or not device.confirmed:
             raise Conflict("two-factor authentication is not on")
         self._throttle_password_check(current)
         if not self._password_ok(current.user, password):
             raise InvalidInput("wrong password", "password")
         self._verify_second_factor(current.user.id, code, recovery_code, ip)
-        self.store.delete_totp(current.user.id)
+        self.stores.totp.delete_totp(current.user.id)
 
     def _matching_step(self, secret: str, code: str) -> int | None:
         """The time step whose code equals ``code`` (within the allowed drift), or None."""
@@ -567,18 +605,18 @@ class AccountService:
         )
         if recovery_code:
             hashed = digest(_normalize_recovery_code(recovery_code))
-            if not self.store.use_recovery_code(user_id, hashed, self.clock()):
+            if not self.stores.totp.use_recovery_code(user_id, hashed, self.clock()):
                 raise Unauthorized("wrong or used recovery code")
             return
         if not code:
             raise InvalidInput("a code from your authenticator app is required", "code")
-        device = self.store.totp_device(user_id)
+        device = self.stores.totp.totp_device(user_id)
         if device is None or not device.confirmed:
             raise Unauthorized("two-factor authentication is not on")
         step = self._matching_step(device.secret, code)
         if step is None:
             raise Unauthorized("wrong code")
-        if not self.store.use_totp_step(user_id, step):
+        if not self.stores.totp.use_totp_step(user_id, step):
             raise Unauthorized("this code was used already; wait for the next one")
 
 

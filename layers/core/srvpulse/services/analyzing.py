@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from ..domain.check_detection import on_clock
+from ..domain.detection import Verdict
 from ..domain.model import AlertEvent, Check, Flip, FlipReason, PingKind, Status
 from ..domain.rules import Assignment, NoticeKind, decide, maintenance_until
 from ..domain.status import evaluate
@@ -49,7 +51,9 @@ class PassReport:
 def plan_check(ctx: CheckContext, now: datetime, check_url: str = "") -> AnalysisPlan:
     """The pure decision for one due check at ``now``."""
     ev = evaluate(ctx.check, now)
-    check = ev.check
+    # Pattern detection: a run still going far past its usual length (never a flip).
+    detected = on_clock(ev.check, now)
+    check = detected.check
     new_flips: list[Flip] = []
     flips = list(ctx.new_flips)
     if ev.flip is not None:
@@ -103,6 +107,8 @@ def plan_check(ctx: CheckContext, now: datetime, check_url: str = "") -> Analysi
         )
     reminders = [a.next_reminder_at for a in assignments if a.next_reminder_at is not None]
     check = check.with_changes(next_reminder_at=min(reminders) if reminders else None)
+    if maintenance_end is None:  # inside a window anomalies are listed, not alerted
+        events += _anomaly_events(ctx, check, detected.verdicts, now, check_url)
     return AnalysisPlan(
         check=check,
         expected_version=ctx.check.version,
@@ -110,7 +116,41 @@ def plan_check(ctx: CheckContext, now: datetime, check_url: str = "") -> Analysi
         processed_flip_ids=[f.id for f in ctx.new_flips if f.id is not None],
         assignments=assignments,
         events=events,
+        new_anomalies=detected.verdicts,
+        processed_anomaly_ids=[a.id for a in ctx.new_anomalies],
     )
+
+
+def _anomaly_events(
+    ctx: CheckContext, check: Check, fresh: Sequence[Verdict], now: datetime, check_url: str
+) -> list[AlertEvent]:
+    """One alert per anomaly (recorded at ingest, or found now: placeholder id
+    -(index + 1)) and per assignment that takes anomaly alerts. The status is the
+    check's own: an anomaly tells, it does not take the check down."""
+    found = [(a.id, a.kind.value, a.explanation) for a in ctx.new_anomalies]
+    found += [(-(i + 1), v.kind.value, v.explanation) for i, v in enumerate(fresh)]
+    return [
+        AlertEvent(
+            flip_id=0,
+            channel_id=a.channel_id,
+            check_uuid=check.uuid,
+            check_name=check.name,
+            project_id=check.project_id,
+            status=check.status,
+            reason=FlipReason.ANOMALY,
+            created=now,
+            last_ping=check.last_ping,
+            last_ping_summary=ctx.last_ping_summary,
+            check_url=check_url,
+            extra={"detail": text, "anomaly_kind": kind},
+            channel_kind=a.channel_kind,
+            anomaly_id=anomaly_id,
+            anomaly_kind=kind,
+        )
+        for anomaly_id, kind, text in found
+        for a in ctx.assignments
+        if a.anomaly_alerts
+    ]
 
 
 def _details(a: Assignment, ctx: CheckContext, check: Check, now: datetime) -> dict[str, str]:

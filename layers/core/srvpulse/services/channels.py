@@ -30,6 +30,7 @@ ASSIGNMENT_DEFAULTS: dict[str, object] = {
     "reminder_every_minutes": 0,
     "reminder_max": 0,
     "notify_on_recovery": True,
+    "anomaly_alerts": True,  # pattern detection's alerts (domain.detection)
 }
 
 
@@ -152,6 +153,10 @@ def assign(
         if not isinstance(body["notify_on_recovery"], bool):
             raise InvalidInput("must be true or false", "notify_on_recovery")
         settings["notify_on_recovery"] = body["notify_on_recovery"]
+    if "anomaly_alerts" in body:
+        if not isinstance(body["anomaly_alerts"], bool):
+            raise InvalidInput("must be true or false", "anomaly_alerts")
+        settings["anomaly_alerts"] = body["anomaly_alerts"]
     store.assign(check_id, channel.id, settings, now)
     return {"channel": channel_uuid, **settings}
 

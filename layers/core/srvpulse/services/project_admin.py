@@ -19,7 +19,7 @@ from email.message import EmailMessage
 
 from ..domain.accounts import ApiKey, Member, Membership, Project, Role, User, normalize_email
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..ports import AccountStore, Mailer
+from ..ports import AccountStores, Mailer
 from .accounts import AccountService, CurrentUser
 from .projects import KEY_PREFIX_LENGTH, new_api_key, new_ping_key
 from .tokens import digest
@@ -54,7 +54,7 @@ class ProjectAdminService:
 
     def __init__(
         self,
-        store: AccountStore,
+        stores: AccountStores,
         accounts: AccountService,
         mailer: Mailer,
         *,
@@ -62,7 +62,7 @@ class ProjectAdminService:
         email_from: str,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.store = store
+        self.stores = stores
         self.accounts = accounts
         self.mailer = mailer
         self.site_url = site_url.rstrip("/")
@@ -80,7 +80,7 @@ class ProjectAdminService:
     # --- projects -----------------------------------------------------------------------
 
     def list_projects(self, current: CurrentUser) -> list[Membership]:
-        return self.store.memberships(current.user.id)
+        return self.stores.projects.memberships(current.user.id)
 
     def get(self, current: CurrentUser, project_uuid: str) -> Membership:
         return self._member(current, project_uuid)
@@ -88,12 +88,14 @@ class ProjectAdminService:
     def create(self, current: CurrentUser, name: str) -> Membership:
         now = self.clock()
         project = Project(0, str(uuid.uuid4()), _project_name(name), new_ping_key(), now)
-        return Membership(self.store.create_project(project, current.user.id, now), Role.OWNER)
+        return Membership(
+            self.stores.projects.create_project(project, current.user.id, now), Role.OWNER
+        )
 
     def rename(self, current: CurrentUser, project_uuid: str, name: str) -> Membership:
         found = self._member(current, project_uuid, "manage")
         new_name = _project_name(name)
-        self.store.rename_project(found.project.id, new_name)
+        self.stores.projects.rename_project(found.project.id, new_name)
         p = found.project
         return Membership(Project(p.id, p.uuid, new_name, p.ping_key, p.created), found.role)
 
@@ -101,17 +103,19 @@ class ProjectAdminService:
         """Delete a project with all its checks, pings, channels and keys (owner only).
         A user keeps at least one project."""
         found = self._member(current, project_uuid, "manage")
-        owned = [m for m in self.store.memberships(current.user.id) if m.role is Role.OWNER]
+        owned = [
+            m for m in self.stores.projects.memberships(current.user.id) if m.role is Role.OWNER
+        ]
         if len(owned) <= 1:
             raise Conflict("this is your only project; create another one first")
-        self.store.delete_project(found.project.id)
+        self.stores.projects.delete_project(found.project.id)
         return found
 
     # --- members ------------------------------------------------------------------------
 
     def members(self, current: CurrentUser, project_uuid: str) -> list[Member]:
         found = self._member(current, project_uuid)
-        return self.store.members(found.project.id)
+        return self.stores.projects.members(found.project.id)
 
     def invite(self, current: CurrentUser, project_uuid: str, email: str, role: str) -> Member:
         """Give a user with a verified address access at once; otherwise invite the
@@ -132,15 +136,17 @@ class ProjectAdminService:
             raise InvalidInput("role must be member or readonly", "role")
         address = normalize_email(email)
         now = self.clock()
-        user = self.store.user_by_email(address)
-        if user is not None and self.store.membership(user.id, found.project.uuid):
+        user = self.stores.users.user_by_email(address)
+        if user is not None and self.stores.projects.membership(user.id, found.project.uuid):
             raise Conflict("this user is a member of the project already")
         if user is not None and user.email_verified:
-            self.store.add_member(found.project.id, user.id, new_role, now)
+            self.stores.projects.add_member(found.project.id, user.id, new_role, now)
         else:
             # No account, or one whose owner has not proved the address yet: whoever
             # registered it may not be the person the owner means.
-            self.store.add_invitation(found.project.id, address, new_role, current.user.id, now)
+            self.stores.projects.add_invitation(
+                found.project.id, address, new_role, current.user.id, now
+            )
         self._mail_invitation(current, found.project, address, new_role, user)
         joined = user.uuid if user is not None and user.email_verified else None
         return Member(address, new_role, joined is None, joined)
@@ -172,14 +178,14 @@ class ProjectAdminService:
 
     def remove_member(self, current: CurrentUser, project_uuid: str, email: str) -> None:
         found = self._member(current, project_uuid, "manage")
-        if not self.store.remove_member(found.project.id, email.strip().lower()):
+        if not self.stores.projects.remove_member(found.project.id, email.strip().lower()):
             raise NotFound("no such member or invitation (the owner cannot be removed)")
 
     # --- API keys and the ping key ------------------------------------------------------
 
     def api_keys(self, current: CurrentUser, project_uuid: str) -> list[ApiKey]:
         found = self._member(current, project_uuid, "write")
-        return self.store.api_keys(found.project.id)
+        return self.stores.projects.api_keys(found.project.id)
 
     def create_api_key(
         self, current: CurrentUser, project_uuid: str, name: str, read_only: bool
@@ -188,7 +194,7 @@ class ProjectAdminService:
         if len(name) > KEY_NAME_MAX:
             raise InvalidInput(f"name: at most {KEY_NAME_MAX} characters", "name")
         key = new_api_key()
-        info = self.store.create_api_key(
+        info = self.stores.projects.create_api_key(
             found.project.id,
             name.strip(),
             read_only,
@@ -200,7 +206,7 @@ class ProjectAdminService:
 
     def revoke_api_key(self, current: CurrentUser, project_uuid: str, key_id: int) -> None:
         found = self._member(current, project_uuid, "write")
-        if not self.store.revoke_api_key(found.project.id, key_id, self.clock()):
+        if not self.stores.projects.revoke_api_key(found.project.id, key_id, self.clock()):
             raise NotFound("api key not found")
 
     def ping_key(self, current: CurrentUser, project_uuid: str) -> Project:
@@ -213,6 +219,6 @@ class ProjectAdminService:
         """A new ping key: slug ping URLs with the old key stop matching any check."""
         found = self._member(current, project_uuid, "write")
         key = new_ping_key()
-        self.store.set_ping_key(found.project.id, key)
+        self.stores.projects.set_ping_key(found.project.id, key)
         p = found.project
         return Project(p.id, p.uuid, p.name, key, p.created)

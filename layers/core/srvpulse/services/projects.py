@@ -12,8 +12,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..domain.accounts import Project
 from ..errors import InvalidInput, Unauthorized
-from ..ports import CheckStore
+from ..ports import ProjectStore
 from .tokens import digest
 
 DEFAULT_PROJECT_NAME = "Default"
@@ -51,7 +52,7 @@ class DefaultProject:
 
 
 def ensure_default_project(
-    store: CheckStore, now: datetime, bootstrap_api_key: str | None = None
+    store: ProjectStore, now: datetime, bootstrap_api_key: str | None = None
 ) -> DefaultProject:
     """Return the local mode's default project, creating it the first time.
 
@@ -65,7 +66,7 @@ def ensure_default_project(
 
     Example::
 
-        info = ensure_default_project(runtime.check_store, datetime.now(UTC),
+        info = ensure_default_project(runtime.account_stores.projects, datetime.now(UTC),
                                       settings.bootstrap_api_key)
         if info.created:
             print("read-write API key:", info.read_write_key)
@@ -75,24 +76,23 @@ def ensure_default_project(
             f"bootstrap API key: at least {MIN_BOOTSTRAP_KEY_LENGTH} characters",
             "SRVPULSE_BOOTSTRAP_API_KEY",
         )
-    with store.transaction() as tx:
-        existing = tx.first_project()
-        if existing is not None:
-            return DefaultProject(
-                existing.id, existing.uuid, existing.name, existing.ping_key, created=False
-            )
-        project_uuid = str(uuid.uuid4())
-        ping_key = new_ping_key()
-        project_id = tx.insert_project(project_uuid, DEFAULT_PROJECT_NAME, ping_key, now)
-        rw_key = bootstrap_api_key or new_api_key()
-        ro_key = new_api_key()
-        for name, key, read_only in (("default", rw_key, False), ("read-only", ro_key, True)):
-            tx.insert_api_key(
-                project_id, name, digest(key), key[:KEY_PREFIX_LENGTH], read_only, now
-            )
+    existing = store.first_project()
+    if existing is not None:
+        return DefaultProject(
+            existing.id, existing.uuid, existing.name, existing.ping_key, created=False
+        )
+    # Nobody owns it yet: the installation's first account adopts it.
+    project = store.create_project(
+        Project(0, str(uuid.uuid4()), DEFAULT_PROJECT_NAME, new_ping_key(), now), None, now
+    )
+    rw_key = bootstrap_api_key or new_api_key()
+    ro_key = new_api_key()
+    for name, key, read_only in (("default", rw_key, False), ("read-only", ro_key, True)):
+        store.create_api_key(project.id, name, read_only, digest(key), key[:KEY_PREFIX_LENGTH], now)
+    ping_key = project.ping_key
     return DefaultProject(
-        project_id,
-        project_uuid,
+        project.id,
+        project.uuid,
         DEFAULT_PROJECT_NAME,
         ping_key,
         created=True,
@@ -110,19 +110,18 @@ class ApiCaller:
     key_id: int | None = None
 
 
-def verify_api_key(store: CheckStore, key: str | None, now: datetime | None = None) -> ApiCaller:
+def verify_api_key(store: ProjectStore, key: str | None, now: datetime | None = None) -> ApiCaller:
     """The caller for an X-Api-Key value; raises Unauthorized for a missing, unknown or
     revoked key. Whether a read-only caller may do something is the route's decision.
     With ``now``, the key's ``last_used_at`` (shown in key listings) is kept to the
     minute."""
     if not key:
         raise Unauthorized("missing api key")
-    with store.transaction() as tx:
-        found = tx.find_api_key(digest(key))
-        if found is None or found.revoked_at is not None:
-            raise Unauthorized("wrong api key")
-        if now is not None and (
-            found.last_used_at is None or now - found.last_used_at >= KEY_USE_RESOLUTION
-        ):
-            tx.touch_api_key(found.id, now, now - KEY_USE_RESOLUTION)
+    found = store.find_api_key(digest(key))
+    if found is None or found.revoked_at is not None:
+        raise Unauthorized("wrong api key")
+    if now is not None and (
+        found.last_used_at is None or now - found.last_used_at >= KEY_USE_RESOLUTION
+    ):
+        store.touch_api_key(found.id, now, now - KEY_USE_RESOLUTION)
     return ApiCaller(found.project_id, found.read_only, found.id)

@@ -25,9 +25,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
+from ...domain.detection import Anomaly
 from ...domain.model import AlertEvent, Flip, Status
 from ...domain.rules import Assignment, MaintenanceWindow
 from ...ports import AnalysisPlan, CheckContext, OutboxEvent
+from . import anomalies_store
 from .checks_store import check_from_row, check_values, flip_from_row
 from .tables import (
     alert_events,
@@ -117,6 +119,7 @@ class SqlAnalyzerStore:
         windows: list[MaintenanceWindow] = []
         summaries: dict[int, str] = {}
         exit_statuses: dict[int, int] = {}
+        found_anomalies: dict[int, list[Anomaly]] = {}
         with self.engine.connect() as conn:
             for part in _chunks(ids):
                 rows = conn.execute(select(checks).where(checks.c.id.in_(part))).all()
@@ -146,6 +149,7 @@ class SqlAnalyzerStore:
                             reminder_every_minutes=m["reminder_every_minutes"],
                             reminder_max=m["reminder_max"],
                             notify_on_recovery=bool(m["notify_on_recovery"]),
+                            anomaly_alerts=bool(m["anomaly_alerts"]),
                             **{k: m[k] for k in _ASSIGNMENT_STATE},
                         )
                     )
@@ -160,6 +164,7 @@ class SqlAnalyzerStore:
                     )
                 ).all()
                 windows.extend(_window(r._mapping) for r in w_rows)
+                found_anomalies.update(anomalies_store.unprocessed(conn, part))
                 # The latest ping's summary and exit status, through the (check_id, n)
                 # index.
                 latest = and_(pings.c.check_id == checks.c.id, pings.c.n == checks.c.n_pings)
@@ -189,7 +194,13 @@ class SqlAnalyzerStore:
             ]
             out.append(
                 CheckContext(
-                    check, new_flips[i], assigned[i], ws, summaries.get(i), exit_statuses.get(i)
+                    check,
+                    new_flips[i],
+                    assigned[i],
+                    ws,
+                    summaries.get(i),
+                    exit_statuses.get(i),
+                    found_anomalies.get(i, ()),
                 )
             )
         return out
@@ -257,9 +268,12 @@ class SqlAnalyzerStore:
                 .values(**{k: getattr(a, k) for k in _ASSIGNMENT_STATE})
             )
 
-        events = [replace(e, flip_id=fix(e.flip_id) or 0) for e in plan.events]
+        recorded = self._record_anomalies(conn, plan, now)
+        events = [
+            replace(e, flip_id=fix(e.flip_id) or 0) for e in plan.events if e.anomaly_id is None
+        ]
         if not events:
-            return []
+            return recorded
         # The version guard makes duplicates impossible; the unique key is the backstop,
         # checked first so a surprise never poisons the check's transaction.
         existing = {
@@ -270,7 +284,6 @@ class SqlAnalyzerStore:
                 )
             )
         }
-        recorded: list[OutboxEvent] = []
         for e in events:
             if (e.flip_id, e.channel_id) in existing:
                 continue
@@ -282,6 +295,60 @@ class SqlAnalyzerStore:
                     channel_id=e.channel_id,
                     check_id=check.id,
                     kind=kind,
+                    payload=e.to_json(),
+                    created=now,
+                    claimed_at=now,
+                )
+            )
+            assert inserted.inserted_primary_key is not None
+            recorded.append(OutboxEvent(int(inserted.inserted_primary_key[0]), e))
+        return recorded
+
+    def _record_anomalies(
+        self, conn: Connection, plan: AnalysisPlan, now: datetime
+    ) -> list[OutboxEvent]:
+        """Pattern detection's part of a plan: record the new verdicts (their alerts are
+        decided here, so processed), mark the ingested ones processed, and put their
+        alert events in the outbox (unique per anomaly and channel)."""
+        check_id = plan.check.id
+        added = anomalies_store.add_anomalies(
+            conn, check_id, plan.new_anomalies, None, processed_at=now
+        )
+        real = {(a.kind, a.run_started): a.id for a in added}
+        placeholder = {
+            -(i + 1): real.get((v.kind, v.run_started)) for i, v in enumerate(plan.new_anomalies)
+        }
+        anomalies_store.mark_processed(conn, plan.processed_anomaly_ids, now)
+        wanted: list[AlertEvent] = []
+        for e in plan.events:
+            if e.anomaly_id is None:
+                continue
+            anomaly_id = placeholder.get(e.anomaly_id) if e.anomaly_id < 0 else e.anomaly_id
+            if anomaly_id is not None:  # None: recorded before, by another writer
+                wanted.append(replace(e, anomaly_id=anomaly_id))
+        if not wanted:
+            return []
+        ae = alert_events.c
+        existing = {
+            (r.anomaly_id, r.channel_id)
+            for r in conn.execute(
+                select(ae.anomaly_id, ae.channel_id).where(
+                    ae.anomaly_id.in_({e.anomaly_id for e in wanted})
+                )
+            )
+        }
+        recorded: list[OutboxEvent] = []
+        for e in wanted:
+            if (e.anomaly_id, e.channel_id) in existing:
+                continue
+            existing.add((e.anomaly_id, e.channel_id))
+            inserted = conn.execute(
+                insert(alert_events).values(
+                    flip_id=None,
+                    anomaly_id=e.anomaly_id,
+                    channel_id=e.channel_id,
+                    check_id=check_id,
+                    kind="anomaly",
                     payload=e.to_json(),
                     created=now,
                     claimed_at=now,

@@ -364,6 +364,7 @@ class SqlChannelStore:
                     cc.reminder_every_minutes,
                     cc.reminder_max,
                     cc.notify_on_recovery,
+                    cc.anomaly_alerts,
                 )
                 .join(channels, channels.c.id == cc.channel_id)
                 .where(cc.check_id == check_id)

@@ -26,7 +26,6 @@ from sqlalchemy import (
     delete,
     insert,
     literal,
-    or_,
     select,
     tuple_,
     update,
@@ -34,17 +33,17 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from ...domain.accounts import ApiKey, Project
 from ...domain.badges import check_badge_key
+from ...domain.detection import Anomaly, Verdict
 from ...domain.model import Check, Flip, FlipReason, Status
 from ...domain.runs import SeriesPoint
 from ...domain.status import RunLog
 from ...errors import Conflict, InvalidInput
 from ...ports import StoredPing
+from . import anomalies_store
 from .errors import integrity_conflict
 from .series_store import add_to_outbox
 from .tables import (
-    api_keys,
     channels,
     check_channels,
     checks,
@@ -158,13 +157,6 @@ def flip_from_row(row: Any) -> Flip:
     )
 
 
-def _project_from_row(row: Any) -> Project | None:
-    if row is None:
-        return None
-    m = row._mapping
-    return Project(m["id"], m["uuid"], m["name"], m["ping_key"], m["created"])
-
-
 # --- the store ---------------------------------------------------------------------------
 
 _RUN_KINDS = ("start", "success", "fail")
@@ -186,6 +178,15 @@ _SAVE_CHECK = update(checks).where(
 
 _PRUNE_PINGS = delete(pings).where(
     pings.c.check_id == bindparam("_c"), pings.c.n <= bindparam("_upto")
+)
+
+
+# The ingest hook's write (services.detection.learn): the rows are already locked and
+# saved by this transaction, so no version check.
+_SAVE_BASELINE = (
+    update(checks)
+    .where(checks.c.id == bindparam("_id"))
+    .values(baseline=bindparam("baseline"), alert_after=bindparam("alert_after"))
 )
 
 
@@ -571,70 +572,31 @@ class SqlCheckTx:
         ).scalar()
         return None if found is None else int(found)
 
-    def get_project(self, project_id: int) -> Project | None:
-        return _project_from_row(
-            self.conn.execute(select(projects).where(projects.c.id == project_id)).first()
-        )
+    # --- pattern detection (adapters/sql/anomalies_store.py) ---------------------------
 
-    def first_project(self) -> Project | None:
-        return _project_from_row(
-            self.conn.execute(select(projects).order_by(projects.c.id).limit(1)).first()
-        )
+    def add_anomalies(
+        self, check_id: int, verdicts: Sequence[Verdict], ping_n: int | None
+    ) -> list[Anomaly]:
+        return anomalies_store.add_anomalies(self.conn, check_id, verdicts, ping_n)
 
-    def insert_project(self, uuid: str, name: str, ping_key: str, now: datetime) -> int:
-        new_id = self.conn.execute(
-            insert(projects).values(uuid=uuid, name=name, ping_key=ping_key, created=now)
-        ).inserted_primary_key
-        assert new_id is not None
-        return int(new_id[0])
+    def list_anomalies(self, check_id: int, limit: int, offset: int) -> list[Anomaly]:
+        return anomalies_store.list_anomalies(self.conn, check_id, limit, offset)
 
-    def insert_api_key(
-        self,
-        project_id: int,
-        name: str,
-        key_hash: str,
-        prefix: str,
-        read_only: bool,
-        now: datetime,
-    ) -> int:
-        new_id = self.conn.execute(
-            insert(api_keys).values(
-                project_id=project_id,
-                name=name,
-                key_hash=key_hash,
-                prefix=prefix,
-                read_only=read_only,
-                created=now,
+    def count_anomalies(self, check_id: int) -> int:
+        return anomalies_store.count_anomalies(self.conn, check_id)
+
+    def get_anomaly(self, check_id: int, anomaly_uuid: str) -> Anomaly | None:
+        return anomalies_store.get_anomaly(self.conn, check_id, anomaly_uuid)
+
+    def mark_anomaly_expected(self, anomaly_id: int, now: datetime) -> None:
+        anomalies_store.mark_expected(self.conn, anomaly_id, now)
+
+    def save_baselines(self, updates: Sequence[tuple[int, str | None, datetime | None]]) -> None:
+        if updates:
+            self.conn.execute(
+                _SAVE_BASELINE,
+                [{"_id": i, "baseline": b, "alert_after": a} for i, b, a in updates],
             )
-        ).inserted_primary_key
-        assert new_id is not None
-        return int(new_id[0])
-
-    def find_api_key(self, key_hash: str) -> ApiKey | None:
-        row = self.conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
-        if row is None:
-            return None
-        m = row._mapping
-        return ApiKey(
-            id=m["id"],
-            project_id=m["project_id"],
-            name=m["name"],
-            read_only=bool(m["read_only"]),
-            prefix=m["prefix"],
-            created=m["created"],
-            revoked_at=m["revoked_at"],
-            last_used_at=m["last_used_at"],
-        )
-
-    def touch_api_key(self, key_id: int, now: datetime, older_than: datetime) -> None:
-        self.conn.execute(
-            update(api_keys)
-            .where(
-                api_keys.c.id == key_id,
-                or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < older_than),
-            )
-            .values(last_used_at=now)
-        )
 
 
 class SqlCheckStore:

@@ -18,11 +18,13 @@ from .analyzer import alert_events, maintenance_windows
 from .base import metadata
 from .channels import channels, check_channels
 from .checks import api_keys, checks, flips, orphan_pings, ping_receipts, pings, projects
+from .detection import anomalies
 from .notifications import channel_health, notifications
 from .series import series_outbox, series_points
 
 __all__ = [
     "alert_events",
+    "anomalies",
     "api_keys",
     "channel_health",
     "channels",

@@ -49,7 +49,8 @@ alert_events = Table(
     Column(
         "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
-    Column("flip_id", BigInteger, ForeignKey("flips.id", ondelete="CASCADE"), nullable=False),
+    # A flip's alert, or (0008) an anomaly's: exactly one of flip_id, anomaly_id.
+    Column("flip_id", BigInteger, ForeignKey("flips.id", ondelete="CASCADE"), nullable=True),
     Column("channel_id", Integer, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
     Column("check_id", Integer, ForeignKey("checks.id", ondelete="CASCADE"), nullable=False),
     Column("kind", String(10), nullable=False),  # down | up | reminder
@@ -57,7 +58,14 @@ alert_events = Table(
     Column("created", UTCDateTime, nullable=False),
     Column("claimed_at", UTCDateTime, nullable=True),  # a publisher is on it (lease)
     Column("published_at", UTCDateTime, nullable=True),
+    Column(
+        "anomaly_id",
+        BigInteger,
+        ForeignKey("anomalies.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
     UniqueConstraint("flip_id", "channel_id"),
+    UniqueConstraint("anomaly_id", "channel_id"),
     Index(None, "published_at", "claimed_at"),
     Index(None, "check_id", "created"),
 )

@@ -43,4 +43,6 @@ check_channels = Table(
     Column("down_since", UTCDateTime, nullable=True),
     Column("down_reason", String(20), nullable=False, default="", server_default=""),
     Column("recovery_flip_id", BigInteger, nullable=True),
+    # Pattern detection (0008): whether this channel hears about anomalies.
+    Column("anomaly_alerts", Boolean, nullable=False, default=True, server_default="1"),
 )

@@ -86,6 +86,11 @@ checks = Table(
     # missed run counted while down (see domain.status).
     Column("open_runs", String(4000), nullable=False, default="", server_default=""),
     Column("missed_deadline", UTCDateTime, nullable=True),
+    # Pattern detection (0008): on/off, sensitivity and the learned baseline (JSON,
+    # domain.detection.Baseline, bounded: about 2 KB), updated at ingest.
+    Column("detection", Boolean, nullable=False, default=True, server_default="1"),
+    Column("sensitivity", String(8), nullable=False, default="normal", server_default="normal"),
+    Column("baseline", Text, nullable=True),
     UniqueConstraint("project_id", "slug"),
     Index(None, "alert_after"),
     Index(None, "next_reminder_at"),

@@ -1,0 +1,46 @@
+/** A check's schedule in words: cron via cronstrue, a period via formatDuration. */
+import cronstrue from 'cronstrue'
+import { formatDuration } from './format'
+
+export interface ScheduleLike {
+  schedule?: string
+  tz?: string
+  timeout?: number
+}
+
+/** "At 03:00 (Europe/Riga)" for a cron check; "every 1 day" for a period; null when bad. */
+export function describeCron(expression: string): string | null {
+  const trimmed = expression.trim()
+  if (!trimmed) return null
+  try {
+    return cronstrue.toString(trimmed, { use24HourTimeFormat: true, verbose: false })
+  } catch {
+    return null
+  }
+}
+
+export function describeSchedule(check: ScheduleLike): string {
+  if (check.schedule !== undefined) {
+    const words = describeCron(check.schedule) ?? check.schedule
+    return check.tz && check.tz !== 'UTC' ? `${words} (${check.tz})` : `${words} (UTC)`
+  }
+  if (check.timeout !== undefined) return `every ${formatDuration(check.timeout)}`
+  return '—'
+}
+
+/** Period presets the form offers, in seconds. */
+export const PERIOD_UNITS = [
+  { label: 'minutes', seconds: 60 },
+  { label: 'hours', seconds: 3600 },
+  { label: 'days', seconds: 86400 },
+] as const
+
+/** Split seconds into the largest unit that divides them (3600 -> 1 hours). */
+export function splitPeriod(seconds: number): { amount: number; unit: number } {
+  for (const unit of [...PERIOD_UNITS].reverse()) {
+    if (seconds >= unit.seconds && seconds % unit.seconds === 0) {
+      return { amount: seconds / unit.seconds, unit: unit.seconds }
+    }
+  }
+  return { amount: Math.max(1, Math.round(seconds / 60)), unit: 60 }
+}
