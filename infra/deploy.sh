@@ -15,8 +15,9 @@
 #                           samconfig.toml needed; see infra/README.md for the list)
 #   SAM                     the sam executable (default: sam)
 #
-# Needs: AWS credentials, SAM CLI, the AWS CLI, make, and python3.11 on PATH (sam build
-# uses it to install the layer's wheels for arm64; no Docker). Before anything is built,
+# Needs: AWS credentials, SAM CLI, the AWS CLI, make, python3.11 on PATH (sam build
+# uses it to install the layer's wheels for arm64; no Docker), and Node.js with npm (the
+# dashboard is built here and uploaded to the stack's bucket after the deploy). Before anything is built,
 # it checks each of them, the region, the SES identity and the account's Lambda
 # concurrency, and names every one that is missing with what to do (exit 2).
 # tests/unit/test_deploy_script.py runs it with stub commands on PATH.
@@ -50,6 +51,7 @@ parameter() {
 have "$SAM" || need "SAM CLI ('$SAM') not found: pip install aws-sam-cli, or set SAM=/path/to/sam"
 have make || need "make not found: sam build runs infra/api-build/Makefile (apt-get install make)"
 have python3.11 || need "python3.11 not found on PATH: sam build installs the layer's packages with it"
+have npm || need "npm not found: the dashboard (frontend/) is built with Node.js 20.19+ and npm (Debian: apt-get install nodejs npm)"
 if ! have aws; then
   need "AWS CLI ('aws') not found: it checks credentials, region and SES (pip install awscli)"
 else
@@ -93,6 +95,9 @@ region_args=(--region "$AWS_REGION")
 echo "== validate template.yaml"
 "$SAM" validate --lint --template-file template.yaml "${region_args[@]}"
 
+echo "== build the dashboard (frontend/dist: npm ci when the lock file changed, vite build)"
+make --no-print-directory frontend-build
+
 echo "== build (layer for arm64, one folder per function, the API via infra/api-build)"
 "$SAM" build --template-file template.yaml "${region_args[@]}"
 
@@ -117,6 +122,24 @@ else
   fi
   "$SAM" deploy --no-confirm-changeset "${deploy_args[@]}"
 fi
+
+# The dashboard: hashed assets first (cached a year, immutable; never deleted here, so a
+# page opened before this deploy can still load its chunks), then index.html and the
+# other files (revalidated on every visit; files gone from the build are deleted), then
+# the CDN's cached copies of them.
+echo "== upload the dashboard"
+output() {
+  aws cloudformation describe-stacks --stack-name "$STACK_NAME" "${region_args[@]}" \
+    --query "Stacks[0].Outputs[?OutputKey=='$1'].OutputValue" --output text
+}
+bucket="$(output DashboardBucketName)"
+distribution="$(output DashboardDistributionId)"
+aws s3 sync frontend/dist/assets "s3://$bucket/assets" "${region_args[@]}" \
+  --cache-control "public, max-age=31536000, immutable"
+aws s3 sync frontend/dist "s3://$bucket" "${region_args[@]}" --exclude "assets/*" --delete \
+  --cache-control "no-cache"
+aws cloudfront create-invalidation --distribution-id "$distribution" --paths "/*" \
+  --query Invalidation.Id --output text
 
 # The database migrations ran during the deploy (custom resource SchemaMigration, before
 # the functions that use the database were updated); a failed one rolled the deploy back.

@@ -11,49 +11,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from srvpulse import bootstrap
-from srvpulse.domain.model import MAX_REPORT_BYTES
 from srvpulse.domain.pinging import PingRequest
-from srvpulse.errors import InvalidInput, NotFound, Unavailable
-from srvpulse.services.pinging import receive_ping
-
-_HEADERS = {
-    "content-type": "text/plain; charset=utf-8",
-    # Like Healthchecks: pings may come from browsers, and clients may read the limit.
-    "access-control-allow-origin": "*",
-    "ping-body-limit": str(MAX_REPORT_BYTES),
-    # Like Healthchecks (Django's never_cache): no proxy may answer a ping for us.
-    "cache-control": "max-age=0, no-cache, no-store, must-revalidate, private",
-}
-
-
-# A browser sending a JSON completion body (Content-Type: application/json) asks first.
-_PREFLIGHT = {
-    "access-control-allow-methods": "GET, HEAD, POST",
-    "access-control-allow-headers": "content-type",
-    "access-control-max-age": "86400",
-}
+from srvpulse.services.pinging import accept_ping
 
 
 def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
-    method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
-    if method == "OPTIONS":
-        return _reply(204, "", _PREFLIGHT)
+    """Parse, validate and enqueue with ``services.pinging.accept_ping`` (the local edge
+    runs the same code); only the event decoding and the reply shape are here."""
     rt = bootstrap.runtime()
-    try:
-        reply = receive_ping(
-            request_from_event(event),
-            rt.ping_queue,
-            datetime.now(UTC),
-            rt.ping_targets,
-            trusted_proxies=rt.settings.trusted_proxies,
-        )
-    except InvalidInput as exc:
-        return _reply(400, exc.message)
-    except NotFound as exc:
-        return _reply(404, exc.message)
-    except Unavailable as exc:
-        return _reply(503, "service unavailable, try again", {"retry-after": str(exc.retry_after)})
-    return _reply(reply.status, reply.text)
+    reply = accept_ping(
+        request_from_event(event),
+        rt.ping_queue,
+        datetime.now(UTC),
+        targets=rt.ping_targets,
+        trusted_proxies=rt.settings.trusted_proxies,
+    )
+    return {"statusCode": reply.status, "headers": reply.headers, "body": reply.text}
 
 
 def request_from_event(event: dict[str, Any]) -> PingRequest:
@@ -79,7 +52,3 @@ def request_from_event(event: dict[str, Any]) -> PingRequest:
         remote_addr=http.get("sourceIp", ""),
         scheme=headers.get("x-forwarded-proto", "https").split(",")[0].strip(),
     )
-
-
-def _reply(status: int, text: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {**_HEADERS, **(extra or {})}, "body": text}

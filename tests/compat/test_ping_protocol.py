@@ -70,6 +70,11 @@ def test_create_1_on_a_new_slug_answers_201_created_and_makes_the_check(
         lambda found: len(found) == 1,
     )
     assert made[0]["n_pings"] == 1
+    # The edge learns a slug made by ingest within its refresh (docs: consistency window).
+    log = eventually(
+        lambda: httpx.get(f"{hc.base}/ping/{key}/{slug}/log").status_code, lambda s: s == 200
+    )
+    assert log == 200
     again = httpx.get(f"{hc.base}/ping/{key}/{slug}/start?create=1")
     assert (again.status_code, again.text) == (200, "OK")
     assert httpx.get(f"{hc.base}/ping/wrong{key[5:]}/{slug}?create=1").status_code == 404

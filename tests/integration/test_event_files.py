@@ -136,6 +136,8 @@ def test_every_event_file_is_answered_by_its_handler(
                 assert (reply["statusCode"], reply["body"]) == (200, "OK"), name
             reply = invoke("ping", "ping-json-completion.json")
             assert (reply["statusCode"], reply["body"]) == (200, "OK")
+            reply = invoke("ping", "ping-function-url.json")  # exit status 0, no route
+            assert (reply["statusCode"], reply["body"]) == (200, "OK")
             reply = invoke("ping", "ping-malformed.json")
             # /ping/not-a-uuid is no ping URL: Healthchecks' 404 "not found".
             assert (reply["statusCode"], reply["body"]) == (404, "not found")
@@ -145,8 +147,10 @@ def test_every_event_file_is_answered_by_its_handler(
                 (CHECK_UUID, "success"),
                 (CHECK_UUID, "fail"),
                 (CHECK_UUID, "success"),
+                (CHECK_UUID, "success"),
             ]
             assert queued[3].summary == "db1: 3.2 GB in 2 min 41 s"
+            assert queued[4].exit_status == 0
 
             batch = event("ingest-batch.json")["Records"]
             assert len({r["messageId"] for r in batch}) == len(batch) == 3

@@ -25,6 +25,11 @@ case "$1 $2" in
     echo 123456789012 ;;
   "sesv2 get-email-identity") echo "${STUB_SES_VERIFIED:-True}" ;;
   "lambda get-account-settings") echo "${STUB_QUOTA:-1000}" ;;
+  "cloudformation describe-stacks")
+    case "$*" in
+      *DashboardBucketName*) echo srvpulse-dashboard-bucket ;;
+      *DashboardDistributionId*) echo E2DISTRIBUTION ;;
+    esac ;;
 esac
 """
 LOGGING_STUB = '#!/bin/bash\necho "$(basename "$0") $*" >> "$STUB_LOG"\n'
@@ -58,14 +63,14 @@ def calls(tmp_path: Path) -> list[str]:
     return (tmp_path / "log").read_text().splitlines()
 
 
-ALL = ("sam", "make", "python3.11", "aws")
+ALL = ("sam", "make", "python3.11", "aws", "npm")
 OVERRIDES = "SiteUrl=https://srvpulse.example.com SesIdentity=example.com EmailFrom=a@example.com"
 
 
 def test_on_a_bare_machine_every_missing_tool_is_named_and_nothing_runs(tmp_path: Path) -> None:
     result = run(tmp_path, ())
     assert result.returncode == 2
-    for what in ("SAM CLI", "make not found", "python3.11 not found", "AWS CLI"):
+    for what in ("SAM CLI", "make not found", "python3.11 not found", "AWS CLI", "npm not found"):
         assert what in result.stderr, what
     assert "nothing was changed" in result.stderr
     assert "infra/README.md" in result.stderr
@@ -79,6 +84,7 @@ def test_on_a_bare_machine_every_missing_tool_is_named_and_nothing_runs(tmp_path
         ("make", "make not found"),
         ("python3.11", "python3.11 not found on PATH"),
         ("aws", "AWS CLI ('aws') not found"),
+        ("npm", "npm not found: the dashboard (frontend/) is built with Node.js"),
     ],
 )
 def test_each_missing_tool_alone_is_named(tmp_path: Path, tool: str, named: str) -> None:
@@ -154,3 +160,29 @@ def test_the_guided_first_deploy_needs_no_parameters_yet(tmp_path: Path) -> None
 
 def test_the_script_is_executable() -> None:
     assert os.access(SCRIPT, os.X_OK)
+
+
+def test_the_dashboard_is_built_before_and_uploaded_after_the_stack_with_its_cache_headers(
+    tmp_path: Path,
+) -> None:
+    result = run(tmp_path, ALL, AWS_REGION="eu-west-1", SAM_PARAMETER_OVERRIDES=OVERRIDES)
+    assert result.returncode == 0, result.stderr
+    log = calls(tmp_path)
+    steps = [c for c in log if c.startswith(("sam ", "make ", "aws s3", "aws cloudfront"))]
+    assert [" ".join(c.split()[:2]) for c in steps] == [
+        "sam validate",
+        "make --no-print-directory",
+        "sam build",
+        "sam deploy",
+        "aws s3",
+        "aws s3",
+        "aws cloudfront",
+        "sam list",
+    ]
+    assets, pages, invalidation = steps[4], steps[5], steps[6]
+    assert "frontend/dist/assets s3://srvpulse-dashboard-bucket/assets" in assets
+    assert "--cache-control public, max-age=31536000, immutable" in assets
+    assert "--delete" not in assets
+    assert "s3://srvpulse-dashboard-bucket " in pages + " "
+    assert "--exclude assets/* --delete --cache-control no-cache" in pages
+    assert "--distribution-id E2DISTRIBUTION --paths /*" in invalidation

@@ -360,7 +360,7 @@ def test_each_function_may_do_only_its_own_job(cfn: dict[str, Any]) -> None:
         for name, found in s3_actions.items()
         if name not in ("PingFunction", "IngestFunction", "ApiFunction")
     )
-    assert granted["AnalyzerFunction"] == {"sns"}
+    assert granted["AnalyzerFunction"] == {"sns", "sqs"}  # sqs: its ingest heartbeats
     assert granted["EmailAlerterFunction"] == {"ses", "sqs"}  # sqs: its DLQ destination
     assert granted["MigrateFunction"] == set()
     (send,) = [
@@ -372,8 +372,10 @@ def test_each_function_may_do_only_its_own_job(cfn: dict[str, Any]) -> None:
     ]
     assert "sqs:SendMessage" not in _actions(consume)
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= _actions(consume)
-    (publish,) = by_function["AnalyzerFunction"]
+    publish, heartbeat = by_function["AnalyzerFunction"]
     assert _actions(publish) == {"sns:Publish"}
+    assert all(a.startswith("sqs:SendMessage") for a in _actions(heartbeat))
+    assert "PingQueue" in json.dumps(heartbeat["Resource"])
     for name in ("EmailAlerterFunction", "WebAlerterFunction", "ApiFunction"):
         ses = [s for s in by_function[name] if "ses:SendEmail" in _actions(s)]
         assert ses and all(":identity/" in json.dumps(s["Resource"]) for s in ses), name

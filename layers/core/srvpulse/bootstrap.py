@@ -8,6 +8,7 @@ SQLAlchemy, and nothing connects at import time.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
         AlertBus,
         ChannelStore,
         CheckStore,
+        IngestLag,
         Mailer,
         PingQueue,
         PingTargets,
@@ -288,10 +290,25 @@ class Runtime:
         return SqlAnalyzerStore(self.engine)
 
     @cached_property
+    def ingest_lag(self) -> IngestLag:
+        """How far ingestion has caught up: heartbeats through SQS when PING_QUEUE_URL
+        is set (AWS), else the oldest message of the local durable queue."""
+        from .adapters.lag import HeartbeatLag, LocalQueueLag
+
+        if self.settings.ping_queue_url:
+            return HeartbeatLag(self.settings.ping_queue_url, self.check_store)
+        return LocalQueueLag(self.local_queue.oldest_enqueued_at)
+
+    @cached_property
     def analyzer(self) -> Analyzer:
         from .services.analyzing import Analyzer
 
-        return Analyzer(self.analyzer_store, self.alert_bus, site_url=self.settings.site_url)
+        return Analyzer(
+            self.analyzer_store,
+            self.alert_bus,
+            lag=self.ingest_lag,
+            site_url=self.settings.site_url,
+        )
 
 
 def service_error(exc: BaseException) -> SrvpulseError | None:
@@ -308,7 +325,17 @@ def for_local(settings: Settings | None = None) -> Runtime:
 
 def for_aws(settings: Settings | None = None) -> Runtime:
     s = settings or Settings.from_env({"SRVPULSE_MODE": "aws"})
+    if not s.site_url and s.site_url_parameter:
+        s = replace(s, site_url=read_site_url(s.site_url_parameter))
     return Runtime(s)
+
+
+def read_site_url(name: str) -> str:
+    """The site URL from an SSM parameter (once per container: the runtime is cached)."""
+    import boto3
+
+    value = boto3.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+    return str(value).rstrip("/")
 
 
 _current: Runtime | None = None

@@ -20,6 +20,9 @@ class Settings:
     dashboard_dir: Path | None = None
     database_url: str = ""  # SQLAlchemy URL; default: SQLite file in data_dir
     site_url: str = "http://127.0.0.1:8000"  # dashboard and API base URL
+    # On AWS without a custom domain: the SSM parameter holding site_url (the API
+    # function cannot name the CloudFront domain that routes to it: template.yaml).
+    site_url_parameter: str | None = None
     ping_url: str = "http://127.0.0.1:8000/ping/"  # base of ping URLs shown to users
     port: int = 8000
     host: str = "127.0.0.1"
@@ -105,6 +108,7 @@ class Settings:
             else None,
             database_url=e.get("DATABASE_URL", ""),
             site_url=site,
+            site_url_parameter=e.get("SITE_URL_PARAMETER") or None,
             ping_url=e.get("PING_URL", f"{site}/ping/"),
             port=port,
             host=host,

@@ -13,13 +13,20 @@ with it.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's own locking alone
+    fcntl = None  # type: ignore[assignment]
 
 from ..domain.model import PingMessage
 from ..ports import QueueFull
@@ -105,6 +112,8 @@ class LocalDurableQueue:
         self._conn.execute("PRAGMA journal_mode=WAL")
         # FULL: every commit is fsynced, so an acknowledged ping survives power loss too.
         self._conn.execute("PRAGMA synchronous=FULL")
+        self._durable = True
+        self._lock_file = os.open(str(path) + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._conn.executescript(_SCHEMA)
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(dead_letters)")}
         if "reason" not in columns:  # queue files written before reasons were kept
@@ -128,7 +137,7 @@ class LocalDurableQueue:
         now = self._clock()
         ids = [str(uuid.uuid4()) for _ in bodies]
         try:
-            with self._lock:
+            with self._writing(durable=True):
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     self._conn.executemany(
@@ -145,6 +154,34 @@ class LocalDurableQueue:
         self._wake.set()
         return ids
 
+    @contextmanager
+    def _writing(self, *, durable: bool) -> Iterator[None]:
+        """Hold the right to write: this process's lock, then the file lock the other
+        processes take too (the HTTP edge sends, the ingest process receives).
+
+        Why a file lock when SQLite has its own: a writer that finds SQLite's lock taken
+        sleeps 1, 2, 5, 10... ms before it looks again, so under load the edge's group
+        commits waited up to 500 ms behind the ingest process's short transactions;
+        ``flock`` wakes the waiter the moment the lock is free.
+
+        ``durable``: fsync the commit (sends) or not (everything the consumer does). A
+        receive, an acknowledgement or a retry lost to a power cut only means the
+        message is delivered again, which ingest ignores (idempotent on the ping id); a
+        dead-letter move is one transaction either way. So only sends wait for the disk.
+        """
+        with self._lock:
+            if fcntl is not None:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            try:
+                if durable != self._durable:
+                    mode = "FULL" if durable else "NORMAL"
+                    self._conn.execute(f"PRAGMA synchronous={mode}")
+                    self._durable = durable
+                yield
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
     # --- consumer side -------------------------------------------------------------------
     def receive(
         self, max_messages: int = 10, visibility_timeout: float | None = None
@@ -154,7 +191,7 @@ class LocalDurableQueue:
         vt = self.visibility_timeout if visibility_timeout is None else visibility_timeout
         now = self._clock()
         out: list[ReceivedMessage] = []
-        with self._lock:
+        with self._writing(durable=False):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 rows = self._conn.execute(
@@ -188,7 +225,7 @@ class LocalDurableQueue:
         deleted (stale receipts delete nothing)."""
         if not receipts:
             return 0
-        with self._lock:
+        with self._writing(durable=False):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 cur = self._conn.executemany(
@@ -202,7 +239,7 @@ class LocalDurableQueue:
 
     def change_visibility(self, receipt: str, seconds: float) -> bool:
         """Make a received message visible again after ``seconds`` (retry back-off)."""
-        with self._lock:
+        with self._writing(durable=False):
             cur = self._conn.execute(
                 "UPDATE messages SET visible_at = ? WHERE receipt = ?",
                 (self._clock() + seconds, receipt),
@@ -214,7 +251,7 @@ class LocalDurableQueue:
         dependency recover); messages in flight keep their receipt but may be received
         again, which an idempotent consumer ignores. Returns how many were moved."""
         now = self._clock()
-        with self._lock:
+        with self._writing(durable=False):
             cur = self._conn.execute(
                 "UPDATE messages SET visible_at = ? WHERE receive_count > 0 AND visible_at > ?",
                 (now, now),
@@ -225,7 +262,7 @@ class LocalDurableQueue:
         """Move a received message that can never be processed to ``dead_letters`` (one
         commit). False when the receipt is stale."""
         now = self._clock()
-        with self._lock:
+        with self._writing(durable=False):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 cur = self._conn.execute(
@@ -249,7 +286,7 @@ class LocalDurableQueue:
         keeps its message id and counts as enqueued now (the lag watermark must not
         jump back to when it first failed). Returns how many moved; call until 0."""
         now = self._clock()
-        with self._lock:
+        with self._writing(durable=False):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 rows = self._conn.execute(
@@ -325,3 +362,4 @@ class LocalDurableQueue:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            os.close(self._lock_file)

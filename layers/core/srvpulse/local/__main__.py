@@ -1,5 +1,6 @@
-"""``python -m srvpulse.local`` (``make run``): start srvpulse in one process."""
+"""``python -m srvpulse.local`` (``make run``): start srvpulse locally."""
 
 from .runner import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

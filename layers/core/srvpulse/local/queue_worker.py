@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..adapters.local_queue import LocalDurableQueue, ReceivedMessage
-from ..domain.model import PingMessage
+from ..services.ingesting import PoisonMessage, decode
 from .lambda_context import LocalLambdaContext
 
 log = logging.getLogger("srvpulse.local.queue")
@@ -38,9 +38,9 @@ def never_storable(body: str) -> str | None:
     """Why ``body`` can never be stored, or None when it can (so a failure to store it
     is the infrastructure's and worth retrying)."""
     try:
-        PingMessage.from_json(body)
-    except (ValueError, KeyError, TypeError, RecursionError) as exc:
-        return f"not a ping message: {type(exc).__name__}: {str(exc)[:200]}"
+        decode(body)  # ingest's own rule for what is a ping message at all
+    except PoisonMessage as exc:
+        return str(exc)
     try:
         # Lone surrogates decode from JSON escapes but no database can store them.
         json.dumps(json.loads(body), ensure_ascii=False).encode("utf-8")

@@ -1,23 +1,27 @@
-"""``python -m srvpulse.local``: srvpulse in one process.
+"""``python -m srvpulse.local``: srvpulse locally, from one command.
 
-Start-up: migrate the database, create the default project (printing its API keys the
-first time), serve HTTP with waitress through the API Gateway emulator, and start the
-background workers from ``build_workers``. SIGINT (Ctrl-C) and SIGTERM stop the HTTP
-server first, then stop every worker with ``drain=True`` (the ingest worker ingests what
-is queued), and exit 0.
+Start-up: hold the port, migrate the database, create the default project (printing its
+API keys the first time), start the background workers (``build_workers``) in a process
+of their own (workers.py), and serve HTTP with granian: the edge (edge.py) answers pings
+through a group commit to the local queue and everything else through the API Gateway
+emulator. SIGINT (Ctrl-C) and SIGTERM stop the HTTP server first (no new pings), then
+the workers process, whose workers stop with ``drain=True`` (ingest ingests what is
+queued), and exit 0. A workers process that dies is started again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import os
 import signal
+import socket
+import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any, Protocol
 
 from .. import bootstrap
@@ -27,8 +31,11 @@ from ..settings import Settings
 
 log = logging.getLogger("srvpulse.local")
 
-# waitress worker threads: each request runs a handler in one of them.
-HTTP_THREADS = 8
+# Seconds the workers process gets to drain the queue at shutdown before it is killed
+# (QueueDrainWorker's own bound is 30 s).
+WORKERS_STOP_TIMEOUT = 75.0
+# A connection backlog big enough for an hour-start burst of new connections.
+LISTEN_BACKLOG = 2048
 
 
 class Worker(Protocol):
@@ -60,7 +67,11 @@ def build_workers(runtime: Runtime) -> list[Worker]:
     from .queue_worker import QueueDrainWorker
 
     workers: list[Worker] = [
-        QueueDrainWorker(runtime.local_queue, load_handler("functions.ingest.handler")),
+        # Batches of 100, as the SQS event source mapping sends (template.yaml): ingest
+        # stores a batch in one transaction, ~0.2-0.5 ms a ping instead of ~4 ms alone.
+        QueueDrainWorker(
+            runtime.local_queue, load_handler("functions.ingest.handler"), batch_size=100
+        ),
         AnalyzerWorker(runtime.analyzer),
         AlertWorker(runtime.alert_bus, load_handler("functions.alerters.handler")),
     ]
@@ -79,11 +90,6 @@ def find_app_root() -> Path:
         if (path / "app.py").is_file() and (path / "functions").is_dir():
             return path.resolve()
     raise SystemExit("srvpulse.local: cannot find app.py and functions/ (set SRVPULSE_APP_ROOT)")
-
-
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM behaves like Ctrl-C: waitress's loop ends and the shutdown path runs.
-    raise KeyboardInterrupt
 
 
 def _print_keys(runtime: Runtime) -> None:
@@ -115,8 +121,132 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _allow_many_connections() -> None:
+    """Raise the open-files limit to its hard maximum: every connection is a file, and
+    1 000 idle clients must not use up a default soft limit of 1 024."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def _hold_port(host: str, port: int) -> socket.socket:
+    """Bind ``host:port`` now, so a busy port is found before anything is created; the
+    socket is closed just before granian binds the same address."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class WorkersProcess:
+    """The background workers in their own process (``python -m srvpulse.local.workers``),
+    started again if it dies; stopped by closing its stdin (it drains, then exits)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        env = {**os.environ, "SRVPULSE_APP_ROOT": str(self.root)}
+        command = [sys.executable, "-m", "srvpulse.local.workers"]  # our own module
+        # Its own session: a terminal's Ctrl-C reaches only this process, which stops
+        # the HTTP server first and then the workers (by closing their stdin).
+        self.proc = subprocess.Popen(  # noqa: S603
+            command, env=env, stdin=subprocess.PIPE, start_new_session=True
+        )
+
+    async def supervise(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            if self.proc is not None and self.proc.poll() is not None:
+                self.restarts += 1
+                log.error(
+                    "the workers process exited (status %s); starting it again",
+                    self.proc.returncode,
+                )
+                if self.proc.stdin is not None:
+                    self.proc.stdin.close()
+                await asyncio.sleep(min(30.0, 2.0**self.restarts))
+                self.start()
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()  # "stop now": it drains, then exits
+        try:
+            self.proc.wait(WORKERS_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            log.error(
+                "the workers process did not stop in %.0f s; killing it", WORKERS_STOP_TIMEOUT
+            )
+            self.proc.kill()
+            self.proc.wait()
+
+
+def http_server(app: Any, host: str, port: int) -> Any:
+    """The granian server of the local mode for the ASGI ``app`` (the benchmark runs its
+    baseline under this same server)."""
+    from granian.constants import Interfaces
+    from granian.server.embed import Server
+
+    return Server(
+        app,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        backlog=LISTEN_BACKLOG,
+        # Requests handled at once: pings wait on a group commit, and 1 000 slow
+        # clients must not use up the slots the others need.
+        backpressure=LISTEN_BACKLOG * 2,
+        log_enabled=False,
+    )
+
+
+async def serve_until_stopped(
+    app: Any, settings: Settings, workers: WorkersProcess | None = None
+) -> None:
+    """Serve ``app`` until SIGINT or SIGTERM (supervising the workers process, if any)."""
+    server = http_server(app, settings.host, settings.port)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, server.stop)
+    tasks = [loop.create_task(_announce_when_listening(settings))]
+    if workers is not None:
+        tasks.append(loop.create_task(workers.supervise()))
+    try:
+        await server.serve()
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def _announce_when_listening(settings: Settings) -> None:
+    """Print "is running" once a connection is accepted (granian binds, then starts its
+    worker: scripts and tests wait for this line and connect at once)."""
+    while True:
+        try:
+            _, writer = await asyncio.open_connection(settings.host, settings.port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        break
+    print(f"srvpulse is running on {settings.site_url} (data in {settings.data_dir})", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
-    import waitress
+    import uvloop
 
     from ..adapters.sql.db import migrate
 
@@ -125,8 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    # "Task queue depth is N" on every queued request under load: noise, not a problem.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    _allow_many_connections()
     try:
         settings = Settings.from_env()
     except ValueError as exc:
@@ -134,25 +263,16 @@ def main(argv: list[str] | None = None) -> int:
     root = find_app_root()
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
+    from .edge import GroupCommitQueue, LocalEdge
     from .gateway import ApiGatewayEmulator
     from .spa import SpaFiles
 
     api = importlib.import_module("app").app
     dashboard = SpaFiles(settings.dashboard_dir or root / "frontend" / "dist")
-    gateway = ApiGatewayEmulator(load_handler("functions.ping.handler"), api, dashboard)
     # Listen first: a busy port must not leave a half-started installation behind
     # (first-start keys printed to a run that then dies).
     try:
-        server = waitress.create_server(
-            gateway,
-            host=settings.host,
-            port=settings.port,
-            threads=HTTP_THREADS,
-            ident="srvpulse",
-            # X-Forwarded-* reach the ping handler untouched: it trusts them only from
-            # TRUSTED_PROXIES (domain.pinging.behind_proxy), as on AWS.
-            clear_untrusted_proxy_headers=False,
-        )
+        held = _hold_port(settings.host, settings.port)
     except OSError as exc:
         return _fail(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc} "
@@ -163,31 +283,37 @@ def main(argv: list[str] | None = None) -> int:
     try:
         migrate(runtime.engine)
     except Exception as exc:  # the database is unreachable or refuses us: say so, once
-        server.close()
+        held.close()
         url = runtime.engine.url.render_as_string(hide_password=True)
         return _fail(f"cannot prepare the database {url}: {_first_line(exc)}")
     _print_keys(runtime)
-    # The edge answers 404 for unknown checks from this set (in process; kept current by
-    # the API and ingest).
+    # The edge answers 404 for unknown checks from this set: published now, after every
+    # change by the API (this process), and re-read every few seconds for what ingest
+    # (the workers' process) creates with ?create=1.
     ping_targets.publish(runtime.check_store, runtime.ping_targets)
+    ping_targets.keep_fresh(runtime.check_store, runtime.ping_targets)
 
-    workers = build_workers(runtime)
-    for worker in workers:
-        worker.start()
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    signal.signal(signal.SIGINT, _raise_interrupt)
-    print(f"srvpulse is running on {settings.site_url} (data in {settings.data_dir})", flush=True)
+    workers = WorkersProcess(root)
+    workers.start()
+    edge = LocalEdge(
+        GroupCommitQueue(runtime.local_queue),
+        ApiGatewayEmulator(api),
+        spa=dashboard,
+        targets=runtime.ping_targets,
+        trusted_proxies=settings.trusted_proxies,
+    )
+    held.close()
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
+        uvloop.run(serve_until_stopped(edge, settings, workers))
+    except Exception as exc:  # granian could not bind after all (a race for the port)
+        workers.stop()
+        return _fail(f"cannot serve on {settings.host}:{settings.port}: {_first_line(exc)}")
     finally:
         print("srvpulse: stopping, draining the queue...", flush=True)
-        server.close()
-        for worker in reversed(workers):
-            worker.stop(drain=True)
-        left = runtime.local_queue.depth()
-        runtime.local_queue.close()
-        runtime.engine.dispose()
-        print(f"srvpulse: stopped ({left} pings left queued for the next start)", flush=True)
+        edge.close()
+        workers.stop()
+    left = runtime.local_queue.depth()
+    runtime.local_queue.close()
+    runtime.engine.dispose()
+    print(f"srvpulse: stopped ({left} pings left queued for the next start)", flush=True)
     return 0

@@ -9,6 +9,7 @@ the whole set, read from the store, so a missed call is repaired by the next one
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -53,3 +54,22 @@ def after_ingest(store: CheckStore, targets: PingTargets) -> Callable[[Sequence[
             publish(store, targets)
 
     return hook
+
+
+# How often the local mode's edge re-reads the targets (ingest runs in another process).
+LOCAL_REFRESH_SECONDS = 2.0
+
+
+def keep_fresh(
+    store: CheckStore, targets: PingTargets, every: float = LOCAL_REFRESH_SECONDS
+) -> threading.Event:
+    """Republish every ``every`` seconds in a daemon thread, off the ping path (the local
+    mode, whose ingest runs in another process); set the returned event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            publish(store, targets)
+
+    threading.Thread(target=loop, name="ping-targets", daemon=True).start()
+    return stop

@@ -1,7 +1,7 @@
 """compat: Healthchecks' keyword filtering fields on checks
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0010
 
 ``filter_http_body``, ``filter_default_fail``, ``start_kw``, ``success_kw``,
 ``failure_kw`` decide a ping's kind from its body (domain/keywords.py);
@@ -16,7 +16,7 @@ from alembic import op
 from srvpulse.domain.badges import check_badge_key
 
 revision: str = "0009"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
