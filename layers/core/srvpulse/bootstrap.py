@@ -164,9 +164,16 @@ class Runtime:
     def local_queue(self) -> LocalDurableQueue:
         """The local mode's durable ping queue (data_dir/queue.sqlite3), drained by the
         runner's ingest worker. Separate from the main database."""
+        return self.local_queue_with()
+
+    def local_queue_with(self, *, busy_timeout: float | None = None) -> LocalDurableQueue:
+        """The local queue, opened anew (``srvpulse queue`` waits longer for its lock)."""
         from .adapters.local_queue import LocalDurableQueue
 
-        return LocalDurableQueue(self.settings.data_dir / "queue.sqlite3")
+        path = self.settings.data_dir / "queue.sqlite3"
+        if busy_timeout is None:
+            return LocalDurableQueue(path)
+        return LocalDurableQueue(path, busy_timeout=busy_timeout)
 
     @cached_property
     def mailer(self) -> Mailer:

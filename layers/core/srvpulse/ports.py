@@ -259,6 +259,10 @@ class CheckTx(Protocol):
 
     def delete_check(self, check_id: int) -> None: ...
     def check_channel_uuids(self, check_id: int) -> list[str]: ...
+    def channel_uuids_of(self, check_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The channels of many checks in one query (a list page), uuid order."""
+        ...
+
     def set_check_channels(self, check: Check, channel_uuids: Sequence[str] | None) -> None:
         """Assign exactly these channels (None = all of the project's channels).
         Raises ``InvalidInput(field="channels")`` for a channel not in the project."""

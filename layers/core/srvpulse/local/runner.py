@@ -248,8 +248,6 @@ async def _announce_when_listening(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     import uvloop
 
-    from ..adapters.sql.db import migrate
-
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -281,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime = bootstrap.for_local(settings)
     bootstrap.install(runtime)
     try:
-        migrate(runtime.engine)
+        runtime.migrate()
     except Exception as exc:  # the database is unreachable or refuses us: say so, once
         held.close()
         url = runtime.engine.url.render_as_string(hide_password=True)

@@ -153,7 +153,9 @@ def list_checks(
     """The project's checks, oldest first; every tag in ``tags`` must be present."""
     with store.transaction() as tx:
         found = tx.list_checks(project_id, tags=tags, slug=slug, limit=limit, offset=offset)
-        return [_view(tx, c) for c in found]
+        # One query for every check's channels, not one per check (5x the list's cost).
+        assigned = tx.channel_uuids_of([c.id for c in found])
+        return [CheckView(c, assigned[c.id]) for c in found]
 
 
 def get_check(store: CheckStore, project_id: int, key: str) -> CheckView:

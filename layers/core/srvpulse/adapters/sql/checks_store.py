@@ -300,13 +300,20 @@ class SqlCheckTx:
         self.conn.execute(delete(checks).where(checks.c.id == check_id))
 
     def check_channel_uuids(self, check_id: int) -> list[str]:
-        q = (
-            select(channels.c.uuid)
-            .join(check_channels, check_channels.c.channel_id == channels.c.id)
-            .where(check_channels.c.check_id == check_id)
-            .order_by(channels.c.uuid)
-        )
-        return [str(u) for u in self.conn.execute(q).scalars()]
+        return self.channel_uuids_of([check_id])[check_id]
+
+    def channel_uuids_of(self, check_ids: Sequence[int]) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {i: [] for i in check_ids}
+        for chunk in _chunks(check_ids):
+            q = (
+                select(check_channels.c.check_id, channels.c.uuid)
+                .join(check_channels, check_channels.c.channel_id == channels.c.id)
+                .where(check_channels.c.check_id.in_(chunk))
+                .order_by(channels.c.uuid)
+            )
+            for check_id, uuid in self.conn.execute(q):
+                found[int(check_id)].append(str(uuid))
+        return found
 
     def set_check_channels(self, check: Check, channel_uuids: Sequence[str] | None) -> None:
         """Assign exactly these channels, each named by its uuid or, as Healthchecks
