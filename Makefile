@@ -28,8 +28,9 @@ run: setup
 	@$(MAKE) --no-print-directory frontend-build || echo "srvpulse: the dashboard is not built (see above); starting without it." >&2
 	$(BIN)/python -m srvpulse.local
 
-# The API's OpenAPI document, which the dashboard's typed client is generated from
-# (tests/unit/test_openapi.py fails when the committed copy is out of date).
+# The API's OpenAPI document and the dashboard's types generated from it, both committed
+# (tests/unit/test_openapi.py and frontend/tests/schema-drift.spec.ts fail when either is
+# out of date): run it after changing a route or a schema.
 openapi: setup frontend-setup
 	$(BIN)/python -m chalicelib.openapi frontend/src/api/openapi.json
 	cd frontend && npm run --silent gen:api

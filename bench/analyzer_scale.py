@@ -1,4 +1,5 @@
-"""Analyzer scale: one pass over 100 000 checks of which 1 % are due, on MariaDB and SQLite.
+"""Analyzer scale: one pass over 100 000 checks of which 1 % are due, on MariaDB and SQLite;
+then all of them due at once.
 
     .venv/bin/python bench/analyzer_scale.py [--checks 100000] [--backends sqlite,mysql]
 
@@ -7,7 +8,9 @@ with 0 due checks (baseline), 0.1 % due and 1 % due (each due check flips to dow
 records one alert event), and prints time per pass, rows read and the ratio to the
 0.1 % pass measured in the same run. Cost proportional to the due checks means the 1 %
 pass costs about 10x the 0.1 % pass, and the 0-due pass next to nothing, whatever the
-table size. The MariaDB server is SRVPULSE_TEST_MYSQL (as in the tests).
+table size. Then every check is made due at once (an hourly fleet at :00) and passes of
+1 000 run back to back until none is left: the time until all are decided. The MariaDB
+server is SRVPULSE_TEST_MYSQL (as in the tests).
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, delete, text, update
 from srvpulse.adapters.memory import LocalAlertBus
 from srvpulse.adapters.sql.analyzer_store import SqlAnalyzerStore
 from srvpulse.adapters.sql.db import make_engine, migrate
-from srvpulse.adapters.sql.tables import checks
+from srvpulse.adapters.sql.tables import alert_events, checks, flips
 from srvpulse.services.analyzing import Analyzer
 
 # The seed is the analyzer concurrency test's, so a schema change that breaks it shows
@@ -72,6 +75,35 @@ def measure(engine: Engine, n: int) -> dict[int, tuple[float, int, int]]:
     return results
 
 
+def fleet(engine: Engine, n: int) -> tuple[float, int, int]:
+    """Every check due at once (an hourly fleet at :00): (seconds until no check is due,
+    passes, flips), passes of 1 000 run back to back as ``run_for`` does."""
+    with engine.begin() as conn:
+        conn.execute(delete(alert_events))
+        conn.execute(delete(flips))
+        conn.execute(
+            update(checks).values(
+                status="up",
+                last_ping=T0,
+                alert_after=T0 + timedelta(minutes=70),
+                next_reminder_at=None,
+                missed_deadline=None,
+                consecutive_failures=0,
+                consecutive_successes=1,
+            )
+        )
+    analyzer = Analyzer(SqlAnalyzerStore(engine), LocalAlertBus(), batch_limit=1000)
+    passes = flipped = 0
+    started = time.perf_counter()
+    while True:
+        report = analyzer.run_pass(NOW)
+        passes += 1
+        flipped += report.flips
+        if not report.full:
+            break
+    return time.perf_counter() - started, passes, flipped
+
+
 def explain_due_query(engine: Engine) -> str:
     sql = checks.select().with_only_columns(checks.c.id).where(checks.c.alert_after <= NOW)
     compiled = (
@@ -109,6 +141,12 @@ def run_backend(name: str, n: int) -> None:
             print(f"  {due:>10} {secs * 1000:>9.1f} {rows:>10} {secs / base_time:>16.2f}")
         per_check = results[n // 100][0] / (n // 100) * 1000
         print(f"  => {per_check:.2f} ms per due check; rows read ~ due checks, not {n}")
+        took, passes, flipped = fleet(engine, n)
+        print(
+            f"  all {n} due at once: {flipped} flips in {passes} passes, {took:.1f} s "
+            f"({took / passes * 1000:.0f} ms per pass of 1 000)"
+        )
+        assert flipped == n
     finally:
         engine.dispose()
         if name == "mysql":

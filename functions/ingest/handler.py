@@ -1,11 +1,11 @@
 """Ingest function: an SQS batch of pings -> services.ingesting, in one transaction.
 
-The batch is decoded record by record: a body that is not a ping message (poison) fails
-only its own record. The rest is ingested together (``ingest_messages``): a transient
-database error fails all of them as retryable (SQS delivers them again after the
-visibility timeout, for as long as ``maxReceiveCount`` allows: docs/architecture.md,
-"Ingest"); a message that cannot be stored even on its own fails alone. Failures are
-reported through Powertools' partial batch response. Never logs bodies or ping keys.
+``ingest_queue_batch`` decodes the records (a body that is not a ping message is poison
+and fails alone; analyzer heartbeats move the ingestion watermark), stores the pings
+together, fails them all as retryable on a transient database error (SQS delivers them
+again after the visibility timeout: docs/architecture.md, "Ingest") and a message that
+cannot be stored even on its own alone. Failures go back through Powertools' partial
+batch response. Never logs bodies or ping keys.
 """
 
 from __future__ import annotations
@@ -22,14 +22,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from srvpulse import bootstrap
-from srvpulse.domain.model import PingMessage
-from srvpulse.services.ingesting import (
-    Outcome,
-    PoisonMessage,
-    ReceiptPruner,
-    decode,
-    ingest_messages,
-)
+from srvpulse.services.ingesting import Outcome, ReceiptPruner, ingest_queue_batch
 
 logger = Logger(service="srvpulse-ingest")
 _pruner: ReceiptPruner | None = None
@@ -42,23 +35,16 @@ class RecordFailed(Exception):
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     global _pruner
     rt = bootstrap.runtime()
-    counts: Counter[str] = Counter()
-    failed: dict[str, str] = {}
-    decoded: list[tuple[str, PingMessage]] = []
-    for raw in event.get("Records", []):
-        record = SQSRecord(raw)
-        try:
-            decoded.append((record.message_id, decode(record.body)))
-        except PoisonMessage as exc:
-            counts["poison"] += 1
-            failed[record.message_id] = str(exc)
-            logger.error("poison message", message_id=record.message_id, reason=str(exc))
-    batch = ingest_messages(rt.check_store, [m for _, m in decoded], rt.ingest_hooks)
-    for (message_id, _msg), result in zip(decoded, batch.results, strict=True):
-        counts[result.outcome.value] += 1
-        if result.outcome in (Outcome.RETRY, Outcome.UNSTORABLE):
-            failed[message_id] = f"{result.outcome.value}: {result.error}"
-        elif result.outcome is Outcome.ORPHAN:
+    records = [SQSRecord(raw) for raw in event.get("Records", [])]
+    report = ingest_queue_batch(
+        rt.check_store, [(r.message_id, r.body) for r in records], rt.ingest_hooks
+    )
+    counts: Counter[str] = Counter(r.outcome.value for _, r in report.results)
+    counts.update(poison=len(report.poison), heartbeat=report.heartbeats)
+    for message_id in report.poison:
+        logger.error("poison message", message_id=message_id, reason=report.failed[message_id])
+    for _, result in report.results:
+        if result.outcome is Outcome.ORPHAN:
             logger.info("ping for an unknown check", target=result.target)
         elif result.created_check:
             logger.info("check created by ?create=1", check_id=result.check_id)
@@ -66,8 +52,8 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             logger.info("check flipped", check_id=result.check_id, status=result.flipped_to)
 
     def record_handler(record: SQSRecord) -> None:
-        if record.message_id in failed:
-            raise RecordFailed(failed[record.message_id])
+        if record.message_id in report.failed:
+            raise RecordFailed(report.failed[record.message_id])
 
     # Not raising on an all-failed batch: the reply lists every record, which SQS and
     # the local runner both handle; an exception would hide which ones failed.
@@ -75,7 +61,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     reply = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
-    logger.info("ingest batch", extra={"failed": len(failed), **counts})
+    logger.info("ingest batch", extra={"failed": len(report.failed), **counts})
     behind = rt.series_shipper.pop_report()
     if behind is not None and (behind.waiting or behind.error):
         # series_lag_s: the age of the oldest ping not yet in the series store; the

@@ -325,7 +325,7 @@ def test_a_check_changed_by_the_analyzer_meanwhile_is_re_read_and_re_applied(
             outer = self
 
             class Tx(SqlCheckTx):
-                def save_checks(self, saves: Sequence[tuple[Check, int]]) -> bool:
+                def save_checks(self, saves: Sequence[tuple[Check, Check]]) -> bool:
                     if not outer.raced:
                         outer.raced = True
                         self.conn.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from srvpulse.services.analyzing import Analyzer, PassReport, run_for
+from srvpulse.services.analyzing import Analyzer, PassReport, run_for, run_while_full
 
 
 class FakeClock:
@@ -44,3 +44,41 @@ def test_a_55_second_invocation_leaves_less_than_10_seconds_to_the_next_minute()
     assert max(gaps) <= 5.0
     assert analyzer.at[-1] <= 52.0  # ends before the timeout, with the reserve
     assert 60 - analyzer.at[-1] < 10  # the next invocation's first pass comes soon
+
+
+class FleetAnalyzer(CountingAnalyzer):
+    """Reports a full batch for the first ``full`` passes (a fleet due at once)."""
+
+    def __init__(self, clock: FakeClock, full: int) -> None:
+        super().__init__(clock)
+        self.full = full
+
+    def run_pass(self, now: datetime) -> PassReport:
+        super().run_pass(now)
+        return PassReport(due=1000, full=len(self.at) <= self.full)
+
+
+def test_a_full_batch_is_followed_by_the_next_pass_at_once_not_after_the_interval() -> None:
+    clock = FakeClock()
+    analyzer = FleetAnalyzer(clock, full=6)
+    run_for(
+        analyzer,
+        lambda: int((55 - clock.t) * 1000),
+        interval=5.0,
+        reserve_ms=3000,
+        sleep=clock.sleep,
+        monotonic=lambda: clock.t,
+    )
+    # Seven passes back to back (six full, then the one that drains the rest).
+    assert analyzer.at[:7] == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    assert analyzer.at[7] == 8.0  # then the usual 5 s rhythm
+
+
+def test_a_single_pass_invocation_works_through_full_batches_while_it_has_time() -> None:
+    clock = FakeClock()
+    analyzer = FleetAnalyzer(clock, full=1000)
+    reports = run_while_full(analyzer, lambda: int((55 - clock.t) * 1000), reserve_ms=3000)
+    assert all(r.full for r in reports)
+    assert len(reports) == 104  # 0.5 s each, until fewer than 3 s of the 55 are left
+    quiet = FleetAnalyzer(FakeClock(), full=0)
+    assert len(run_while_full(quiet, lambda: 55_000)) == 1

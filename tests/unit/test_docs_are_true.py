@@ -10,8 +10,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSIONS = (".py", ".md", ".yaml", ".yml", ".sh", ".toml", ".json", ".txt", ".ini", ".ts", ".vue")
-# Named in the docs but made by a build or at run time, never committed.
-GENERATED = {"frontend/dist/", "dist/", ".venv/", "data/", ".aws-sam/", "node_modules/"}
+# Named in the docs but made by a build or at run time, never committed: what
+# .gitignore lists, plus the build folders named without their parent.
+GENERATED = {"dist/", "node_modules/"} | {
+    line.strip().lstrip("/")
+    for line in (Path(__file__).resolve().parents[2] / ".gitignore").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+}
 PATHLIKE = re.compile(r"^[\w.-]+(/[\w.*-]+)*/?$")
 
 

@@ -208,11 +208,11 @@ def test_while_down_every_missed_run_counts_as_one_more_failure() -> None:
     assert evaluate(check2, T0 + timedelta(minutes=250)).failures_added == 0  # idempotent
 
 
-def test_alert_after_is_the_deadline_plus_grace_and_now_after_a_flip() -> None:
+def test_alert_after_is_the_deadline_plus_grace_and_the_rules_run_now_after_a_flip() -> None:
     check, _ = run([(0, "success")])
     assert check.alert_after == T0 + timedelta(minutes=70)
     check, _ = run([(0, "success"), (5, "fail")])
-    assert check.alert_after == T0 + timedelta(minutes=5)  # the analyzer runs the rules now
+    assert check.next_reminder_at == T0 + timedelta(minutes=5)  # the rules run now
     check, _ = run([(0, "start")], max_duration=300, grace=3600)
     assert check.alert_after == T0 + timedelta(minutes=5)
 

@@ -39,7 +39,7 @@ def test_a_fail_ping_takes_the_check_down_at_once() -> None:
     )
     assert out.check.consecutive_failures == 1
     # The analyzer must look at it now to run the alert rules.
-    assert out.check.alert_after == T0
+    assert out.check.next_reminder_at == T0
 
 
 def test_a_failing_first_ping_is_a_flip_too() -> None:

@@ -346,7 +346,7 @@ def test_each_function_may_do_only_its_own_job(cfn: dict[str, Any]) -> None:
     }
     assert granted["PingFunction"] == {"sqs"}
     assert granted["IngestFunction"] == {"sqs", "secretsmanager"}  # + InfluxDB credentials
-    assert granted["AnalyzerFunction"] == {"sns"}
+    assert granted["AnalyzerFunction"] == {"sns", "sqs"}  # sqs: its ingest heartbeats
     assert granted["EmailAlerterFunction"] == {"ses", "sqs"}  # sqs: its DLQ destination
     assert granted["MigrateFunction"] == set()
     (send,) = by_function["PingFunction"]
@@ -354,8 +354,10 @@ def test_each_function_may_do_only_its_own_job(cfn: dict[str, Any]) -> None:
     consume, _influx_secret = by_function["IngestFunction"]
     assert "sqs:SendMessage" not in _actions(consume)
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= _actions(consume)
-    (publish,) = by_function["AnalyzerFunction"]
+    publish, heartbeat = by_function["AnalyzerFunction"]
     assert _actions(publish) == {"sns:Publish"}
+    assert all(a.startswith("sqs:SendMessage") for a in _actions(heartbeat))
+    assert "PingQueue" in json.dumps(heartbeat["Resource"])
     for name in ("EmailAlerterFunction", "WebAlerterFunction", "ApiFunction"):
         ses = [s for s in by_function[name] if "ses:SendEmail" in _actions(s)]
         assert ses and all(":identity/" in json.dumps(s["Resource"]) for s in ses), name

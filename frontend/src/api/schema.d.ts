@@ -267,7 +267,7 @@ export interface paths {
             cookie?: never;
         };
         /** The project's channels (read-only callers: id, name, kind) */
-        get: operations["api_v3list_channels"];
+        get: operations["list_channels"];
         put?: never;
         /** Create a channel */
         post: operations["create_channel"];
@@ -321,10 +321,10 @@ export interface paths {
             cookie?: never;
         };
         /** List the project's checks */
-        get: operations["api_v3list_checks"];
+        get: operations["list_checks"];
         put?: never;
         /** Create a check (201), or with `unique` update the matching one (200) */
-        post: operations["api_v3create_check"];
+        post: operations["create_check"];
         delete?: never;
         options?: never;
         head?: never;
@@ -391,12 +391,12 @@ export interface paths {
             cookie?: never;
         };
         /** One check (by uuid, or unique_key for read-only keys) */
-        get: operations["api_v3get_check"];
+        get: operations["get_check"];
         put?: never;
         /** Change a check (omitted fields keep their value) */
-        post: operations["api_v3update_check"];
+        post: operations["update_check"];
         /** Delete a check (answers the deleted check) */
-        delete: operations["api_v3delete_check"];
+        delete: operations["delete_check"];
         options?: never;
         head?: never;
         patch?: never;
@@ -444,7 +444,7 @@ export interface paths {
             cookie?: never;
         };
         /** The check's status changes, newest first */
-        get: operations["api_v3list_flips"];
+        get: operations["list_flips"];
         put?: never;
         post?: never;
         delete?: never;
@@ -463,7 +463,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Pause a check: no alerts until it is pinged or resumed */
-        post: operations["api_v3pause_check"];
+        post: operations["pause_check"];
         delete?: never;
         options?: never;
         head?: never;
@@ -478,7 +478,7 @@ export interface paths {
             cookie?: never;
         };
         /** The check's last pings, newest first */
-        get: operations["api_v3list_pings"];
+        get: operations["list_pings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -495,7 +495,7 @@ export interface paths {
             cookie?: never;
         };
         /** A ping's body (the job's report), as text */
-        get: operations["api_v3ping_body"];
+        get: operations["ping_body"];
         put?: never;
         post?: never;
         delete?: never;
@@ -514,7 +514,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Resume a paused check (409 unless paused) */
-        post: operations["api_v3resume_check"];
+        post: operations["resume_check"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2051,7 +2051,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3list_channels: {
+    list_channels: {
         parameters: {
             query?: never;
             header?: {
@@ -2237,7 +2237,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3list_checks: {
+    list_checks: {
         parameters: {
             query?: {
                 /** @description only checks with every one of these tags */
@@ -2274,7 +2274,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3create_check: {
+    create_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2448,7 +2448,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3get_check: {
+    get_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2478,7 +2478,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3update_check: {
+    update_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2514,7 +2514,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3delete_check: {
+    delete_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2612,7 +2612,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3list_flips: {
+    list_flips: {
         parameters: {
             query?: {
                 /** @description only flips of the last N seconds (0: all) */
@@ -2651,7 +2651,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3pause_check: {
+    pause_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2681,7 +2681,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3list_pings: {
+    list_pings: {
         parameters: {
             query?: {
                 /** @description newest first */
@@ -2714,7 +2714,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3ping_body: {
+    ping_body: {
         parameters: {
             query?: never;
             header?: {
@@ -2745,7 +2745,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3resume_check: {
+    resume_check: {
         parameters: {
             query?: never;
             header?: {

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         AlertBus,
         ChannelStore,
         CheckStore,
+        IngestLag,
         Mailer,
         PingQueue,
         SeriesOutbox,
@@ -274,10 +275,25 @@ class Runtime:
         return SqlAnalyzerStore(self.engine)
 
     @cached_property
+    def ingest_lag(self) -> IngestLag:
+        """How far ingestion has caught up: heartbeats through SQS when PING_QUEUE_URL
+        is set (AWS), else the oldest message of the local durable queue."""
+        from .adapters.lag import HeartbeatLag, LocalQueueLag
+
+        if self.settings.ping_queue_url:
+            return HeartbeatLag(self.settings.ping_queue_url, self.check_store)
+        return LocalQueueLag(self.local_queue.oldest_enqueued_at)
+
+    @cached_property
     def analyzer(self) -> Analyzer:
         from .services.analyzing import Analyzer
 
-        return Analyzer(self.analyzer_store, self.alert_bus, site_url=self.settings.site_url)
+        return Analyzer(
+            self.analyzer_store,
+            self.alert_bus,
+            lag=self.ingest_lag,
+            site_url=self.settings.site_url,
+        )
 
 
 def service_error(exc: BaseException) -> SrvpulseError | None:

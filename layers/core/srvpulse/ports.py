@@ -177,7 +177,9 @@ class SeriesOutbox(Protocol):
         """The receive time of the oldest waiting point (None when none waits)."""
         ...
 
-    def count(self) -> int: ...
+    def count(self, cap: int = 100_000) -> int:
+        """How many points wait, counting at most ``cap``."""
+        ...
 
 
 class CheckTx(Protocol):
@@ -230,9 +232,11 @@ class CheckTx(Protocol):
         (re-read and re-apply)."""
         ...
 
-    def save_checks(self, saves: Sequence[tuple[Check, int]]) -> bool:
-        """``save_check`` for many (check, expected version) pairs in one statement;
-        False when any row had moved on (roll back and re-run)."""
+    def save_checks(self, saves: Sequence[tuple[Check, Check]]) -> bool:
+        """Write many checks, each given as (as read, as it is to be saved), in one
+        statement per backend round trip, each row only if it still has the version it
+        was read with (version + 1); False when any row had moved on (roll back and
+        re-run)."""
         ...
 
     def delete_check(self, check_id: int) -> None: ...
@@ -250,6 +254,14 @@ class CheckTx(Protocol):
         ...
 
     def prune_receipts(self, before: datetime, limit: int) -> int: ...
+    def advance_watermark(self, name: str, at: datetime) -> None:
+        """Set the named ingest watermark to ``at`` unless it is already later."""
+        ...
+
+    def watermark(self, name: str) -> datetime | None:
+        """The named ingest watermark (None before the first ``advance_watermark``)."""
+        ...
+
     def count_orphans(self, counts: Mapping[str, tuple[int, datetime]]) -> None:
         """Add to the orphan counts: target -> (pings, last seen)."""
         ...
@@ -509,17 +521,26 @@ class OutboxEvent:
 class AnalyzerStore(Protocol):
     """The analyzer's view of the SQL store (adapters/sql/analyzer_store.py)."""
 
-    def due_check_ids(self, now: datetime, limit: int) -> list[int]:
-        """Ids of checks whose ``alert_after`` or ``next_reminder_at`` is at or before
-        ``now``, through their indexes (never a scan of all checks)."""
+    rows_read: int  # rows read so far (the pass report and the benchmark count them)
+
+    def due_check_ids(
+        self, now: datetime, limit: int, deadlines_until: datetime | None = None
+    ) -> list[int]:
+        """Ids of checks whose ``alert_after`` is at or before ``deadlines_until``
+        (default ``now``: the clock's deadlines, held back while ingestion lags) or whose
+        ``next_reminder_at`` is at or before ``now`` (the alert rules'), through their
+        indexes (never a scan of all checks)."""
         ...
 
     def load(self, check_ids: Sequence[int]) -> list[CheckContext]: ...
 
-    def apply(self, plan: AnalysisPlan, now: datetime) -> list[OutboxEvent] | None:
-        """Write the plan in one transaction, guarded by the check's version; return the
-        alert events it recorded (claimed for publishing by this caller), or None when
-        another writer changed the check first (nothing was written)."""
+    def apply_many(
+        self, plans: Sequence[AnalysisPlan], now: datetime
+    ) -> list[list[OutboxEvent] | None]:
+        """Write the plans, grouped in few transactions; each plan only if its check
+        still has the plan's version. Per plan: the alert events it recorded (claimed for
+        publishing by this caller), or None when another writer changed the check first
+        (nothing of that plan was written)."""
         ...
 
     def claim_unpublished(
@@ -530,6 +551,17 @@ class AnalyzerStore(Protocol):
         ...
 
     def mark_published(self, ids: Sequence[int], now: datetime) -> None: ...
+
+
+class IngestLag(Protocol):
+    """How far ingestion has got. Locally: the oldest message still in the durable
+    queue (adapters/lag.py, ``LocalQueueLag``); on AWS: the newest analyzer heartbeat
+    that came through the ping queue into the SQL store (``HeartbeatLag``)."""
+
+    def caught_up_to(self, now: datetime) -> datetime:
+        """An instant (at most ``now``) before which every acknowledged ping has been
+        ingested: the analyzer judges no deadline after it. The lag is ``now`` minus it."""
+        ...
 
 
 class MaintenanceStore(Protocol):

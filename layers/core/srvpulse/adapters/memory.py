@@ -10,6 +10,7 @@ import logging
 import queue
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from email.message import EmailMessage
 
 from ..domain.model import AlertEvent
@@ -52,3 +53,14 @@ class LocalAlertBus:
             self.published.extend(events)
         for event in events:
             self.queue.put(event)
+
+
+class ManualIngestLag:
+    """IngestLag whose answer a test sets: ingestion has caught up to ``at`` (None: it
+    is fully caught up, the lag is 0)."""
+
+    def __init__(self, at: datetime | None = None) -> None:
+        self.at = at
+
+    def caught_up_to(self, now: datetime) -> datetime:
+        return now if self.at is None else min(now, self.at)

@@ -16,10 +16,14 @@ Two entry points move a check:
 
 Both return the check with ``alert_after`` recomputed: the next instant at which the
 clock alone could change the check. Whenever a ping creates a flip or a failure while the
-check is down, ``alert_after`` is set to the ping's time, so the analyzer picks the check
-up on its next pass and runs the alert rules (domain.rules). ``evaluate`` derives what
-happened from the state, never from ``alert_after`` itself, so an early or repeated wake
-up is harmless.
+check is down, ``next_reminder_at`` (when the alert rules must look next) is set to the
+ping's time, so the analyzer picks the check up on its next pass and runs the alert
+rules (domain.rules). ``evaluate`` derives what happened from the state, never from
+``alert_after`` itself, so an early or repeated wake up is harmless.
+
+Ingestion lag: ``evaluate(check, now)`` is called with ``now`` = the instant ingestion
+has caught up to (services.analyzing), not the wall clock, so no deadline is judged
+missed while the pings that would meet it may still be queued.
 
 Stored statuses: new, up, started, down, paused. ``grace`` is only shown (``status_at``).
 """
@@ -294,11 +298,12 @@ def _move(
     ):
         flip = Flip(check.id, now, old, new_status, reason)
     if flip is not None or new_status is Status.DOWN:
-        # The analyzer must run the alert rules now: a flip, or one more failure that
-        # may satisfy an "after N failures" rule.
-        moved = check.with_changes(**changes, alert_after=now)
-    else:
-        moved = with_deadlines(check.with_changes(**changes))
+        # The alert rules must run now: a flip, or one more failure that may satisfy an
+        # "after N failures" rule. ``next_reminder_at`` (the rules' wake-up), not
+        # ``alert_after`` (the clock's): the analyzer holds clock deadlines while
+        # ingestion lags, never the alerts for what a ping already said.
+        changes["next_reminder_at"] = now
+    moved = with_deadlines(check.with_changes(**changes))
     return PingOutcome(moved, flip, duration_ms, True, kind.value)
 
 

@@ -3,16 +3,25 @@ alert rules for each assigned channel and publishes the alert events.
 
 A pass:
 
-1. re-publishes outbox events whose publisher crashed between commit and publish
+1. asks the IngestLag port how far ingestion has caught up (``caught_up_to``): no
+   deadline after that instant is judged, so pings still queued never turn into false
+   "late" or "too long" alerts; the checks they belong to are looked at once ingestion
+   has caught up with their deadline (and go down then if the ping really is missing);
+2. re-publishes outbox events whose publisher crashed between commit and publish
    (claimed more than ``claim_lease`` ago and never marked published);
-2. reads the due check ids (``alert_after`` / ``next_reminder_at`` <= now, LIMIT) and
-   their context in bulk (unprocessed flips, assignments, maintenance windows);
-3. per check, decides purely (``plan_check``: domain.status.evaluate + domain.rules) and
-   writes the plan in one version-guarded transaction: a lost race writes nothing and the
-   check is looked at again on the next pass;
-4. after the commits, publishes the recorded events on the AlertBus and marks them
+3. reads the due check ids (``alert_after`` <= caught-up instant, ``next_reminder_at``
+   <= now; LIMIT) and their context in bulk (unprocessed flips, assignments, maintenance
+   windows);
+4. decides purely per check (``plan_check``: domain.status.evaluate + domain.rules) and
+   writes all the plans grouped (``AnalyzerStore.apply_many``), each guarded by its
+   check's version: a plan that lost its race writes nothing and its check is looked at
+   again on the next pass;
+5. after the commits, publishes the recorded events on the AlertBus and marks them
    published. An event is published by the analyzer that recorded it, or (after a crash)
    by the one that claims it after the lease: never by two at once.
+
+A pass that found a full batch of due checks is followed at once by another
+(``run_for``), so a fleet due in the same minute is worked through in one go.
 """
 
 from __future__ import annotations
@@ -29,10 +38,19 @@ from ..domain.detection import Verdict
 from ..domain.model import AlertEvent, Check, Flip, FlipReason, PingKind, Status
 from ..domain.rules import Assignment, NoticeKind, decide, maintenance_until
 from ..domain.status import evaluate
-from ..ports import AlertBus, AnalysisPlan, AnalyzerStore, CheckContext, OutboxEvent
+from ..ports import (
+    AlertBus,
+    AnalysisPlan,
+    AnalyzerStore,
+    CheckContext,
+    IngestLag,
+    OutboxEvent,
+)
 
 log = logging.getLogger(__name__)
 
+# A lag beyond this is logged as a warning on every pass (deadlines are waiting).
+LAG_WARNING_SECONDS = 60.0
 _EVAL_FLIP_ID = -1  # placeholder ids of the flips a plan creates
 _REMINDER_FLIP_ID = -2
 
@@ -46,13 +64,24 @@ class PassReport:
     published: int = 0  # alert events published (incl. re-published)
     republished: int = 0
     rows_read: int = 0
+    lag_seconds: float = 0.0  # how far ingestion was behind: deadlines after it waited
+    full: bool = False  # the due batch was full: more checks may be due right now
 
 
-def plan_check(ctx: CheckContext, now: datetime, check_url: str = "") -> AnalysisPlan:
-    """The pure decision for one due check at ``now``."""
-    ev = evaluate(ctx.check, now)
+def plan_check(
+    ctx: CheckContext,
+    now: datetime,
+    check_url: str = "",
+    caught_up_to: datetime | None = None,
+) -> AnalysisPlan:
+    """The pure decision for one due check at ``now``. The clock's judgments (deadlines,
+    runs going on too long) are made only up to ``caught_up_to`` (default ``now``), the
+    instant before which every ping has been ingested; the alert rules (first-alert
+    delays, reminders, maintenance) run at ``now``."""
+    horizon = now if caught_up_to is None else min(now, caught_up_to)
+    ev = evaluate(ctx.check, horizon)
     # Pattern detection: a run still going far past its usual length (never a flip).
-    detected = on_clock(ev.check, now)
+    detected = on_clock(ev.check, horizon)
     check = detected.check
     new_flips: list[Flip] = []
     flips = list(ctx.new_flips)
@@ -175,8 +204,17 @@ def _details(a: Assignment, ctx: CheckContext, check: Check, now: datetime) -> d
     return {}
 
 
-def _due(check: Check, now: datetime) -> bool:
-    return any(t is not None and t <= now for t in (check.alert_after, check.next_reminder_at))
+def _due(check: Check, now: datetime, caught_up_to: datetime) -> bool:
+    clock = check.alert_after is not None and check.alert_after <= caught_up_to
+    rules = check.next_reminder_at is not None and check.next_reminder_at <= now
+    return clock or rules
+
+
+class NoLag:
+    """An IngestLag for callers that ingest synchronously (tests, tools): caught up."""
+
+    def caught_up_to(self, now: datetime) -> datetime:
+        return now
 
 
 class Analyzer:
@@ -188,12 +226,14 @@ class Analyzer:
         store: AnalyzerStore,
         bus: AlertBus,
         *,
+        lag: IngestLag | None = None,
         site_url: str = "",
-        batch_limit: int = 500,
+        batch_limit: int = 1000,
         claim_lease: timedelta = timedelta(seconds=60),
     ) -> None:
         self.store = store
         self.bus = bus
+        self.lag: IngestLag = lag or NoLag()
         self.site_url = site_url.rstrip("/")
         self.batch_limit = batch_limit
         self.claim_lease = claim_lease
@@ -202,22 +242,29 @@ class Analyzer:
         return f"{self.site_url}/checks/{check.uuid}" if self.site_url else ""
 
     def run_pass(self, now: datetime) -> PassReport:
-        rows_before = getattr(self.store, "rows_read", 0)
+        rows_before = self.store.rows_read
+        caught_up = min(now, self.lag.caught_up_to(now))
+        lag = (now - caught_up).total_seconds()
+        if lag > LAG_WARNING_SECONDS:
+            log.warning("ingestion is %.0f s behind: deadlines after %s wait", lag, caught_up)
         stale = self.store.claim_unpublished(now, now - self.claim_lease, self.batch_limit)
         republished = self._publish(stale, now)
 
-        ids = self.store.due_check_ids(now, self.batch_limit)
+        ids = self.store.due_check_ids(now, self.batch_limit, deadlines_until=caught_up)
         # Several analyzers read the same due rows: start at different places so they
         # mostly work on different checks instead of queueing on the same row locks.
         random.shuffle(ids)
         contexts = self.store.load(ids)
+        # Another analyzer may have handled a check between our two reads.
+        plans = [
+            plan_check(ctx, now, self.check_url(ctx.check), caught_up)
+            for ctx in contexts
+            if _due(ctx.check, now, caught_up)
+        ]
+        results = self.store.apply_many(plans, now)
         written = lost = flips = 0
         recorded: list[OutboxEvent] = []
-        for ctx in contexts:
-            if not _due(ctx.check, now):
-                continue  # another analyzer handled it between our two reads
-            plan = plan_check(ctx, now, self.check_url(ctx.check))
-            result = self.store.apply(plan, now)
+        for plan, result in zip(plans, results, strict=True):
             if result is None:
                 lost += 1
                 continue
@@ -225,7 +272,6 @@ class Analyzer:
             flips += len(plan.new_flips)
             recorded.extend(result)
         published = self._publish(recorded, now)
-        rows = getattr(self.store, "rows_read", 0) - rows_before
         return PassReport(
             due=len(contexts),
             written=written,
@@ -233,7 +279,9 @@ class Analyzer:
             flips=flips,
             published=published + republished,
             republished=republished,
-            rows_read=rows,
+            rows_read=self.store.rows_read - rows_before,
+            lag_seconds=lag,
+            full=len(ids) >= self.batch_limit,
         )
 
     def _publish(self, outbox: Sequence[OutboxEvent], now: datetime) -> int:
@@ -249,6 +297,22 @@ class Analyzer:
         return len(outbox)
 
 
+def run_while_full(
+    analyzer: Analyzer,
+    remaining_ms: Callable[[], int],
+    *,
+    reserve_ms: int = 3000,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> list[PassReport]:
+    """One pass, then more at once for as long as each found a full batch of due checks
+    and the invocation has more than ``reserve_ms`` left (a fleet due in the same
+    minute is worked through in one invocation instead of one batch per tick)."""
+    reports = [analyzer.run_pass(clock())]
+    while reports[-1].full and remaining_ms() > reserve_ms:
+        reports.append(analyzer.run_pass(clock()))
+    return reports
+
+
 def run_for(
     analyzer: Analyzer,
     remaining_ms: Callable[[], int],
@@ -262,11 +326,15 @@ def run_for(
     """Repeat passes every ``interval`` seconds while the invocation has time left, the
     last one as late as ``reserve_ms`` before the end allows (AWS: one invocation per
     minute, so the gap to the next invocation's first pass stays under ~10 s and an
-    alert goes out within that of its deadline instead of within a minute)."""
+    alert goes out within that of its deadline instead of within a minute). A pass that
+    found a full batch is followed by the next one at once."""
     reports: list[PassReport] = []
     while True:
         started = monotonic()
-        reports.append(analyzer.run_pass(clock()))
+        report = analyzer.run_pass(clock())
+        reports.append(report)
+        if report.full and remaining_ms() > reserve_ms:
+            continue  # more checks are due right now: no pause
         pause = max(0.0, interval - (monotonic() - started))
         if remaining_ms() - pause * 1000 > reserve_ms:
             sleep(pause)

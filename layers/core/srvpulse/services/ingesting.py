@@ -31,7 +31,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from ..domain.model import PINGS_KEPT_PER_CHECK, Check, Flip, PingMessage
+from ..domain.model import (
+    HEARTBEAT_WATERMARK,
+    PINGS_KEPT_PER_CHECK,
+    Check,
+    Flip,
+    Heartbeat,
+    PingMessage,
+)
 from ..domain.status import PingOutcome, RunLog, apply_ping
 from ..errors import Conflict
 from ..ports import CheckStore, CheckTx, StoredPing
@@ -117,15 +124,26 @@ class PoisonMessage(ValueError):
     """A queued message that can never become a ping (not a ping message at all)."""
 
 
-def decode(body: str) -> PingMessage:
-    """The ping in a queue message's body; raises PoisonMessage when it is not one (the
-    only failure a retry cannot fix: the queue may dead-letter it at once)."""
+def decode(body: str) -> PingMessage | Heartbeat:
+    """The ping (or analyzer heartbeat) in a queue message's body; raises PoisonMessage
+    when it is neither (the only failure a retry cannot fix: the queue may dead-letter
+    it at once)."""
     try:
+        beat = Heartbeat.from_json(body)
+        if beat is not None:
+            return beat
         msg = PingMessage.from_json(body)
         _validate(msg)
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise PoisonMessage(f"not a ping message: {type(exc).__name__}") from exc
     return msg
+
+
+def record_heartbeat(store: CheckStore, beat: Heartbeat) -> None:
+    """Ingestion has got past ``beat`` (the pings taken off the queue with it are
+    stored): move the heartbeat watermark forward to its send time (never back)."""
+    with store.transaction() as tx:
+        tx.advance_watermark(HEARTBEAT_WATERMARK, beat.sent_at)
 
 
 class KeptChanging(Exception):
@@ -278,7 +296,7 @@ def _run_batch(
         batches.append(CheckBatch(before, after, applied, check_id in created))
 
     # 4. The writes, then the hooks, in the same transaction.
-    if not tx.save_checks([(b.after, b.before.version) for b in batches]):
+    if not tx.save_checks([(b.before, b.after) for b in batches]):
         raise _LostRace
     tx.add_pings(stored)
     tx.add_flips(flips)
@@ -365,6 +383,56 @@ def ingest_messages(
     left = ingest_messages(store, messages[:half], hooks)
     right = ingest_messages(store, messages[half:], hooks)
     return BatchResult([*left.results, *right.results], [*left.checks, *right.checks])
+
+
+@dataclass(frozen=True, slots=True)
+class QueueBatchReport:
+    """What became of each queue message of a batch (``ingest_queue_batch``)."""
+
+    failed: dict[str, str]  # message id -> why it was not stored (to be redelivered)
+    poison: list[str]  # message ids whose body is not a ping message
+    results: list[tuple[str, IngestResult]]  # message id -> outcome, for the pings
+    heartbeats: int = 0
+
+
+def ingest_queue_batch(
+    store: CheckStore, records: Sequence[tuple[str, str]], hooks: IngestHooks = NO_HOOKS
+) -> QueueBatchReport:
+    """A batch as the queue delivers it: (message id, body) pairs. Decodes each body (a
+    body that is neither a ping nor a heartbeat is poison and fails alone), ingests the
+    pings with ``ingest_messages`` and then moves the heartbeat watermark past the
+    batch's heartbeats, but only once none of its pings is left to retry."""
+    failed: dict[str, str] = {}
+    poison: list[str] = []
+    pings: list[tuple[str, PingMessage]] = []
+    beats: list[tuple[str, Heartbeat]] = []
+    for message_id, body in records:
+        try:
+            message = decode(body)
+        except PoisonMessage as exc:
+            poison.append(message_id)
+            failed[message_id] = str(exc)
+            continue
+        if isinstance(message, Heartbeat):
+            beats.append((message_id, message))
+        else:
+            pings.append((message_id, message))
+    batch = ingest_messages(store, [m for _, m in pings], hooks)
+    results = [(message_id, r) for (message_id, _), r in zip(pings, batch.results, strict=True)]
+    for message_id, r in results:
+        if r.outcome in (Outcome.RETRY, Outcome.UNSTORABLE):
+            failed[message_id] = f"{r.outcome.value}: {r.error}"
+    if beats:
+        try:
+            if any(r.outcome is Outcome.RETRY for _, r in results):
+                raise KeptChanging("the pings of the heartbeat's batch are to be retried")
+            record_heartbeat(store, max((b for _, b in beats), key=lambda b: b.sent_at))
+        except Exception as exc:
+            if not (store.is_transient(exc) or isinstance(exc, KeptChanging | Conflict)):
+                raise
+            for message_id, _beat in beats:
+                failed[message_id] = f"retry: {type(exc).__name__}"
+    return QueueBatchReport(failed, poison, results, len(beats))
 
 
 def prune_receipts(

@@ -33,6 +33,11 @@ if TYPE_CHECKING:
 
 SHIP_CHUNK = 1000  # points per write when catching up on a backlog
 SHIP_BUDGET = 10_000  # at most this many backlog points per call (a Lambda has 30 s)
+WAITING_CAP = 100_000
+# After the series store failed to answer, ingest stops trying for a while (doubling up
+# to a minute), so a store that times out costs a batch 2-5 s once, not every batch.
+PAUSE_MIN = timedelta(seconds=5)
+PAUSE_MAX = timedelta(minutes=1)
 
 
 def point_for(msg: PingMessage, check_uuid: str, kind: str, duration_ms: int | None) -> SeriesPoint:
@@ -57,9 +62,10 @@ class ShipReport:
 
     shipped: int
     dropped: int
-    waiting: int
+    waiting: int  # at most WAITING_CAP (counting a huge backlog is not free)
     lag_seconds: float | None
     error: str | None = None
+    unavailable: bool = False  # the series store did not answer
 
 
 def _send(
@@ -90,6 +96,7 @@ def ship(
     once: a point written twice is the same point, so that only costs a write."""
     shipped = dropped = backlog = 0
     error: str | None = None
+    unavailable = False
     try:
         if keys:
             batch = outbox.take(len(keys), keys)
@@ -108,11 +115,16 @@ def ship(
             else:
                 shipped += len(batch.keys)
     except SeriesUnavailable as exc:
-        error = str(exc)
+        error, unavailable = str(exc), True
+    waiting, lag = _backlog(outbox, now)
+    return ShipReport(shipped, dropped, waiting, lag, error, unavailable)
+
+
+def _backlog(outbox: SeriesOutbox, now: datetime) -> tuple[int, float | None]:
     oldest = outbox.oldest()
-    waiting = 0 if oldest is None else outbox.count()
-    lag = None if oldest is None else max(0.0, (now - oldest).total_seconds())
-    return ShipReport(shipped, dropped, waiting, lag, error)
+    if oldest is None:
+        return 0, None
+    return outbox.count(WAITING_CAP), max(0.0, (now - oldest).total_seconds())
 
 
 class SeriesShipper:
@@ -136,6 +148,9 @@ class SeriesShipper:
         self._clock = clock
         self._retention = RetentionKeeper()
         self._report: ShipReport | None = None
+        self._paused_until: datetime | None = None
+        self._pause = PAUSE_MIN
+        self._last_error = ""
 
     def in_transaction(self, tx: CheckTx, batches: Sequence[CheckBatch]) -> None:
         tx.add_series_points(
@@ -151,9 +166,25 @@ class SeriesShipper:
 
     def after_commit(self, batches: Sequence[CheckBatch]) -> None:
         now = self._clock()
+        outbox = self._outbox()
+        if self._paused_until is not None and now < self._paused_until:
+            # The store failed lately: the points wait in the outbox; try again later.
+            waiting, lag = _backlog(outbox, now)
+            error = f"not tried until {self._paused_until.isoformat()}: {self._last_error}"
+            self._report = ShipReport(0, 0, waiting, lag, error, unavailable=True)
+            return
         keys = [p.message.ping_id for b in batches for p in b.pings]
-        self._report = ship(self._outbox(), self._store(), now, keys)
-        self._retention.maybe_apply(self._store(), now)
+        store = self._store()
+        report = ship(outbox, store, now, keys)
+        if report.unavailable:
+            if self._paused_until is not None:
+                self._pause = min(PAUSE_MAX, self._pause * 2)
+            self._paused_until = now + self._pause
+            self._last_error = report.error or ""
+        else:
+            self._paused_until, self._pause = None, PAUSE_MIN
+            self._retention.maybe_apply(store, now)
+        self._report = report
 
     def pop_report(self) -> ShipReport | None:
         """The report of the last shipping since the previous call (None: none)."""

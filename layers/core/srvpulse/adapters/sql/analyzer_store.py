@@ -30,6 +30,7 @@ from ...domain.model import AlertEvent, Flip, Status
 from ...domain.rules import Assignment, MaintenanceWindow
 from ...ports import AnalysisPlan, CheckContext, OutboxEvent
 from . import anomalies_store
+from .bulk import update_rows
 from .checks_store import check_from_row, check_values, flip_from_row
 from .tables import (
     alert_events,
@@ -42,14 +43,16 @@ from .tables import (
 )
 
 _CHUNK = 500  # ids per IN (...) list
+# Plans per transaction: one commit (one redo-log flush on MySQL) for a whole pass of
+# the default batch, short enough that ingest never waits long on a check's row lock.
+_GROUP = 1000
 
 # MySQL: deadlock (1213) and lock wait timeout (1205) mean another writer won; the check
 # stays due and the next pass looks again.
 _RETRYABLE_MYSQL = {1205, 1213}
 
 
-class _LostRace(Exception):
-    pass
+_REMINDER = "reminder"
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -97,12 +100,15 @@ class SqlAnalyzerStore:
 
     # --- the pass ------------------------------------------------------------------------
 
-    def due_check_ids(self, now: datetime, limit: int) -> list[int]:
+    def due_check_ids(
+        self, now: datetime, limit: int, deadlines_until: datetime | None = None
+    ) -> list[int]:
         found: dict[int, None] = {}
+        until = {checks.c.alert_after: now if deadlines_until is None else deadlines_until}
         with self.engine.connect() as conn:
             for col in (checks.c.alert_after, checks.c.next_reminder_at):
                 rows = conn.execute(
-                    select(checks.c.id).where(col <= now).order_by(col).limit(limit)
+                    select(checks.c.id).where(col <= until.get(col, now)).order_by(col).limit(limit)
                 ).all()
                 self._count(len(rows))
                 for row in rows:
@@ -205,104 +211,177 @@ class SqlAnalyzerStore:
             )
         return out
 
-    def apply(self, plan: AnalysisPlan, now: datetime) -> list[OutboxEvent] | None:
-        try:
-            with self.engine.begin() as conn:
-                return self._apply(conn, plan, now)
-        except _LostRace:
-            return None
-        except OperationalError as exc:
-            code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-            if code in _RETRYABLE_MYSQL:
-                return None
-            raise
+    def apply_many(
+        self, plans: Sequence[AnalysisPlan], now: datetime
+    ) -> list[list[OutboxEvent] | None]:
+        results: list[list[OutboxEvent] | None] = [None] * len(plans)
+        for start in range(0, len(plans), _GROUP):
+            part = plans[start : start + _GROUP]
+            try:
+                with self.engine.begin() as conn:
+                    written = self._apply_group(conn, part, now)
+            except OperationalError as exc:
+                code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+                if code in _RETRYABLE_MYSQL:
+                    continue  # the whole group lost: its checks stay due for the next pass
+                raise
+            results[start : start + len(part)] = written
+        return results
 
-    def _apply(self, conn: Connection, plan: AnalysisPlan, now: datetime) -> list[OutboxEvent]:
-        check = plan.check
-        values = check_values(check)
-        values["version"] = plan.expected_version + 1
-        res = conn.execute(
-            update(checks)
-            .where(checks.c.id == check.id, checks.c.version == plan.expected_version)
-            .values(**values)
-        )
-        if res.rowcount != 1:
-            raise _LostRace  # rolls the (empty) transaction back
+    def _claim(self, conn: Connection, plans: Sequence[AnalysisPlan]) -> list[bool]:
+        """Write each plan's check if its row still has the plan's version; which won.
 
-        real: dict[int, int] = {}
-        for f in plan.new_flips:
-            inserted = conn.execute(
-                insert(flips).values(
-                    check_id=f.check_id,
-                    created=f.created,
-                    old_status=f.old_status.value,
-                    new_status=f.new_status.value,
-                    reason=f.reason.value,
-                    processed_at=now,
-                )
+        First the rows are locked, then their versions read: MySQL with one locking read
+        (by uuid, the order ingest locks in, so the two never deadlock on each other);
+        SQLite takes its one writer lock (BEGIN IMMEDIATE) before reading. The winners'
+        rows cannot change until the commit, so they are written in one statement.
+        """
+        uuids = sorted(p.check.uuid for p in plans)
+        q = select(checks.c.id, checks.c.version).where(checks.c.uuid.in_(uuids))
+        if conn.dialect.name == "mysql":
+            q = q.with_for_update()
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        locked: dict[int, int] = {int(r.id): int(r.version) for r in conn.execute(q)}
+        won = [locked.get(p.check.id) == p.expected_version for p in plans]
+        rows = []
+        for plan in (p for p, w in zip(plans, won, strict=True) if w):
+            values = check_values(plan.check)
+            for fixed in ("created", "uuid", "project_id"):
+                values.pop(fixed, None)
+            values["version"] = plan.expected_version + 1
+            values["_id"], values["_expected_version"] = plan.check.id, plan.expected_version
+            rows.append(values)
+        update_rows(conn, checks, rows, {"id": "_id", "version": "_expected_version"})
+        return won
+
+    def _apply_group(
+        self, conn: Connection, plans: Sequence[AnalysisPlan], now: datetime
+    ) -> list[list[OutboxEvent] | None]:
+        won = self._claim(conn, plans)
+        winners = [p for p, w in zip(plans, won, strict=True) if w]
+        if not winners:
+            return [None] * len(plans)
+
+        # New flips, inserted together; their ids are read back by what makes each unique
+        # in this transaction: the check (one winner per check), processed at ``now``,
+        # reminder or not (a plan makes at most one of each), the newest such row.
+        new = [f for p in winners for f in p.new_flips]
+        if new:
+            conn.execute(
+                insert(flips),
+                [
+                    {
+                        "check_id": f.check_id,
+                        "created": f.created,
+                        "old_status": f.old_status.value,
+                        "new_status": f.new_status.value,
+                        "reason": f.reason.value,
+                        "processed_at": now,
+                    }
+                    for f in new
+                ],
             )
-            assert inserted.inserted_primary_key is not None
-            real[f.id or 0] = int(inserted.inserted_primary_key[0])
+        placeholder = {(f.check_id, f.reason.value == _REMINDER): f.id or 0 for f in new}
+        real: dict[tuple[int, int], int] = {}  # (check id, placeholder id) -> flip id
+        for part in _chunks(sorted({f.check_id for f in new})):
+            for row in conn.execute(
+                select(flips.c.id, flips.c.check_id, flips.c.reason).where(
+                    flips.c.check_id.in_(part), flips.c.processed_at == now
+                )
+            ):
+                made = placeholder.get((row.check_id, row.reason == _REMINDER))
+                if made is not None:
+                    key = (row.check_id, made)
+                    real[key] = max(real.get(key, 0), int(row.id))
 
-        def fix(flip_id: int | None) -> int | None:
-            return real.get(flip_id, flip_id) if flip_id is not None else None
-
-        if plan.processed_flip_ids:
+        processed = [i for p in winners for i in p.processed_flip_ids]
+        for part in _chunks(processed):
             conn.execute(
                 update(flips)
-                .where(
-                    flips.c.id.in_(list(plan.processed_flip_ids)), flips.c.processed_at.is_(None)
-                )
+                .where(flips.c.id.in_(part), flips.c.processed_at.is_(None))
                 .values(processed_at=now)
             )
-        for a in plan.assignments:
-            a = replace(
-                a, down_flip_id=fix(a.down_flip_id), recovery_flip_id=fix(a.recovery_flip_id)
-            )
-            conn.execute(
-                update(check_channels)
-                .where(
-                    check_channels.c.check_id == a.check_id,
-                    check_channels.c.channel_id == a.channel_id,
-                )
-                .values(**{k: getattr(a, k) for k in _ASSIGNMENT_STATE})
-            )
 
-        recorded = self._record_anomalies(conn, plan, now)
-        events = [
-            replace(e, flip_id=fix(e.flip_id) or 0) for e in plan.events if e.anomaly_id is None
+        def fix(check_id: int, flip_id: int | None) -> int | None:
+            if flip_id is None or flip_id >= 0:
+                return flip_id
+            return real[(check_id, flip_id)]
+
+        assignment_rows: list[dict[str, Any]] = []
+        for p in winners:
+            for a in p.assignments:
+                a = replace(
+                    a,
+                    down_flip_id=fix(a.check_id, a.down_flip_id),
+                    recovery_flip_id=fix(a.check_id, a.recovery_flip_id),
+                )
+                state = {k: getattr(a, k) for k in _ASSIGNMENT_STATE}
+                state["_check_id"], state["_channel_id"] = a.check_id, a.channel_id
+                assignment_rows.append(state)
+        update_rows(
+            conn,
+            check_channels,
+            assignment_rows,
+            {"check_id": "_check_id", "channel_id": "_channel_id"},
+        )
+
+        # Alert events: the version guard makes duplicates impossible; the unique key
+        # (flip, channel) is the backstop, checked first so that a surprise never fails
+        # the group's transaction.
+        every = [
+            (i, replace(e, flip_id=fix(p.check.id, e.flip_id) or 0))
+            for i, p in enumerate(winners)
+            for e in p.events
+            if e.anomaly_id is None  # pattern detection's alerts: _record_anomalies
         ]
-        if not events:
-            return recorded
-        # The version guard makes duplicates impossible; the unique key is the backstop,
-        # checked first so a surprise never poisons the check's transaction.
-        existing = {
-            (r.flip_id, r.channel_id)
+        existing: set[tuple[int, int]] = set()
+        for part in _chunks(sorted({e.flip_id for _, e in every})):
+            existing.update(
+                (r.flip_id, r.channel_id)
+                for r in conn.execute(
+                    select(alert_events.c.flip_id, alert_events.c.channel_id).where(
+                        alert_events.c.flip_id.in_(part)
+                    )
+                )
+            )
+        fresh: list[tuple[int, AlertEvent]] = []
+        for i, e in every:
+            if (e.flip_id, e.channel_id) not in existing:
+                existing.add((e.flip_id, e.channel_id))
+                fresh.append((i, e))
+        if fresh:
+            conn.execute(
+                insert(alert_events),
+                [
+                    {
+                        "flip_id": e.flip_id,
+                        "channel_id": e.channel_id,
+                        "check_id": winners[i].check.id,
+                        "kind": "reminder"
+                        if e.is_reminder
+                        else ("up" if e.status is Status.UP else "down"),
+                        "payload": e.to_json(),
+                        "created": now,
+                        "claimed_at": now,
+                    }
+                    for i, e in fresh
+                ],
+            )
+        event_ids: dict[tuple[int, int], int] = {}
+        for part in _chunks(sorted({e.flip_id for _, e in fresh})):
             for r in conn.execute(
-                select(alert_events.c.flip_id, alert_events.c.channel_id).where(
-                    alert_events.c.flip_id.in_({e.flip_id for e in events})
+                select(alert_events.c.id, alert_events.c.flip_id, alert_events.c.channel_id).where(
+                    alert_events.c.flip_id.in_(part)
                 )
-            )
-        }
-        for e in events:
-            if (e.flip_id, e.channel_id) in existing:
-                continue
-            existing.add((e.flip_id, e.channel_id))
-            kind = "reminder" if e.is_reminder else ("up" if e.status is Status.UP else "down")
-            inserted = conn.execute(
-                insert(alert_events).values(
-                    flip_id=e.flip_id,
-                    channel_id=e.channel_id,
-                    check_id=check.id,
-                    kind=kind,
-                    payload=e.to_json(),
-                    created=now,
-                    claimed_at=now,
-                )
-            )
-            assert inserted.inserted_primary_key is not None
-            recorded.append(OutboxEvent(int(inserted.inserted_primary_key[0]), e))
-        return recorded
+            ):
+                event_ids[(r.flip_id, r.channel_id)] = int(r.id)
+        # Pattern detection's verdicts are rare: recorded plan by plan.
+        recorded = [self._record_anomalies(conn, p, now) for p in winners]
+        for i, e in fresh:
+            recorded[i].append(OutboxEvent(event_ids[(e.flip_id, e.channel_id)], e))
+        out = iter(recorded)
+        return [next(out) if w else None for w in won]
 
     def _record_anomalies(
         self, conn: Connection, plan: AnalysisPlan, now: datetime

@@ -30,23 +30,24 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import IntegrityError
 
 from ...domain.detection import Anomaly, Verdict
 from ...domain.model import Check, Flip, FlipReason, Status
 from ...domain.runs import SeriesPoint
 from ...domain.status import RunLog
-from ...errors import Conflict, InvalidInput
+from ...errors import Conflict, InvalidInput, Unavailable
 from ...ports import StoredPing
 from . import anomalies_store
-from .errors import integrity_conflict
+from .bulk import delete_up_to, update_rows
+from .errors import integrity_conflict, service_error
 from .series_store import add_to_outbox
 from .tables import (
     channels,
     check_channels,
     checks,
     flips,
+    ingest_watermark,
     orphan_pings,
     ping_receipts,
     pings,
@@ -175,20 +176,6 @@ _SAVE_CHECK = update(checks).where(
 )
 
 
-_PRUNE_PINGS = delete(pings).where(
-    pings.c.check_id == bindparam("_c"), pings.c.n <= bindparam("_upto")
-)
-
-
-# The ingest hook's write (services.detection.learn): the rows are already locked and
-# saved by this transaction, so no version check.
-_SAVE_BASELINE = (
-    update(checks)
-    .where(checks.c.id == bindparam("_id"))
-    .values(baseline=bindparam("baseline"), alert_after=bindparam("alert_after"))
-)
-
-
 class SqlCheckTx:
     """CheckTx on one connection inside one transaction (see ports.CheckTx)."""
 
@@ -286,19 +273,23 @@ class SqlCheckTx:
         result = self.conn.execute(_SAVE_CHECK, values)
         return saved if result.rowcount == 1 else None
 
-    def save_checks(self, saves: Sequence[tuple[Check, int]]) -> bool:
+    def save_checks(self, saves: Sequence[tuple[Check, Check]]) -> bool:
         if not saves:
             return True
+        pairs = [(check_values(before), check_values(after)) for before, after in saves]
+        # Only the columns some check of the batch changed: fewer values to send and
+        # no index maintenance for columns a ping never touches (slug, name, ...).
+        changed = sorted({k for old, new in pairs for k, v in new.items() if old[k] != v})
         rows = []
-        for check, expected_version in saves:
-            values = check_values(check)
-            values["version"] = expected_version + 1
-            for fixed in ("created", "uuid", "project_id"):
-                values.pop(fixed, None)
-            values["_id"], values["_expected_version"] = check.id, expected_version
-            rows.append(values)
-        result = self.conn.execute(_SAVE_CHECK, rows)
-        return int(result.rowcount) == len(rows)
+        for (before, _after), (_old, new) in zip(saves, pairs, strict=True):
+            row = {k: new[k] for k in changed if k not in ("id", "uuid", "project_id", "created")}
+            row["version"] = before.version + 1
+            row["_id"], row["_expected_version"] = before.id, before.version
+            rows.append(row)
+        matched = update_rows(
+            self.conn, checks, rows, {"id": "_id", "version": "_expected_version"}
+        )
+        return matched == len(rows)
 
     def delete_check(self, check_id: int) -> None:
         # Children first: the SQLite foreign keys cascade, but keep it explicit for both.
@@ -398,6 +389,23 @@ class SqlCheckTx:
         self.conn.execute(delete(ping_receipts).where(ping_receipts.c.ping_id.in_(ids)))
         return len(ids)
 
+    def advance_watermark(self, name: str, at: datetime) -> None:
+        w = ingest_watermark.c
+        moved = self.conn.execute(
+            update(ingest_watermark).where(w.name == name, w.at < at).values(at=at)
+        )
+        if moved.rowcount == 0 and self.watermark(name) is None:
+            try:
+                self.conn.execute(insert(ingest_watermark).values(name=name, at=at))
+            except IntegrityError as exc:  # a concurrent ingest inserted it first
+                raise Conflict("the watermark was created concurrently") from exc
+
+    def watermark(self, name: str) -> datetime | None:
+        found: datetime | None = self.conn.execute(
+            select(ingest_watermark.c.at).where(ingest_watermark.c.name == name)
+        ).scalar()
+        return found
+
     def count_orphans(self, counts: Mapping[str, tuple[int, datetime]]) -> None:
         for target, (count, last_seen) in counts.items():
             target = target[:300]
@@ -465,12 +473,8 @@ class SqlCheckTx:
         add_to_outbox(self.conn, points)
 
     def prune_pings(self, newest: Mapping[int, int], keep_last: int) -> None:
-        # One statement with the same shape every time (so SQLAlchemy's cache finds it):
-        # the executemany of "check_id = ? AND n <= ?" goes through the (check_id, n)
-        # index once per check.
-        doomed = [{"_c": c, "_upto": n - keep_last} for c, n in newest.items() if n > keep_last]
-        if doomed:
-            self.conn.execute(_PRUNE_PINGS, doomed)
+        doomed = {c: n - keep_last for c, n in newest.items() if n > keep_last}
+        delete_up_to(self.conn, pings, "check_id", "n", doomed)
 
     def list_pings(self, check_id: int, limit: int) -> list[StoredPing]:
         q = (
@@ -569,11 +573,10 @@ class SqlCheckTx:
         anomalies_store.mark_expected(self.conn, anomaly_id, now)
 
     def save_baselines(self, updates: Sequence[tuple[int, str | None, datetime | None]]) -> None:
-        if updates:
-            self.conn.execute(
-                _SAVE_BASELINE,
-                [{"_id": i, "baseline": b, "alert_after": a} for i, b, a in updates],
-            )
+        # The rows are already locked and saved by this transaction: no version check.
+        # One statement for the batch on MySQL (bulk.update_rows), like the check saves.
+        rows = [{"_id": i, "baseline": b, "alert_after": a} for i, b, a in updates]
+        update_rows(self.conn, checks, rows, {"id": "_id"})
 
 
 class SqlCheckStore:
@@ -588,9 +591,7 @@ class SqlCheckStore:
             yield SqlCheckTx(conn)
 
     def is_transient(self, exc: BaseException) -> bool:
-        # OperationalError: unreachable or restarting server, lost connection, deadlock
-        # (1213), lock wait timeout (1205), SQLite's "database is locked". Data errors,
-        # integrity errors and programming errors are not: retrying cannot help.
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-            return True
-        return isinstance(exc, OperationalError | InterfaceError | PoolTimeout)
+        # The API's classification (errors.py): unreachable or restarting server, lost
+        # connection, deadlock, lock wait timeout, SQLite's "database is locked" are a
+        # 503 there and a retry here. Data, integrity and programming errors are not.
+        return isinstance(service_error(exc), Unavailable)

@@ -152,6 +152,7 @@ class SqlSeriesOutbox:
             ).scalar()
         return value
 
-    def count(self) -> int:
+    def count(self, cap: int = 100_000) -> int:
+        capped = select(series_outbox.c.key).limit(cap).subquery()
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(series_outbox)).scalar_one())
+            return int(conn.execute(select(func.count()).select_from(capped)).scalar_one())

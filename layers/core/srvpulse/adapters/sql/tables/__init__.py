@@ -17,7 +17,16 @@ from .accounts import (
 from .analyzer import alert_events, maintenance_windows
 from .base import metadata
 from .channels import channels, check_channels
-from .checks import api_keys, checks, flips, orphan_pings, ping_receipts, pings, projects
+from .checks import (
+    api_keys,
+    checks,
+    flips,
+    ingest_watermark,
+    orphan_pings,
+    ping_receipts,
+    pings,
+    projects,
+)
 from .detection import anomalies
 from .notifications import channel_health, notifications
 from .series import series_outbox, series_points
@@ -32,6 +41,7 @@ __all__ = [
     "checks",
     "email_verification_tokens",
     "flips",
+    "ingest_watermark",
     "invitations",
     "maintenance_windows",
     "metadata",

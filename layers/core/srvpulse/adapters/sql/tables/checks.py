@@ -109,6 +109,7 @@ pings = Table(
     Column("summary", String(1000), nullable=True),
     Column("duration_ms", BigInteger, nullable=True),
     Index(None, "check_id", "n"),
+    Index(None, "rid"),  # 0010: ingest reads a batch's run ids through it
 )
 
 # Idempotency memory of ingest: one row per ping id ever stored, kept longer than any
@@ -145,4 +146,14 @@ flips = Table(
     Column("processed_at", UTCDateTime, nullable=True),
     Index(None, "check_id", "created"),
     Index(None, "check_id", "processed_at"),
+)
+
+
+# How far ingestion has got (migration 0010): on AWS the "heartbeat" row is the send time
+# of the newest analyzer heartbeat ingest took off the ping queue (services.lag).
+ingest_watermark = Table(
+    "ingest_watermark",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
 )
