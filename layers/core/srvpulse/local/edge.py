@@ -25,7 +25,7 @@ from ..adapters.local_queue import LocalDurableQueue
 from ..domain.model import PingMessage
 from ..domain.pinging import PingRequest
 from ..ports import PingTargets, QueueFull
-from ..services.pinging import QUEUE_UNAVAILABLE, PingReply, receive_ping
+from ..services.pinging import OK, QUEUE_UNAVAILABLE, PingReply, receive_ping
 from .gateway import MAX_BODY_BYTES, ApiGatewayEmulator, HttpReply, HttpRequest, json_reply
 from .spa import SpaFiles
 
