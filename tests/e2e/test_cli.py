@@ -316,6 +316,9 @@ def test_importing_a_healthchecks_project_keeps_uuids_and_a_second_run_changes_n
     assert again.returncode == 0
     assert "done: 0 created, 0 updated, 2 unchanged; 0 failed" in again.stdout
     assert "'Deploy hook' (webhook): uses the srvpulse channel" in again.stdout
+    replan = cli(local_mode, *args, "--channels", str(hooks), "--dry-run")
+    assert "check nightly-backup: unchanged" in replan.stdout
+    assert "plan: 0 would create, 0 would update, 2 unchanged" in replan.stdout
     names = [c["name"] for c in local_mode.api.get("/api/v3/checks/").json()["checks"]]
     assert names.count("Nightly backup") == 1
 

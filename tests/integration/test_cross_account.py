@@ -40,9 +40,18 @@ PUBLIC_ROUTES = {
     "/api/v3/auth/verify-email",  # the mailed link may be opened in any browser
 }
 # Public and the same for everyone (no account data): the OpenAPI document.
-PUBLIC_DOCUMENTS = {"/api/v3/openapi.json"}
+PUBLIC_DOCUMENTS = {"/api/v3/openapi.json", *(f"/api/v{v}/status" for v in (1, 2, 3))}
 # Listings that need query parameters (a 400 naming them holds no one's data).
 QUERY_REQUIRED = {"/api/v3/schedule-preview"}
+# Healthchecks' capability URLs (badges, Prometheus metrics): the key in the path is the
+# credential, so they are tested on their own below.
+CAPABILITY_ROUTES = {
+    "/badge/{key}/{filename}",
+    "/badge/{key}/{sig}/{filename}",
+    "/b/{states}/{filename}",
+    "/projects/{project}/metrics/{key}",
+    "/projects/{project}/metrics",
+}
 
 # Routes authenticated by X-Api-Key or session + X-Project (chalicelib/http.py's
 # require_api_key); the account and project-management routes take sessions only.
@@ -218,6 +227,8 @@ def test_the_walk_covers_every_route_of_the_app() -> None:
 def test_anonymous_callers_get_401_everywhere_but_the_sign_in_routes(world: World) -> None:
     failures = []
     for path, method in _routes():
+        if path in CAPABILITY_ROUTES:
+            continue
         filled = _fill(path, world.alice_ids)
         r = _call(world, method, filled, "none", None)
         _assert_no_data(world, r, f"anonymous {method} {filled}")
@@ -237,7 +248,7 @@ def test_a_second_account_gets_404_for_the_first_accounts_ids(
     Alice's project, checks, pings and keys by id."""
     failures = []
     for path, method in _routes():
-        if "{" not in path:
+        if "{" not in path or path in CAPABILITY_ROUTES:
             continue
         filled = _fill(path, world.alice_ids)
         r = _call(world, method, filled, credential, world.bob_project)
@@ -247,6 +258,25 @@ def test_a_second_account_gets_404_for_the_first_accounts_ids(
         if r.status_code not in allowed:
             failures.append(f"{method} {filled}: {r.status_code} {r.body[:120]!r}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/badge/0123456789abcdef0123456789abcdef/00000000.json",
+        "/badge/0123456789abcdef0123456789abcdef/00000000-2/prod.svg",
+        "/b/2/00000000-0000-0000-0000-000000000000.shields",
+        "/b/7/00000000-0000-0000-0000-000000000000.svg",
+        "/projects/{project}/metrics/wrong-key-0123456789abcdefghijk",
+        "/projects/{project}/metrics",
+    ],
+)
+def test_capability_urls_with_a_made_up_key_show_nothing(world: World, path: str) -> None:
+    filled = path.replace("{project}", world.alice_project)
+    for credential in ("none", "key"):
+        r = _call(world, "GET", filled, credential, None)
+        _assert_no_data(world, r, f"{credential} GET {filled}")
+        assert r.status_code in (401, 404), (credential, filled, r.status_code)
 
 
 def test_a_second_account_cannot_act_in_the_first_accounts_project_by_naming_it(

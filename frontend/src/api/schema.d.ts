@@ -259,6 +259,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/badges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's badge URLs per tag (and * for all checks) */
+        get: operations["list_badges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/channels": {
         parameters: {
             query?: never;
@@ -766,6 +783,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OK when the service and its database answer */
+        get: operations["status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/b/{states}/{filename}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One check's badge (2: up/down, 3: up/late/down) */
+        get: operations["check_badge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/badge/{key}/{filename}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Badge of all the project's checks (svg, json or shields) */
+        get: operations["all_checks_badge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/badge/{key}/{sig}/{filename}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Badge of the project's checks with a tag */
+        get: operations["tag_badge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (Authorization: Bearer <read-only API key>) */
+        get: operations["metrics_by_header"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/metrics/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics of the project (the path holds a read-only API key) */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -893,6 +1012,35 @@ export interface components {
             anomaly_alerts: boolean;
             channel: string;
         };
+        /** BadgeJson */
+        BadgeJson: {
+            /** @enum {string} */
+            status: "up" | "late" | "down";
+            total: number;
+            grace: number;
+            down: number;
+        };
+        /**
+         * BadgeList
+         * @description Every tag of the project, and "*" for all its checks.
+         */
+        BadgeList: {
+            badges: {
+                [key: string]: components["schemas"]["BadgeUrls"];
+            };
+        };
+        /**
+         * BadgeUrls
+         * @description One tag's badge URLs: two-state (up/down) and three-state (…3: up/late/down).
+         */
+        BadgeUrls: {
+            svg: string;
+            svg3: string;
+            json: string;
+            json3: string;
+            shields: string;
+            shields3: string;
+        };
         /**
          * ChannelChange
          * @description Omitted fields keep their value; the kind cannot change.
@@ -969,7 +1117,10 @@ export interface components {
             timeout?: number;
             /** @default 3600 */
             grace?: number;
-            /** @default * * * * * */
+            /**
+             * @description 5-field cron, or systemd OnCalendar expressions (one a line)
+             * @default * * * * *
+             */
             schedule?: string;
             /** @default UTC */
             tz?: string;
@@ -986,6 +1137,45 @@ export interface components {
             max_duration?: number | null;
             /** @default 1 */
             recovery_threshold?: number;
+            /** @default false */
+            filter_subject?: boolean;
+            /** @default false */
+            filter_body?: boolean;
+            /**
+             * @description decide a ping's kind from its body
+             * @default false
+             */
+            filter_http_body?: boolean;
+            /**
+             * @description no keyword found: a failure
+             * @default false
+             */
+            filter_default_fail?: boolean;
+            /**
+             * @description comma-separated
+             * @default
+             */
+            start_kw?: string;
+            /**
+             * @description comma-separated
+             * @default
+             */
+            success_kw?: string;
+            /**
+             * @description comma-separated
+             * @default
+             */
+            failure_kw?: string;
+            /**
+             * @description deprecated: success_kw
+             * @default null
+             */
+            subject?: string | null;
+            /**
+             * @description deprecated: failure_kw
+             * @default null
+             */
+            subject_fail?: string | null;
             /** @default true */
             detection?: boolean;
             /**
@@ -1027,6 +1217,16 @@ export interface components {
             min_duration: number | null;
             max_duration: number | null;
             recovery_threshold: number;
+            subject: string;
+            subject_fail: string;
+            start_kw: string;
+            success_kw: string;
+            failure_kw: string;
+            filter_subject: boolean;
+            filter_body: boolean;
+            filter_http_body: boolean;
+            filter_default_fail: boolean;
+            badge_url: string;
             detection: boolean;
             /** @enum {string} */
             sensitivity: "low" | "normal" | "high";
@@ -2048,6 +2248,33 @@ export interface operations {
             404: components["responses"]["Error404"];
             413: components["responses"]["Error413"];
             415: components["responses"]["Error415"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    list_badges: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With a session cookie: the project (uuid) to act in */
+                "X-Project"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The project's badge URLs per tag (and * for all checks) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeList"];
+                };
+            };
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
             503: components["responses"]["Error503"];
         };
     };
@@ -3400,6 +3627,161 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SchedulePreview"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK when the service and its database answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            503: components["responses"]["Error503"];
+        };
+    };
+    check_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                states: string;
+                filename: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One check's badge (2: up/down, 3: up/late/down) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeJson"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    all_checks_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                filename: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Badge of all the project's checks (svg, json or shields) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeJson"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    tag_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                sig: string;
+                filename: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Badge of the project's checks with a tag */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeJson"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    metrics_by_header: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus metrics (Authorization: Bearer <read-only API key>) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus metrics of the project (the path holds a read-only API key) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             400: components["responses"]["Error400"];
