@@ -174,5 +174,10 @@ def metrics_by_header(project: str) -> Response:
     headers = public_bp.current_request.headers
     header = str(headers.get("authorization", "")) if headers else ""
     if not header.startswith("Bearer "):
-        return Response(body="", status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        # The API's JSON error shape (as the document says), with the scheme to use.
+        return json_response(
+            {"error": "send Authorization: Bearer <read-only API key>"},
+            status=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return _metrics(header.removeprefix("Bearer "))
