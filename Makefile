@@ -8,9 +8,10 @@ BIN := $(VENV)/bin
 .PHONY: run test lint typecheck unit setup clean openapi \
 	frontend-setup frontend-build frontend-lint frontend-typecheck frontend-test
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt layers/core/pyproject.toml
+$(BIN)/.installed: requirements.txt requirements-dev.txt requirements-compat.txt layers/core/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt -e layers/core
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -r requirements-compat.txt
 	touch $@
 
 # One set-up at a time: `make run &` and then `make test` on a fresh clone would both

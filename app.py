@@ -13,6 +13,7 @@ from chalicelib import (
     api_anomalies,
     api_channels,
     api_checks,
+    api_compat,
     api_maintenance,
     api_schedules,
     api_summary,
@@ -30,6 +31,8 @@ for prefix in api_checks.MOUNTS:
     name = prefix.strip("/").replace("/", "_")
     app.register_blueprint(api_checks.bp, name_prefix=name, url_prefix=prefix)
     app.register_blueprint(api_channels.hc_bp, name_prefix=name, url_prefix=prefix)
+    app.register_blueprint(api_compat.compat_bp, name_prefix=name, url_prefix=prefix)
+app.register_blueprint(api_compat.public_bp)
 app.register_blueprint(api_checks.v3_bp)
 app.register_blueprint(api_channels.bp)
 app.register_blueprint(api_maintenance.bp)

@@ -319,6 +319,71 @@ def cli_100k() -> None:
     )
 
 
+def baseline_vs_history(weeks: int = 8) -> None:
+    """What a verdict needs, both ways: the baseline column of the check row (what
+    ingest does) against reading the check's recent history from the series store and
+    replaying it (a query per check: 8 weeks, enough for the weekday offsets)."""
+    from sqlalchemy import insert, select
+    from srvpulse.adapters.sql.db import make_engine, migrate
+    from srvpulse.adapters.sql.series_store import SqlSeriesStore
+    from srvpulse.adapters.sql.tables import checks, projects
+    from srvpulse.domain.runs import SeriesPoint
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/bench.sqlite3")
+        migrate(engine)
+        store = SqlSeriesStore(engine, timedelta(days=400))
+        r = random.Random(3)
+        hourly = [T0 + timedelta(hours=i) for i in range(weeks * 7 * 24)]
+        uuids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(20)]
+        for check_uuid in uuids:  # 20 hourly checks, 8 weeks each
+            points = []
+            for s in hourly:
+                took = 30 * r.lognormvariate(0, 0.1)
+                points.append(SeriesPoint(check_uuid, s, "start"))
+                points.append(
+                    SeriesPoint(
+                        check_uuid,
+                        s + timedelta(seconds=took),
+                        "success",
+                        duration_ms=int(took * 1000),
+                    )
+                )
+            store.write(points)
+        pings = [HistoryPing(s, "start") for s in hourly] + [
+            HistoryPing(s + timedelta(seconds=30), "success") for s in hourly
+        ]
+        _, learned = replay(pings, DetectorConfig(tz="Europe/Riga"))
+        with engine.begin() as conn:
+            conn.execute(
+                insert(projects).values(id=1, uuid="p", name="p", ping_key="k", created=T0)
+            )
+            conn.execute(
+                insert(checks).values(
+                    id=1, uuid=uuids[0], project_id=1, created=T0, baseline=learned.to_json()
+                )
+            )
+        n = 200
+        start = time.process_time()
+        for _ in range(n):
+            with engine.connect() as conn:
+                text = conn.execute(select(checks.c.baseline).where(checks.c.id == 1)).scalar()
+            Baseline.from_json(text)
+        column_ms = (time.process_time() - start) / n * 1000
+        start = time.process_time()
+        for _ in range(n // 20):
+            since = hourly[-1] - timedelta(weeks=weeks)
+            found = store.read(uuids[0], since=since, limit=100_000, newest_first=False)
+            history = [HistoryPing(p.at, p.kind) for p in found]
+            replay(history, DetectorConfig(tz="Europe/Riga"))
+        history_ms = (time.process_time() - start) / (n // 20) * 1000
+    print(
+        f"\nbaseline for a verdict (hourly check, {weeks} weeks = {len(pings)} pings, SQLite, CPU):"
+        f"\n  baseline column + JSON parse {column_ms:.2f} ms; series query + replay "
+        f"{history_ms:.1f} ms -> {history_ms / column_ms:.0f}x"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--histories", type=int, default=12, help="per job shape")
@@ -349,6 +414,7 @@ def main() -> None:
             f"{quiet_peer['all'].fp}"
         )
     cost(histories)
+    baseline_vs_history()
     cli_100k()
 
 

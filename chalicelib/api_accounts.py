@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from srvpulse.bootstrap import runtime
 from srvpulse.domain.accounts import ApiKey, Member, Membership
 from srvpulse.errors import InvalidInput
+from srvpulse.services import ping_targets
 from srvpulse.services.accounts import CurrentUser, SignIn
 
 from . import schemas
@@ -146,6 +147,7 @@ def register() -> Response:
     req = bp.current_request
     body = parse_body(req, Credentials)
     runtime().accounts.register(body.email, body.password, client_ip(req))
+    ping_targets.publish(runtime().check_store, runtime().ping_targets)  # its first project
     # The same answer whether the address had an account or not (no enumeration).
     return json_response({"message": REGISTERED}, status=202)
 
@@ -438,6 +440,7 @@ def projects() -> Response:
     admin = runtime().project_admin
     if req.method == "POST":
         created = admin.create(current, parse_body(req, ProjectName).name)
+        ping_targets.publish(runtime().check_store, runtime().ping_targets)
         return json_response(_project_json(created), status=201)
     return json_response({"projects": [_project_json(m) for m in admin.list_projects(current)]})
 
@@ -564,4 +567,5 @@ def ping_key(project: str) -> Response:
 @api_view
 def rotate_ping_key(project: str) -> Response:
     rotated = runtime().project_admin.rotate_ping_key(_member_of(project), project)
+    ping_targets.publish(runtime().check_store, runtime().ping_targets)
     return json_response(_ping_key_json(rotated.ping_key))

@@ -34,7 +34,9 @@ from srvpulse.domain.schedule import (
 from srvpulse.domain.status import status_at
 from srvpulse.errors import InvalidInput, Unavailable
 from srvpulse.ports import SeriesUnavailable, StoredPing
+from srvpulse.services import badges as badge_service
 from srvpulse.services import checks as service
+from srvpulse.services import ping_targets
 from srvpulse.services import series as series_service
 from srvpulse.services.projects import ApiCaller
 
@@ -80,13 +82,28 @@ class CheckIn(BaseModel):
     desc: str = Field("", max_length=10_000)
     timeout: int = Field(86400, ge=MIN_TIMEOUT, le=MAX_TIMEOUT)
     grace: int = Field(3600, ge=MIN_GRACE, le=MAX_GRACE)
-    schedule: str = Field("* * * * *", max_length=100)
+    schedule: str = Field(
+        "* * * * *",
+        max_length=100,
+        description="5-field cron, or systemd OnCalendar expressions (one a line)",
+    )
     tz: str = Field("UTC", max_length=64)
     manual_resume: bool = False
     methods: Literal["", "POST"] = ""
     min_duration: int | None = Field(None, ge=1, le=MAX_DURATION)
     max_duration: int | None = Field(None, ge=1, le=MAX_DURATION)
     recovery_threshold: int = Field(1, ge=1, le=100)
+    # Keyword filtering (domain/keywords.py), Healthchecks' fields; subject/subject_fail
+    # are its older names for success_kw/failure_kw with filter_subject.
+    filter_subject: bool = False
+    filter_body: bool = False
+    filter_http_body: bool = Field(False, description="decide a ping's kind from its body")
+    filter_default_fail: bool = Field(False, description="no keyword found: a failure")
+    start_kw: str = Field("", max_length=200, description="comma-separated")
+    success_kw: str = Field("", max_length=200, description="comma-separated")
+    failure_kw: str = Field("", max_length=200, description="comma-separated")
+    subject: str | None = Field(None, max_length=200, description="deprecated: success_kw")
+    subject_fail: str | None = Field(None, max_length=200, description="deprecated: failure_kw")
     # srvpulse: pattern detection on/off and how far from usual is far.
     detection: bool = True
     sensitivity: Literal["low", "normal", "high"] = "normal"
@@ -97,7 +114,17 @@ class CheckIn(BaseModel):
 
     def fields(self, version: int = 3) -> dict[str, Any]:
         """The fields the request sets; v1 and v2 derive the slug from a given name."""
-        found = self.model_dump(exclude_unset=True, exclude={"channels", "unique", "uuid"})
+        found = self.model_dump(
+            exclude_unset=True, exclude={"channels", "unique", "uuid", "subject", "subject_fail"}
+        )
+        # Healthchecks' deprecated names: subject -> success_kw, subject_fail -> failure_kw,
+        # and filter_subject on when either keyword list is set.
+        if self.subject is not None:
+            found["success_kw"] = self.subject
+        if self.subject_fail is not None:
+            found["failure_kw"] = self.subject_fail
+        if self.subject is not None or self.subject_fail is not None:
+            found["filter_subject"] = bool(found.get("success_kw") or found.get("failure_kw"))
         if version < 3 and "name" in found:
             found["slug"] = service.slug_from_name(found["name"])
         return found
@@ -176,6 +203,16 @@ def check_json(
         "min_duration": c.min_duration,
         "max_duration": c.max_duration,
         "recovery_threshold": c.recovery_threshold,
+        "subject": c.success_kw if c.filter_subject else "",
+        "subject_fail": c.failure_kw if c.filter_subject else "",
+        "start_kw": c.start_kw,
+        "success_kw": c.success_kw,
+        "failure_kw": c.failure_kw,
+        "filter_subject": c.filter_subject,
+        "filter_body": c.filter_body,
+        "filter_http_body": c.filter_http_body,
+        "filter_default_fail": c.filter_default_fail,
+        "badge_url": badge_service.check_badge_url(runtime().settings.site_url, c.uuid),
         "detection": c.detection,
         "sensitivity": cast(schemas.Sensitivity, c.sensitivity),
     }
@@ -190,7 +227,7 @@ def check_json(
         body["pause_url"] = _check_url(c.uuid, version) + "/pause"
         body["resume_url"] = _check_url(c.uuid, version) + "/resume"
         body["channels"] = ",".join(view.channel_uuids)
-    if c.kind is ScheduleKind.CRON:
+    if c.kind in (ScheduleKind.CRON, ScheduleKind.ONCALENDAR):
         body["schedule"] = c.schedule
         body["tz"] = c.tz
     else:
@@ -231,6 +268,12 @@ def flip_json(flip: Flip) -> schemas.FlipOut:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _targets_changed() -> None:
+    """Tell the ping edge (before answering, so a created check is pinged at once)."""
+    rt = runtime()
+    ping_targets.publish(rt.check_store, rt.ping_targets)
 
 
 @bp.route("/checks", methods=["GET"])
@@ -277,6 +320,8 @@ def create_check() -> Response:
         unique=body.unique,
         check_uuid=body.uuid,
     )
+    if created or "slug" in body.fields(api_version(request)):
+        _targets_changed()
     return json_response(
         check_json(view, caller, _now(), api_version(request)), status=201 if created else 200
     )
@@ -315,6 +360,8 @@ def update_check(key: str) -> Response:
         body.fields(api_version(request)),
         channels=body.channels,
     )
+    if "slug" in body.fields(api_version(request)):
+        _targets_changed()
     return json_response(check_json(view, caller, _now(), api_version(request)))
 
 
@@ -325,6 +372,7 @@ def delete_check(key: str) -> Response:
     request = bp.current_request
     caller = require_api_key(request, write=True)
     view = service.delete_check(runtime().check_store, caller.project_id, key)
+    _targets_changed()
     return json_response(check_json(view, caller, _now(), api_version(request)))
 
 

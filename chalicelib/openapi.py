@@ -123,7 +123,11 @@ def documented(
     return mark
 
 
-class UndocumentedRoute(Exception):
+class DocumentError(Exception):
+    """The app cannot be described truthfully: see the message."""
+
+
+class UndocumentedRoute(DocumentError):
     """A route of the app has no ``@documented``."""
 
 
@@ -214,9 +218,12 @@ def _error_codes(op: Operation, path: str, method: str, content_types: list[str]
 
 
 def _operation_id(app: Chalice, path: str, method: str) -> str:
+    """The view function's own name (not Chalice's view_name, which carries a mounted
+    blueprint's prefix), suffixed with the method when one view serves several."""
     entry = app.routes[path][method]
-    shared = [m for m, e in app.routes[path].items() if e.view_name == entry.view_name]
-    return entry.view_name if len(shared) == 1 else f"{entry.view_name}_{method.lower()}"
+    name = str(entry.view_function.__name__)
+    shared = [m for m, e in app.routes[path].items() if e.view_function is entry.view_function]
+    return name if len(shared) == 1 else f"{name}_{method.lower()}"
 
 
 def _tag(view: Callable[..., Any]) -> str:
@@ -314,6 +321,21 @@ def build(app: Chalice) -> dict[str, Any]:
         doc["responses"] = responses
         doc["security"] = _security(op.auth, method)
         paths.setdefault(path, {})[method.lower()] = doc
+
+    ids = [op["operationId"] for ops in paths.values() for op in ops.values()]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise DocumentError(f"operation ids used twice (rename a view): {twice}")
+    dangling = sorted(
+        link["operationId"]
+        for ops in paths.values()
+        for op in ops.values()
+        for answer in op["responses"].values()
+        for link in answer.get("links", {}).values()
+        if link["operationId"] not in ids
+    )
+    if dangling:
+        raise DocumentError(f"links to operations that do not exist: {dangling}")
 
     error_responses: dict[str, Any] = {}
     for code in sorted(used_errors):

@@ -67,6 +67,16 @@ class CheckOut(TypedDict):
     min_duration: int | None
     max_duration: int | None
     recovery_threshold: int
+    subject: str
+    subject_fail: str
+    start_kw: str
+    success_kw: str
+    failure_kw: str
+    filter_subject: bool
+    filter_body: bool
+    filter_http_body: bool
+    filter_default_fail: bool
+    badge_url: str
     detection: bool  # pattern detection on
     sensitivity: Sensitivity
     last_duration: NotRequired[int]
@@ -373,6 +383,33 @@ class PingKeyOut(TypedDict):
 
 class OpenApiDocument(RootModel[dict[str, Any]]):
     """This document."""
+
+
+# --- badges (Healthchecks' formats) ----------------------------------------------------------
+
+
+class BadgeUrls(TypedDict):
+    """One tag's badge URLs: two-state (up/down) and three-state (…3: up/late/down)."""
+
+    svg: str
+    svg3: str
+    json: str
+    json3: str
+    shields: str
+    shields3: str
+
+
+class BadgeList(TypedDict):
+    """Every tag of the project, and "*" for all its checks."""
+
+    badges: dict[str, BadgeUrls]
+
+
+class BadgeJson(TypedDict):
+    status: Literal["up", "late", "down"]
+    total: int
+    grace: int
+    down: int
 
 
 class AnomalyOut(TypedDict):

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { mount } from '@vue/test-utils'
 import FormField from '../src/components/FormField.vue'
 import StatusBadge from '../src/components/StatusBadge.vue'
 import DurationInput from '../src/components/DurationInput.vue'
+import RelativeTime from '../src/components/RelativeTime.vue'
 
 describe('FormField', () => {
   it('ties its label, hint and error to the input', () => {
@@ -41,5 +42,19 @@ describe('DurationInput', () => {
     await wrapper.get('input').setValue('')
     const emitted = wrapper.emitted('update:modelValue') ?? []
     expect(emitted[emitted.length - 1]).toEqual([null])
+  })
+})
+
+describe('RelativeTime', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('shows a ping that arrived between two ticks of the shared clock as just now, not in the future', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(new Date('2026-12-01T12:00:00Z'))
+    const wrapper = mount(RelativeTime, { props: { at: '2026-12-01T11:00:00Z' } })
+    expect(wrapper.text()).toBe('1 h ago')
+    vi.setSystemTime(new Date('2026-12-01T12:00:06Z')) // the 10 s clock has not ticked yet
+    await wrapper.setProps({ at: '2026-12-01T12:00:05Z' })
+    expect(wrapper.text()).toBe('just now')
   })
 })

@@ -18,8 +18,13 @@ from srvpulse.services.pinging import accept_ping
 def handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
     """Parse, validate and enqueue with ``services.pinging.accept_ping`` (the local edge
     runs the same code); only the event decoding and the reply shape are here."""
+    rt = bootstrap.runtime()
     reply = accept_ping(
-        request_from_event(event), bootstrap.runtime().ping_queue, datetime.now(UTC)
+        request_from_event(event),
+        rt.ping_queue,
+        datetime.now(UTC),
+        targets=rt.ping_targets,
+        trusted_proxies=rt.settings.trusted_proxies,
     )
     return {"statusCode": reply.status, "headers": reply.headers, "body": reply.text}
 

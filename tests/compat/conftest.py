@@ -15,7 +15,8 @@ from tests.e2e.local_mode import API_KEY, LocalMode, running_local_mode
 
 @pytest.fixture(scope="session")
 def hc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMode]:
-    with running_local_mode(tmp_path_factory.mktemp("compat")) as mode:
+    # Pings from 127.0.0.1 count as coming through a proxy (X-Forwarded-* are read).
+    with running_local_mode(tmp_path_factory.mktemp("compat"), TRUSTED_PROXIES="127.0.0.1") as mode:
         yield mode
 
 

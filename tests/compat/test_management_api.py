@@ -174,3 +174,16 @@ def test_legacy_time_zone_names_are_stored_as_their_current_names(api: httpx.Cli
 def test_upper_case_slugs_are_refused_on_create(api: httpx.Client) -> None:
     r = api.post("/api/v3/checks/", json={"name": "x", "slug": "Backups"})
     assert r.status_code == 400 and json.loads(r.text)["field"] == "slug"
+
+
+def test_oncalendar_schedules_are_accepted_like_cron(api: httpx.Client, hc: LocalMode) -> None:
+    check = _new(api, schedule="Mon..Fri 09:00", tz="Europe/Riga", grace=600)
+    assert (check["schedule"], check["tz"]) == ("Mon..Fri 09:00", "Europe/Riga")
+    assert "timeout" not in check
+    assert httpx.get(f"{hc.base}/ping/{check['uuid']}").status_code == 200
+    pinged = eventually(
+        lambda: api.get(f"/api/v3/checks/{check['uuid']}").json(), lambda c: c["n_pings"] == 1
+    )
+    assert pinged["next_ping"] is not None and pinged["next_ping"].endswith(":00:00+00:00")
+    bad = api.post("/api/v3/checks/", json={"name": "x", "schedule": "Mon..Frii 09:00"})
+    assert bad.status_code == 400 and bad.json()["field"] == "schedule"

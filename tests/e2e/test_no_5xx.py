@@ -20,6 +20,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -300,3 +301,30 @@ def test_random_requests_to_the_ping_urls_never_get_a_5xx_or_a_slow_answer(targe
                 answer = f"{r.status_code} in {took:.1f} s {r.text[:100]!r}"
                 failures.append(f"{method} {url!r} {body[:60]!r}: {answer}")
     assert not failures, f"{len(failures)} of {PING_REQUESTS}:\n" + "\n".join(failures[:20])
+
+
+# --- sequences along the document's links ---------------------------------------------------
+
+
+def test_sequences_following_the_documents_links_never_get_a_5xx(target: Target) -> None:
+    """Create a check, channel or window, then use its id (the document's links): the
+    calls that need a real resource reach it, in random orders (delete, then edit...)."""
+
+    class Sequences(SCHEMA.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"base_url": target.mode.base, "headers": {"X-Api-Key": API_KEY}}
+
+        def validate_response(self, response: Any, case: Any, *args: Any, **kw: Any) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    run_state_machine_as_test(
+        Sequences,
+        settings=settings(
+            max_examples=10,
+            stateful_step_count=6,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )

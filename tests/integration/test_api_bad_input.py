@@ -69,6 +69,16 @@ def test_text_with_lone_surrogates_is_a_400_naming_the_field(
     assert "not valid Unicode" in answer["error"]
 
 
+def test_a_webhook_url_that_cannot_be_parsed_is_a_400_naming_it(rw: Api) -> None:
+    status, body = rw.call(
+        "post",
+        "/api/v3/channels",
+        {"kind": "webhook", "config": {"down": {"url": "http://[::1/", "method": "POST"}}},
+    )
+    assert status == 400, body
+    assert body["field"] == "config.down.url"
+
+
 def test_taking_the_slug_of_another_check_is_a_409_naming_the_slug(rw: Api) -> None:
     rw.call("post", "/api/v3/checks/", {"name": "a", "slug": "backup"})
     _, other = rw.call("post", "/api/v3/checks/", {"name": "b", "slug": "export"})

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import insert, select
+from srvpulse.adapters.sql.tables import anomalies, checks
 from srvpulse.domain.model import PingKind, PingMessage
 from srvpulse.services.accounts import csrf_token_for
 from srvpulse.services.ingesting import ingest_ping
@@ -38,7 +40,18 @@ PUBLIC_ROUTES = {
     "/api/v3/auth/verify-email",  # the mailed link may be opened in any browser
 }
 # Public and the same for everyone (no account data): the OpenAPI document.
-PUBLIC_DOCUMENTS = {"/api/v3/openapi.json"}
+PUBLIC_DOCUMENTS = {"/api/v3/openapi.json", *(f"/api/v{v}/status" for v in (1, 2, 3))}
+# Listings that need query parameters (a 400 naming them holds no one's data).
+QUERY_REQUIRED = {"/api/v3/schedule-preview"}
+# Healthchecks' capability URLs (badges, Prometheus metrics): the key in the path is the
+# credential, so they are tested on their own below.
+CAPABILITY_ROUTES = {
+    "/badge/{key}/{filename}",
+    "/badge/{key}/{sig}/{filename}",
+    "/b/{states}/{filename}",
+    "/projects/{project}/metrics/{key}",
+    "/projects/{project}/metrics",
+}
 
 # Routes authenticated by X-Api-Key or session + X-Project (chalicelib/http.py's
 # require_api_key); the account and project-management routes take sessions only.
@@ -50,6 +63,7 @@ ALICE_SECRETS = (
     "alice-secret-job",
     "alice-secret-report",
     "alice-secret-channel",
+    "alice-secret-anomaly",
     "ops@alice.test",
     "alice@example.com",
     "alice-secret-window",
@@ -129,6 +143,21 @@ def world(env: Env) -> World:
     assert window.status_code == 201, window.body
     window_uuid = body(window)["uuid"]
 
+    anomaly_uuid = str(uuid.uuid4())
+    with env.runtime.engine.begin() as conn:
+        check_id = conn.execute(select(checks.c.id).where(checks.c.uuid == check_uuid)).scalar()
+        conn.execute(
+            insert(anomalies).values(
+                uuid=anomaly_uuid,
+                check_id=check_id,
+                kind="duration_long",
+                created=env.clock.now,
+                run_started=env.clock.now,
+                explanation="alice-secret-anomaly",
+                facts="{}",
+            )
+        )
+
     bob = register(env, "bob@example.com")
     verify(env, "bob@example.com")
     bob_project = body(bob.get("/api/v3/projects"))["projects"][0]["uuid"]
@@ -144,8 +173,11 @@ def world(env: Env) -> World:
         "keys/key_id": str(key_id),
         "pings/n": "1",
         "maintenance/uuid": window_uuid,
+        "anomalies/anomaly": anomaly_uuid,
     }
-    markers = (*ALICE_SECRETS, check_uuid, channel_id, window_uuid, ping_key, alice_key)
+    markers = (
+        *ALICE_SECRETS, check_uuid, channel_id, window_uuid, anomaly_uuid, ping_key, alice_key
+    )  # fmt: skip
     return World(env, ids, project, markers, bob_user.id, bob_project, bob_key)
 
 
@@ -195,6 +227,8 @@ def test_the_walk_covers_every_route_of_the_app() -> None:
 def test_anonymous_callers_get_401_everywhere_but_the_sign_in_routes(world: World) -> None:
     failures = []
     for path, method in _routes():
+        if path in CAPABILITY_ROUTES:
+            continue
         filled = _fill(path, world.alice_ids)
         r = _call(world, method, filled, "none", None)
         _assert_no_data(world, r, f"anonymous {method} {filled}")
@@ -214,7 +248,7 @@ def test_a_second_account_gets_404_for_the_first_accounts_ids(
     Alice's project, checks, pings and keys by id."""
     failures = []
     for path, method in _routes():
-        if "{" not in path:
+        if "{" not in path or path in CAPABILITY_ROUTES:
             continue
         filled = _fill(path, world.alice_ids)
         r = _call(world, method, filled, credential, world.bob_project)
@@ -224,6 +258,25 @@ def test_a_second_account_gets_404_for_the_first_accounts_ids(
         if r.status_code not in allowed:
             failures.append(f"{method} {filled}: {r.status_code} {r.body[:120]!r}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/badge/0123456789abcdef0123456789abcdef/00000000.json",
+        "/badge/0123456789abcdef0123456789abcdef/00000000-2/prod.svg",
+        "/b/2/00000000-0000-0000-0000-000000000000.shields",
+        "/b/7/00000000-0000-0000-0000-000000000000.svg",
+        "/projects/{project}/metrics/wrong-key-0123456789abcdefghijk",
+        "/projects/{project}/metrics",
+    ],
+)
+def test_capability_urls_with_a_made_up_key_show_nothing(world: World, path: str) -> None:
+    filled = path.replace("{project}", world.alice_project)
+    for credential in ("none", "key"):
+        r = _call(world, "GET", filled, credential, None)
+        _assert_no_data(world, r, f"{credential} GET {filled}")
+        assert r.status_code in (401, 404), (credential, filled, r.status_code)
 
 
 def test_a_second_account_cannot_act_in_the_first_accounts_project_by_naming_it(
@@ -250,7 +303,8 @@ def test_listings_show_a_second_account_only_its_own_data(world: World) -> None:
         for credential in ("key", "session"):
             r = _call(world, method, path, credential, world.bob_project)
             _assert_no_data(world, r, f"{credential} GET {path}")
-            assert r.status_code in (200, 401), f"{credential} GET {path}: {r.status_code}"
+            expected = (200, 400, 401) if path in QUERY_REQUIRED else (200, 401)
+            assert r.status_code in expected, f"{credential} GET {path}: {r.status_code}"
 
 
 def test_a_members_session_works_on_the_checks_api_like_a_key(world: World) -> None:

@@ -175,7 +175,7 @@ def test_a_function_url_event_is_served_the_same_way(queue: LocalDurableQueue) -
 @pytest.mark.parametrize(
     ("path", "query", "reason"),
     [
-        ("/ping/not-a-uuid", "", "invalid check id"),
+        ("/ping/pingkey0123456789ab/Nightly", "", "slugs are lower case"),
         (f"/ping/{UUID}/300", "", "exit status must be between 0 and 255"),
         (f"/ping/{UUID}", "rid=nope", "invalid rid"),
     ],
@@ -185,6 +185,16 @@ def test_a_malformed_ping_gets_400_with_a_one_line_reason_and_is_not_queued(
 ) -> None:
     reply = handler(http_api_event("GET", path, query=query))
     assert reply["statusCode"] == 400 and reason in reply["body"]
+    assert queue.depth() == 0
+
+
+@pytest.mark.parametrize("path", ["/ping/not-a-uuid", f"/ping/{UUID}/restart", "/ping/"])
+def test_a_path_that_is_no_ping_url_gets_404_not_found_like_healthchecks(
+    queue: LocalDurableQueue, path: str
+) -> None:
+    reply = handler(http_api_event("GET", path))
+    assert (reply["statusCode"], reply["body"]) == (404, "not found")
+    assert reply["headers"]["cache-control"].startswith("max-age=0, no-cache")
     assert queue.depth() == 0
 
 
@@ -305,3 +315,15 @@ def test_a_browsers_cors_preflight_is_answered_and_nothing_is_queued(
     assert "POST" in reply["headers"]["access-control-allow-methods"]
     assert reply["headers"]["access-control-allow-headers"] == "content-type"
     assert queued(queue) == []
+
+
+def test_every_ping_id_is_a_distinct_version_4_uuid() -> None:
+    import uuid as uuid_module
+
+    from srvpulse.services.pinging import new_ping_id
+
+    ids = [new_ping_id() for _ in range(2000)]
+    assert len(set(ids)) == 2000
+    for text in ids[:200]:
+        parsed = uuid_module.UUID(text)
+        assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid_module.RFC_4122)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from srvpulse.domain.model import MAX_REPORT_BYTES, PingKind, PingMessage
 from srvpulse.domain.pinging import PingRequest, parse_ping
-from srvpulse.errors import InvalidInput
+from srvpulse.errors import InvalidInput, NotFound
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 UUID = "5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"
@@ -70,19 +70,11 @@ def test_an_upper_case_uuid_is_accepted_and_stored_in_lower_case() -> None:
 @pytest.mark.parametrize(
     ("path", "reason"),
     [
-        ("", "missing check id"),
-        ("not-a-uuid", "invalid check id"),
-        ("5bf66975-d4c7-4bf5-bcc8-b8d8a82ea27z", "invalid uuid format"),
-        ("5bf66975-d4c7-4bf5-bcc8-b8d8a82ea27z/start", "invalid uuid format"),
         (f"{UUID}/256", "exit status must be between 0 and 255"),
-        (f"{UUID}/99999999999", "invalid URL"),
-        (f"{UUID}/-1", "unknown action"),
-        (f"{UUID}/restart", "unknown action"),
-        (f"{UUID}/start/now", "invalid URL"),
-        (f"{KEY}/bad.slug", "invalid slug"),
+        (f"{UUID}/99999999999", "exit status must be between 0 and 255"),
         (f"{KEY}/nightly/1000", "exit status must be between 0 and 255"),
-        (f"{KEY}/nightly/start/x", "invalid URL"),
-        ("bad$key/nightly", "invalid ping key"),
+        (f"{KEY}/Nightly", "slugs are lower case"),
+        (f"{KEY}/NIGHTLY/start", "slugs are lower case"),
     ],
 )
 def test_a_malformed_url_is_rejected_with_a_one_line_reason(path: str, reason: str) -> None:
@@ -90,6 +82,26 @@ def test_a_malformed_url_is_rejected_with_a_one_line_reason(path: str, reason: s
         ping(path)
     assert reason in info.value.message
     assert "\n" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "not-a-uuid",
+        "5bf66975-d4c7-4bf5-bcc8-b8d8a82ea27z",
+        f"{UUID}/-1",
+        f"{UUID}/restart",
+        f"{UUID}/start/now",
+        f"{KEY}/bad.slug",
+        f"{KEY}/nightly/start/x",
+        "bad$key/nightly",
+    ],
+)
+def test_a_path_that_is_no_ping_url_is_not_found_as_in_healthchecks(path: str) -> None:
+    with pytest.raises(NotFound) as info:
+        ping(path)
+    assert info.value.message == "not found"
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "post"])

@@ -344,14 +344,32 @@ def test_each_function_may_do_only_its_own_job(cfn: dict[str, Any]) -> None:
         name: {a.split(":")[0] for s in statements for a in _actions(s)}
         for name, statements in by_function.items()
     }
-    assert granted["PingFunction"] == {"sqs"}
-    assert granted["IngestFunction"] == {"sqs", "secretsmanager"}  # + InfluxDB credentials
+    # s3: the ping edge's set of known targets (read by the ping function, written by
+    # the API and ingest), and nothing else of S3.
+    assert granted["PingFunction"] == {"sqs", "s3"}
+    assert granted["IngestFunction"] == {"sqs", "s3", "secretsmanager"}  # + InfluxDB credentials
+    s3_actions = {
+        name: {a for s in statements for a in _actions(s) if a.startswith("s3:")}
+        for name, statements in by_function.items()
+    }
+    assert s3_actions["PingFunction"] == {"s3:GetObject", "s3:ListBucket"}
+    for writer in ("IngestFunction", "ApiFunction"):
+        assert s3_actions[writer] == {"s3:GetObject", "s3:PutObject", "s3:ListBucket"}
+    assert all(
+        not found
+        for name, found in s3_actions.items()
+        if name not in ("PingFunction", "IngestFunction", "ApiFunction")
+    )
     assert granted["AnalyzerFunction"] == {"sns", "sqs"}  # sqs: its ingest heartbeats
     assert granted["EmailAlerterFunction"] == {"ses", "sqs"}  # sqs: its DLQ destination
     assert granted["MigrateFunction"] == set()
-    (send,) = by_function["PingFunction"]
+    (send,) = [
+        s for s in by_function["PingFunction"] if any(a.startswith("sqs:") for a in _actions(s))
+    ]
     assert all(a.startswith("sqs:SendMessage") for a in _actions(send))
-    consume, _influx_secret = by_function["IngestFunction"]
+    (consume,) = [
+        s for s in by_function["IngestFunction"] if any(a.startswith("sqs:") for a in _actions(s))
+    ]
     assert "sqs:SendMessage" not in _actions(consume)
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= _actions(consume)
     publish, heartbeat = by_function["AnalyzerFunction"]

@@ -105,6 +105,16 @@ export const checks = {
         client.GET('/api/v3/checks/{key}/runs', { params: { ...key(uuid), query: { limit } }, headers: inProject(p) }),
       )
     ).runs,
+  /** Changes in the check's pattern that detection noticed, newest first. */
+  anomalies: (p: string, uuid: string) =>
+    unwrap(client.GET('/api/v3/checks/{key}/anomalies', { params: key(uuid), headers: inProject(p) })),
+  markExpected: (p: string, uuid: string, anomaly: string) =>
+    unwrap(
+      client.POST('/api/v3/checks/{key}/anomalies/{anomaly}/expected', {
+        params: { path: { key: uuid, anomaly } },
+        headers: inProject(p),
+      }),
+    ),
   pings: async (p: string, uuid: string) =>
     (await unwrap(client.GET('/api/v3/checks/{key}/pings', { params: key(uuid), headers: inProject(p) }))).pings,
   /** A run's report, as text (shown as text, never as HTML). */

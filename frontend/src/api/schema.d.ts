@@ -259,6 +259,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/badges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's badge URLs per tag (and * for all checks) */
+        get: operations["list_badges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/channels": {
         parameters: {
             query?: never;
@@ -267,7 +284,7 @@ export interface paths {
             cookie?: never;
         };
         /** The project's channels (read-only callers: id, name, kind) */
-        get: operations["api_v3list_channels"];
+        get: operations["list_channels"];
         put?: never;
         /** Create a channel */
         post: operations["create_channel"];
@@ -321,10 +338,10 @@ export interface paths {
             cookie?: never;
         };
         /** List the project's checks */
-        get: operations["api_v3list_checks"];
+        get: operations["list_checks"];
         put?: never;
         /** Create a check (201), or with `unique` update the matching one (200) */
-        post: operations["api_v3create_check"];
+        post: operations["create_check"];
         delete?: never;
         options?: never;
         head?: never;
@@ -391,12 +408,12 @@ export interface paths {
             cookie?: never;
         };
         /** One check (by uuid, or unique_key for read-only keys) */
-        get: operations["api_v3get_check"];
+        get: operations["get_check"];
         put?: never;
         /** Change a check (omitted fields keep their value) */
-        post: operations["api_v3update_check"];
+        post: operations["update_check"];
         /** Delete a check (answers the deleted check) */
-        delete: operations["api_v3delete_check"];
+        delete: operations["delete_check"];
         options?: never;
         head?: never;
         patch?: never;
@@ -444,7 +461,7 @@ export interface paths {
             cookie?: never;
         };
         /** The check's status changes, newest first */
-        get: operations["api_v3list_flips"];
+        get: operations["list_flips"];
         put?: never;
         post?: never;
         delete?: never;
@@ -463,7 +480,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Pause a check: no alerts until it is pinged or resumed */
-        post: operations["api_v3pause_check"];
+        post: operations["pause_check"];
         delete?: never;
         options?: never;
         head?: never;
@@ -478,7 +495,7 @@ export interface paths {
             cookie?: never;
         };
         /** The check's last pings, newest first */
-        get: operations["api_v3list_pings"];
+        get: operations["list_pings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -495,7 +512,7 @@ export interface paths {
             cookie?: never;
         };
         /** A ping's body (the job's report), as text */
-        get: operations["api_v3ping_body"];
+        get: operations["ping_body"];
         put?: never;
         post?: never;
         delete?: never;
@@ -514,7 +531,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Resume a paused check (409 unless paused) */
-        post: operations["api_v3resume_check"];
+        post: operations["resume_check"];
         delete?: never;
         options?: never;
         head?: never;
@@ -766,6 +783,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OK when the service and its database answer */
+        get: operations["status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/b/{states}/{filename}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One check's badge (2: up/down, 3: up/late/down) */
+        get: operations["check_badge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/badge/{key}/{filename}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Badge of all the project's checks (svg, json or shields) */
+        get: operations["all_checks_badge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/badge/{key}/{sig}/{filename}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Badge of the project's checks with a tag */
+        get: operations["tag_badge"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (Authorization: Bearer <read-only API key>) */
+        get: operations["metrics_by_header"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project}/metrics/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics of the project (the path holds a read-only API key) */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -893,6 +1012,35 @@ export interface components {
             anomaly_alerts: boolean;
             channel: string;
         };
+        /** BadgeJson */
+        BadgeJson: {
+            /** @enum {string} */
+            status: "up" | "late" | "down";
+            total: number;
+            grace: number;
+            down: number;
+        };
+        /**
+         * BadgeList
+         * @description Every tag of the project, and "*" for all its checks.
+         */
+        BadgeList: {
+            badges: {
+                [key: string]: components["schemas"]["BadgeUrls"];
+            };
+        };
+        /**
+         * BadgeUrls
+         * @description One tag's badge URLs: two-state (up/down) and three-state (…3: up/late/down).
+         */
+        BadgeUrls: {
+            svg: string;
+            svg3: string;
+            json: string;
+            json3: string;
+            shields: string;
+            shields3: string;
+        };
         /**
          * ChannelChange
          * @description Omitted fields keep their value; the kind cannot change.
@@ -969,7 +1117,10 @@ export interface components {
             timeout?: number;
             /** @default 3600 */
             grace?: number;
-            /** @default * * * * * */
+            /**
+             * @description 5-field cron, or systemd OnCalendar expressions (one a line)
+             * @default * * * * *
+             */
             schedule?: string;
             /** @default UTC */
             tz?: string;
@@ -986,6 +1137,45 @@ export interface components {
             max_duration?: number | null;
             /** @default 1 */
             recovery_threshold?: number;
+            /** @default false */
+            filter_subject?: boolean;
+            /** @default false */
+            filter_body?: boolean;
+            /**
+             * @description decide a ping's kind from its body
+             * @default false
+             */
+            filter_http_body?: boolean;
+            /**
+             * @description no keyword found: a failure
+             * @default false
+             */
+            filter_default_fail?: boolean;
+            /**
+             * @description comma-separated
+             * @default
+             */
+            start_kw?: string;
+            /**
+             * @description comma-separated
+             * @default
+             */
+            success_kw?: string;
+            /**
+             * @description comma-separated
+             * @default
+             */
+            failure_kw?: string;
+            /**
+             * @description deprecated: success_kw
+             * @default null
+             */
+            subject?: string | null;
+            /**
+             * @description deprecated: failure_kw
+             * @default null
+             */
+            subject_fail?: string | null;
             /** @default true */
             detection?: boolean;
             /**
@@ -1027,6 +1217,16 @@ export interface components {
             min_duration: number | null;
             max_duration: number | null;
             recovery_threshold: number;
+            subject: string;
+            subject_fail: string;
+            start_kw: string;
+            success_kw: string;
+            failure_kw: string;
+            filter_subject: boolean;
+            filter_body: boolean;
+            filter_http_body: boolean;
+            filter_default_fail: boolean;
+            badge_url: string;
             detection: boolean;
             /** @enum {string} */
             sensitivity: "low" | "normal" | "high";
@@ -2051,7 +2251,34 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3list_channels: {
+    list_badges: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With a session cookie: the project (uuid) to act in */
+                "X-Project"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The project's badge URLs per tag (and * for all checks) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeList"];
+                };
+            };
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    list_channels: {
         parameters: {
             query?: never;
             header?: {
@@ -2237,7 +2464,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3list_checks: {
+    list_checks: {
         parameters: {
             query?: {
                 /** @description only checks with every one of these tags */
@@ -2274,7 +2501,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3create_check: {
+    create_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2448,7 +2675,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3get_check: {
+    get_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2478,7 +2705,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3update_check: {
+    update_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2514,7 +2741,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3delete_check: {
+    delete_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2612,7 +2839,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3list_flips: {
+    list_flips: {
         parameters: {
             query?: {
                 /** @description only flips of the last N seconds (0: all) */
@@ -2651,7 +2878,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3pause_check: {
+    pause_check: {
         parameters: {
             query?: never;
             header?: {
@@ -2681,7 +2908,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3list_pings: {
+    list_pings: {
         parameters: {
             query?: {
                 /** @description newest first */
@@ -2714,7 +2941,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3ping_body: {
+    ping_body: {
         parameters: {
             query?: never;
             header?: {
@@ -2745,7 +2972,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    api_v3resume_check: {
+    resume_check: {
         parameters: {
             query?: never;
             header?: {
@@ -3400,6 +3627,161 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SchedulePreview"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK when the service and its database answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            503: components["responses"]["Error503"];
+        };
+    };
+    check_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                states: string;
+                filename: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One check's badge (2: up/down, 3: up/late/down) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeJson"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    all_checks_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                filename: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Badge of all the project's checks (svg, json or shields) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeJson"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    tag_badge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+                sig: string;
+                filename: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Badge of the project's checks with a tag */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeJson"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    metrics_by_header: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus metrics (Authorization: Bearer <read-only API key>) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus metrics of the project (the path holds a read-only API key) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             400: components["responses"]["Error400"];

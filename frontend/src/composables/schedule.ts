@@ -9,14 +9,23 @@ export interface ScheduleLike {
 }
 
 /** "At 03:00 (Europe/Riga)" for a cron check; "every 1 day" for a period; null when bad. */
+// The words of an expression never change: a list of many checks describes each once.
+const described = new Map<string, string | null>()
+
 export function describeCron(expression: string): string | null {
   const trimmed = expression.trim()
   if (!trimmed) return null
+  const known = described.get(trimmed)
+  if (known !== undefined) return known
+  let words: string | null
   try {
-    return cronstrue.toString(trimmed, { use24HourTimeFormat: true, verbose: false })
+    words = cronstrue.toString(trimmed, { use24HourTimeFormat: true, verbose: false })
   } catch {
-    return null
+    words = null
   }
+  if (described.size > 1000) described.clear()
+  described.set(trimmed, words)
+  return words
 }
 
 export function describeSchedule(check: ScheduleLike): string {

@@ -7,6 +7,7 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useProjectsStore } from '../stores/projects'
 import { useSessionStore } from '../stores/session'
 import { useBootStore } from '../stores/boot'
+import { useChecksStore } from '../stores/checks'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -117,7 +118,14 @@ router.beforeEach(async (to) => {
   const boot = useBootStore()
   try {
     await session.load()
-    if (session.signedIn) await useProjectsStore().load()
+    if (session.signedIn) {
+      const projects = useProjectsStore()
+      await projects.load()
+      // The list's request starts now, while the page's code is still loading.
+      if (to.path === '/checks' && projects.current) {
+        useChecksStore().refresh(projects.current.uuid).catch(() => undefined)
+      }
+    }
     boot.error = null
   } catch (error) {
     // Server down or broken: App shows the banner and a retry; public pages still open.

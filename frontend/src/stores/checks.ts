@@ -66,8 +66,22 @@ export const useChecksStore = defineStore('checks', () => {
 
   const allTags = computed(() => [...new Set(list.value.flatMap(tagsOf))].sort())
 
-  /** Fetch the list (a 304 keeps what we have). Switching project starts afresh. */
-  async function refresh(forProject: string): Promise<void> {
+  let inflight: { project: string; done: Promise<void> } | null = null
+
+  /**
+   * Fetch the list (a 304 keeps what we have); a call while one is on its way waits for
+   * it instead of asking again. Switching project starts afresh.
+   */
+  function refresh(forProject: string): Promise<void> {
+    if (inflight?.project === forProject) return inflight.done
+    const done = fetchList(forProject).finally(() => {
+      if (inflight?.done === done) inflight = null
+    })
+    inflight = { project: forProject, done }
+    return done
+  }
+
+  async function fetchList(forProject: string): Promise<void> {
     if (project.value !== forProject) {
       project.value = forProject
       list.value = []

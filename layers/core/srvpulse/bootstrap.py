@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         IngestLag,
         Mailer,
         PingQueue,
+        PingTargets,
         SeriesOutbox,
         SeriesStore,
     )
@@ -75,11 +76,13 @@ class Runtime:
         (services.ingesting.IngestHooks). Each area adds its hook here."""
         from .services import detection
         from .services.ingesting import IngestHooks
+        from .services.ping_targets import after_ingest
 
         series = self.series_shipper
         return IngestHooks(
             in_transaction=(series.in_transaction, detection.learn),
-            after_commit=(series.after_commit,),
+            # after_ingest: a check made by ?create=1, the ping edge learns its slug.
+            after_commit=(series.after_commit, after_ingest(self.check_store, self.ping_targets)),
         )
 
     @cached_property
@@ -151,12 +154,31 @@ class Runtime:
         return self.local_queue
 
     @cached_property
+    def ping_targets(self) -> PingTargets:
+        """What the edge knows of existing checks: an S3 object when PING_TARGETS_BUCKET
+        is set (AWS), else a set in this process (services.ping_targets publishes)."""
+        if self.settings.ping_targets_bucket:
+            from .adapters.ping_targets import S3PingTargets
+
+            return S3PingTargets(self.settings.ping_targets_bucket)
+        from .adapters.ping_targets import LocalPingTargets
+
+        return LocalPingTargets()
+
+    @cached_property
     def local_queue(self) -> LocalDurableQueue:
         """The local mode's durable ping queue (data_dir/queue.sqlite3), drained by the
         runner's ingest worker. Separate from the main database."""
+        return self.local_queue_with()
+
+    def local_queue_with(self, *, busy_timeout: float | None = None) -> LocalDurableQueue:
+        """The local queue, opened anew (``srvpulse queue`` waits longer for its lock)."""
         from .adapters.local_queue import LocalDurableQueue
 
-        return LocalDurableQueue(self.settings.data_dir / "queue.sqlite3")
+        path = self.settings.data_dir / "queue.sqlite3"
+        if busy_timeout is None:
+            return LocalDurableQueue(path)
+        return LocalDurableQueue(path, busy_timeout=busy_timeout)
 
     @cached_property
     def mailer(self) -> Mailer:

@@ -9,7 +9,7 @@ would have to implement a second time (docs/architecture.md says more).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +50,24 @@ class PingQueue(Protocol):
 
     def enqueue(self, message: PingMessage) -> None:
         """Store the message durably or raise QueueFull. Must not block for long."""
+        ...
+
+
+class PingTargets(Protocol):
+    """Which ping targets exist (domain/targets.py), as the edge can know without the
+    database: in process locally, a snapshot in S3 on AWS. Written after every change by
+    the API and ingest (``services.ping_targets.publish``)."""
+
+    def knows(self, target: str) -> bool | None:
+        """True: it exists; False: it certainly does not, as of a set published after
+        the question was asked (so a target published before the ping is never denied);
+        None: cannot tell now (not loaded yet, storage unreachable): the edge accepts."""
+        ...
+
+    def publish(self, build: Callable[[], Iterable[str]]) -> None:
+        """Replace the set with ``build()`` (every target, read from the check store).
+        ``build`` may be called again when a concurrent publish got in between, so the
+        set written last was read last."""
         ...
 
 
@@ -241,6 +259,10 @@ class CheckTx(Protocol):
 
     def delete_check(self, check_id: int) -> None: ...
     def check_channel_uuids(self, check_id: int) -> list[str]: ...
+    def channel_uuids_of(self, check_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The channels of many checks in one query (a list page), uuid order."""
+        ...
+
     def set_check_channels(self, check: Check, channel_uuids: Sequence[str] | None) -> None:
         """Assign exactly these channels (None = all of the project's channels).
         Raises ``InvalidInput(field="channels")`` for a channel not in the project."""
@@ -309,6 +331,15 @@ class CheckTx(Protocol):
         ...
 
     def project_id_by_ping_key(self, ping_key: str) -> int | None: ...
+    def check_by_badge_key(self, badge_key: str) -> Check | None: ...
+    def project_ping_keys(self) -> list[tuple[int, str]]:
+        """(project id, ping key) of every project (badges are keyed by the ping key)."""
+        ...
+
+    def ping_targets(self) -> list[tuple[str, str | None, str | None]]:
+        """(ping key, check uuid, slug) for every check, and (ping key, None, None) for
+        every project: what services.ping_targets publishes to the edge."""
+        ...
 
     # pattern detection: the check's anomalies (verdicts recorded once per kind and run)
     def add_anomalies(

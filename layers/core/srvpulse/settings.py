@@ -57,6 +57,10 @@ class Settings:
     alert_private_targets: bool | None = None
     secure_cookies: bool = False
     ping_receipt_days: int = 15  # idempotency memory; longer than SQS max retention
+    # The S3 bucket holding the ping edge's set of known targets (aws); unset: in process.
+    ping_targets_bucket: str | None = None
+    # Addresses of proxies whose X-Forwarded-For/-Proto pings are recorded with ("*": any).
+    trusted_proxies: frozenset[str] = frozenset()
 
     @property
     def private_targets_allowed(self) -> bool:
@@ -130,4 +134,8 @@ class Settings:
             alert_private_targets=flag("ALERT_PRIVATE_TARGETS"),
             secure_cookies=e.get("SECURE_COOKIES", "") in ("1", "true", "yes"),
             ping_receipt_days=whole("PING_RECEIPT_DAYS", "15"),
+            ping_targets_bucket=e.get("PING_TARGETS_BUCKET") or None,
+            trusted_proxies=frozenset(
+                p.strip() for p in e.get("TRUSTED_PROXIES", "").split(",") if p.strip()
+            ),
         )

@@ -236,7 +236,8 @@ def main(argv: list[str]) -> int:
             counts[plan.action] += 1
             detail = f" ({', '.join(plan.changed)})" if plan.changed else ""
             detail += " + pause" if plan.pause else ""
-            print(f"  check {plan.label}: {verb}{plan.action}{detail}")
+            said = plan.action if plan.action == "unchanged" else f"{verb}{plan.action}"
+            print(f"  check {plan.label}: {said}{detail}")
             if args.dry_run:
                 continue
             try:
@@ -254,7 +255,8 @@ def main(argv: list[str]) -> int:
     except ApiError as exc:
         return fail(PROG, exc)
     summary = ", ".join(
-        f"{n} {verb}{a}{'d' if a != 'unchanged' and not verb else ''}" for a, n in counts.items()
+        f"{n} {a}" if a == "unchanged" else f"{n} {verb}{a}{'' if verb else 'd'}"
+        for a, n in counts.items()
     )
     print(f"done: {summary}; {failed} failed" if not args.dry_run else f"plan: {summary}")
     return 1 if failed else 0

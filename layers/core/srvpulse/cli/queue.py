@@ -51,9 +51,14 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    from ..adapters.local_queue import LocalDurableQueue
+    from dataclasses import replace
 
-    queue = LocalDurableQueue(path, busy_timeout=30.0)
+    from ..bootstrap import Runtime
+    from ..settings import Settings
+
+    # The runner holds the queue's write lock in short bursts: wait for it patiently.
+    settings = replace(Settings.from_env(), data_dir=args.data_dir.resolve())
+    queue = Runtime(settings).local_queue_with(busy_timeout=30.0)
     try:
         if args.action == "stats":
             return _stats(queue)

@@ -40,6 +40,7 @@ class PingKind(StrEnum):
 class ScheduleKind(StrEnum):
     SIMPLE = "simple"  # period (timeout) + grace
     CRON = "cron"  # crontab expression in a time zone + grace
+    ONCALENDAR = "oncalendar"  # systemd OnCalendar expression(s) in a time zone + grace
 
 
 class FlipReason(StrEnum):
@@ -179,6 +180,14 @@ class Check:
     min_duration: int | None = None  # seconds; a faster completed run is a failure
     max_duration: int | None = None  # seconds; a longer (or unfinished) run is a failure
     recovery_threshold: int = 1  # consecutive successes needed to go back up
+    # Keyword filtering (domain/keywords.py), Healthchecks' fields.
+    filter_subject: bool = False
+    filter_body: bool = False
+    filter_http_body: bool = False
+    filter_default_fail: bool = False
+    start_kw: str = ""
+    success_kw: str = ""
+    failure_kw: str = ""
     status: Status = Status.NEW
     n_pings: int = 0
     last_ping: datetime | None = None

@@ -28,10 +28,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 from .model import MAX_REPORT_BYTES, PingKind, PingMessage
 
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "POST"})
@@ -75,6 +75,25 @@ class PingRequest:
     scheme: str = "http"
 
 
+def behind_proxy(request: PingRequest, trusted: frozenset[str]) -> PingRequest:
+    """``request`` as the client sent it, when it came through a trusted proxy: the first
+    address of X-Forwarded-For (as Healthchecks records it; an ``ipv4:port`` loses its
+    port) and the scheme of X-Forwarded-Proto. ``trusted`` holds proxy addresses, or "*"
+    for any peer (a server reachable only through its proxy). Others are left alone, so a
+    client cannot choose the address it is recorded with."""
+    if not trusted or ("*" not in trusted and request.remote_addr not in trusted):
+        return request
+    forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+    if forwarded.count(".") == 3 and forwarded.count(":") == 1:
+        forwarded = forwarded.split(":")[0]
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return replace(
+        request,
+        remote_addr=forwarded or request.remote_addr,
+        scheme=proto if proto in ("http", "https") else request.scheme,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Target:
     kind: PingKind
@@ -88,7 +107,8 @@ def parse_ping(request: PingRequest, ping_id: str, received_at: datetime) -> Pin
     """Turn ``request`` into the PingMessage the edge enqueues.
 
     Raises InvalidInput with a one-line reason (shown to the caller with a 400) when the
-    URL, the query or a completion body is malformed.
+    URL, the query or a completion body is malformed, and NotFound ("not found", a 404)
+    for a path that is no ping URL at all, as Healthchecks answers.
     """
     method = request.method.upper()
     if method not in ALLOWED_METHODS:
@@ -128,45 +148,43 @@ def parse_ping(request: PingRequest, ping_id: str, received_at: datetime) -> Pin
     )
 
 
+def _not_found() -> NotFound:
+    # Healthchecks' answer for a path that is not a ping URL (no route matches it).
+    return NotFound("not found")
+
+
 def _parse_path(path: str) -> _Target:
+    """The target and action of a ping URL. Like Healthchecks: a path that is not a ping
+    URL (not a uuid, not ``<ping_key>/<slug>``, an unknown action) is NotFound (404); an
+    exit status over 255 or a slug with upper case is InvalidInput (400)."""
     parts = path.strip("/").split("/")
-    if not parts or parts == [""]:
-        raise InvalidInput("missing check id: use /ping/<uuid> or /ping/<ping_key>/<slug>", "path")
     head = parts[0]
-    if len(head) == 36 and head.count("-") == 4 and not _UUID_RE.match(head):
-        raise InvalidInput("invalid uuid format", "uuid")
     if _UUID_RE.match(head):
-        kind, exit_status = _parse_action(parts[1:], "/ping/<uuid>")
+        kind, exit_status = _parse_action(parts[1:])
         return _Target(kind, check_uuid=head.lower(), exit_status=exit_status)
-    if len(parts) >= 2 and _KEY_RE.match(head):
+    if len(parts) >= 2 and _KEY_RE.match(head) and _SLUG_RE.match(parts[1]):
         slug = parts[1]
-        if not _SLUG_RE.match(slug):
-            raise InvalidInput(
-                "invalid slug: use a-z, 0-9, hyphens and underscores (at most 200)", "slug"
-            )
-        kind, exit_status = _parse_action(parts[2:], "/ping/<ping_key>/<slug>")
+        if slug != slug.lower():
+            raise InvalidInput("invalid slug: slugs are lower case (a-z, 0-9, - and _)", "slug")
+        kind, exit_status = _parse_action(parts[2:])
         return _Target(kind, ping_key=head, slug=slug, exit_status=exit_status)
-    if len(parts) == 1:
-        raise InvalidInput("invalid check id: expected a uuid or <ping_key>/<slug>", "uuid")
-    raise InvalidInput("invalid ping key", "ping_key")
+    raise _not_found()
 
 
-def _parse_action(rest: list[str], form: str) -> tuple[PingKind, int | None]:
+def _parse_action(rest: list[str]) -> tuple[PingKind, int | None]:
     if not rest:
         return PingKind.SUCCESS, None
     if len(rest) > 1:
-        raise InvalidInput(f"invalid URL: expected {form}[/start|/fail|/log|/<0-255>]", "path")
+        raise _not_found()
     action = rest[0]
     if action in _ACTIONS:
         return _ACTIONS[action], None
-    if _EXIT_RE.match(action):
-        status = int(action)
-        if status > MAX_EXIT_STATUS:
+    if action.isascii() and action.isdigit():
+        if not _EXIT_RE.match(action) or int(action) > MAX_EXIT_STATUS:
             raise InvalidInput("exit status must be between 0 and 255", "exit_status")
+        status = int(action)
         return PingKind.SUCCESS if status == 0 else PingKind.FAIL, status
-    raise InvalidInput(
-        f"invalid URL: unknown action {action[:40]!r} (start, fail, log or 0-255)", "path"
-    )
+    raise _not_found()
 
 
 def _parse_rid(value: str | None) -> str | None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cronsim import CronSim, CronSimError
+from oncalendar import OnCalendar, OnCalendarError
 
 from ..errors import InvalidInput
 from .model import Check, ScheduleKind, Status, utc
@@ -90,6 +91,32 @@ def validate_cron(expr: str, field: str = "schedule") -> str:
     return text
 
 
+def schedule_kind(schedule: str) -> ScheduleKind:
+    """Healthchecks' rule: one line of 5 fields is cron, anything else OnCalendar."""
+    text = schedule.strip()
+    if "\n" not in text and len(text.split()) == 5:
+        return ScheduleKind.CRON
+    return ScheduleKind.ONCALENDAR
+
+
+def validate_oncalendar(expr: str, field: str = "schedule") -> str:
+    """One or more systemd OnCalendar expressions (one a line, each may end with a time
+    zone), as Healthchecks accepts them; InvalidInput when one does not parse or never
+    fires."""
+    text = "\n".join(line.strip() for line in expr.strip().splitlines() if line.strip())
+    try:
+        next(OnCalendar(text, datetime(2000, 1, 1, tzinfo=UTC)))
+    except (OnCalendarError, StopIteration) as exc:
+        raise InvalidInput(f"{field}: not a valid cron or OnCalendar expression", field) from exc
+    return text
+
+
+def next_oncalendar_fire(expr: str, tz: str, after: datetime) -> datetime:
+    """The first time ``expr`` fires strictly after ``after``, in UTC (systemd's DST
+    rules: a wall-clock time that does not exist is skipped, a repeated one fires twice)."""
+    return utc(next(OnCalendar(expr, utc(after).astimezone(ZoneInfo(tz)))))
+
+
 def validate_schedule(
     kind: ScheduleKind | str,
     timeout: int,
@@ -102,11 +129,15 @@ def validate_schedule(
     try:
         k = ScheduleKind(kind)
     except ValueError as exc:
-        raise InvalidInput("kind: must be 'simple' or 'cron'", "kind") from exc
+        raise InvalidInput("kind: must be 'simple', 'cron' or 'oncalendar'", "kind") from exc
     _range("timeout", timeout, MIN_TIMEOUT, MAX_TIMEOUT)
     _range("grace", grace, MIN_GRACE, MAX_GRACE)
     validate_tz(tz)
-    expr = validate_cron(schedule) if k is ScheduleKind.CRON else schedule
+    expr = schedule
+    if k is ScheduleKind.CRON:
+        expr = validate_cron(schedule)
+    elif k is ScheduleKind.ONCALENDAR:
+        expr = validate_oncalendar(schedule)
     return k, expr
 
 
@@ -196,6 +227,8 @@ def next_expected_after(check: Check, after: datetime) -> datetime:
     """When the next ping is expected after ``after`` (a ping, or a missed run)."""
     if check.kind is ScheduleKind.CRON:
         return next_cron_fire(check.schedule, check.tz, after)
+    if check.kind is ScheduleKind.ONCALENDAR:
+        return next_oncalendar_fire(check.schedule, check.tz, after)
     return after + timedelta(seconds=check.timeout)
 
 

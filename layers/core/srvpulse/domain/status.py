@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .detection import detector_config, running_wake
+from .keywords import filtered_kind
 from .model import Check, Flip, FlipReason, PingKind, PingMessage, Status, utc
 from .schedule import next_expected_after, next_expected_ping
 
@@ -186,7 +187,11 @@ def apply_ping(check: Check, ping: PingMessage, runs: RunLog | None = None) -> P
     completion; without a rid, a start older than the last completion.
     """
     runs = runs or NO_RUNS
-    kind = effective_kind(ping)
+    filtered = filtered_kind(check, effective_kind(ping), ping.body)
+    if filtered is None:  # keyword filtering ignores it (domain/keywords.py)
+        ignored = check.with_changes(n_pings=check.n_pings + 1)
+        return PingOutcome(ignored, None, None, False, IGNORED, runs=runs)
+    kind = filtered
     if _is_late(check, ping, kind, runs):
         moved = check.with_changes(n_pings=check.n_pings + 1)
         outcome = PingOutcome(moved, None, None, True, kind.value, late=True)

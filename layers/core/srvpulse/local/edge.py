@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 from ..adapters.local_queue import LocalDurableQueue
 from ..domain.model import PingMessage
 from ..domain.pinging import PingRequest
-from ..ports import QueueFull
+from ..ports import PingTargets, QueueFull
 from ..services.pinging import OK, QUEUE_UNAVAILABLE, PingReply, receive_ping
 from .gateway import MAX_BODY_BYTES, ApiGatewayEmulator, HttpReply, HttpRequest, json_reply
 from .spa import SpaFiles
@@ -117,13 +117,15 @@ class LocalEdge:
         gateway: ApiGatewayEmulator,
         *,
         spa: SpaFiles | None = None,
-        is_unknown: Callable[[PingMessage], bool] | None = None,
+        targets: PingTargets | None = None,
+        trusted_proxies: frozenset[str] = frozenset(),
         api_threads: int = API_THREADS,
     ) -> None:
         self.queue = queue
         self.gateway = gateway
         self.spa = spa  # the dashboard's files, answered before any route (local/spa.py)
-        self.is_unknown = is_unknown
+        self.targets = targets  # the known ping targets (404 for unknown checks)
+        self.trusted_proxies = trusted_proxies
         self._api = ThreadPoolExecutor(api_threads, thread_name_prefix="api")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -144,14 +146,21 @@ class LocalEdge:
             await _send_reply(send, scope, json_reply(413, b'{"error": "request body too large"}'))
             return
         request = ping_request_from_scope(scope, body)
-        received = receive_ping(request, datetime.now(UTC), is_unknown=self.is_unknown)
-        if isinstance(received, PingMessage):
+        received = receive_ping(
+            request,
+            datetime.now(UTC),
+            targets=self.targets,
+            trusted_proxies=self.trusted_proxies,
+        )
+        if not isinstance(received, PingReply):
             try:
-                await self.queue.enqueue(received)
-                received = OK
+                await self.queue.enqueue(received.message)
+                reply = received.reply
             except QueueFull:
-                received = QUEUE_UNAVAILABLE
-        await _send_ping_reply(send, scope, received)
+                reply = QUEUE_UNAVAILABLE
+        else:
+            reply = received
+        await _send_ping_reply(send, scope, reply)
 
     # --- the API and the dashboard -----------------------------------------------------
     async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -263,10 +272,18 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None
             return b"".join(chunks)
 
 
+def _encoded(reply: PingReply) -> list[tuple[bytes, bytes]]:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
+    headers.append((b"content-length", str(len(reply.text.encode("utf-8"))).encode("ascii")))
+    return headers
+
+
+_OK_HEADERS = _encoded(OK)  # the answer to nearly every ping, encoded once
+
+
 async def _send_ping_reply(send: Send, scope: Scope, reply: PingReply) -> None:
     body = reply.text.encode("utf-8")
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
-    headers.append((b"content-length", str(len(body)).encode("ascii")))
+    headers = _OK_HEADERS if reply is OK else _encoded(reply)
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 

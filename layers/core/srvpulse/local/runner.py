@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from .. import bootstrap
 from ..bootstrap import Runtime
+from ..services import ping_targets
 from ..settings import Settings
 
 log = logging.getLogger("srvpulse.local")
@@ -247,8 +248,6 @@ async def _announce_when_listening(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> int:
     import uvloop
 
-    from ..adapters.sql.db import migrate
-
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -280,16 +279,27 @@ def main(argv: list[str] | None = None) -> int:
     runtime = bootstrap.for_local(settings)
     bootstrap.install(runtime)
     try:
-        migrate(runtime.engine)
+        runtime.migrate()
     except Exception as exc:  # the database is unreachable or refuses us: say so, once
         held.close()
         url = runtime.engine.url.render_as_string(hide_password=True)
         return _fail(f"cannot prepare the database {url}: {_first_line(exc)}")
     _print_keys(runtime)
+    # The edge answers 404 for unknown checks from this set: published now, after every
+    # change by the API (this process), and re-read every few seconds for what ingest
+    # (the workers' process) creates with ?create=1.
+    ping_targets.publish(runtime.check_store, runtime.ping_targets)
+    ping_targets.keep_fresh(runtime.check_store, runtime.ping_targets)
 
     workers = WorkersProcess(root)
     workers.start()
-    edge = LocalEdge(GroupCommitQueue(runtime.local_queue), ApiGatewayEmulator(api), spa=dashboard)
+    edge = LocalEdge(
+        GroupCommitQueue(runtime.local_queue),
+        ApiGatewayEmulator(api),
+        spa=dashboard,
+        targets=runtime.ping_targets,
+        trusted_proxies=settings.trusted_proxies,
+    )
     held.close()
     try:
         uvloop.run(serve_until_stopped(edge, settings, workers))

@@ -28,7 +28,16 @@ from pathlib import Path
 HASHED_ASSET = re.compile(r"^assets/.+-[A-Za-z0-9_-]{8,}\.[A-Za-z0-9]+$")
 CACHE_HASHED = "public, max-age=31536000, immutable"
 CACHE_REVALIDATE = "no-cache"
-NOT_OURS = ("/api/", "/ping/")
+# Healthchecks' badge images and Prometheus metrics live outside /api/ too
+# (chalicelib/api_compat.py).
+NOT_OURS = ("/api/", "/ping/", "/badge/", "/b/")
+
+
+def _metrics(path: str) -> bool:
+    parts = path.strip("/").split("/")
+    return len(parts) >= 3 and parts[0] == "projects" and parts[2] == "metrics"
+
+
 # The browser's content types for what a Vite build contains; the rest from mimetypes.
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -85,7 +94,7 @@ class SpaFiles:
     @staticmethod
     def owns(path: str) -> bool:
         """Whether ``path`` may be a dashboard page or file (never the API or pings)."""
-        return not (path in ("/api", "/ping") or path.startswith(NOT_OURS))
+        return not (path in ("/api", "/ping") or path.startswith(NOT_OURS) or _metrics(path))
 
     def answer(self, method: str, path: str, if_none_match: str | None = None) -> SpaAnswer | None:
         """The answer for a request to ``path`` (decoded, without the query string), or

@@ -77,8 +77,8 @@ def validate_url(
     default in the local mode): then a loopback/private http:// URL is accepted too.
     This is the early, friendly check; the one that counts runs at send time on the
     addresses the name resolves to (notifiers/safe_http.py)."""
-    parts = urlsplit(value)
     try:
+        parts = urlsplit(value)  # raises ValueError for "http://[::1/" (bad IPv6 literal)
         host = (parts.hostname or "").lower()
         parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
     except ValueError:

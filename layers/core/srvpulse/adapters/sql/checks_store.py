@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from ...domain.badges import check_badge_key
 from ...domain.detection import Anomaly, Verdict
 from ...domain.model import Check, Flip, FlipReason, Status
 from ...domain.runs import SeriesPoint
@@ -254,6 +255,7 @@ class SqlCheckTx:
 
     def insert_check(self, check: Check) -> Check:
         values = check_values(check)
+        values["badge_key"] = check_badge_key(check.uuid)
         try:
             # No savepoint (pysqlite's savepoints would commit the outer transaction): a
             # duplicate slug fails the whole transaction, which the caller rolls back.
@@ -298,13 +300,20 @@ class SqlCheckTx:
         self.conn.execute(delete(checks).where(checks.c.id == check_id))
 
     def check_channel_uuids(self, check_id: int) -> list[str]:
-        q = (
-            select(channels.c.uuid)
-            .join(check_channels, check_channels.c.channel_id == channels.c.id)
-            .where(check_channels.c.check_id == check_id)
-            .order_by(channels.c.uuid)
-        )
-        return [str(u) for u in self.conn.execute(q).scalars()]
+        return self.channel_uuids_of([check_id])[check_id]
+
+    def channel_uuids_of(self, check_ids: Sequence[int]) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {i: [] for i in check_ids}
+        for chunk in _chunks(check_ids):
+            q = (
+                select(check_channels.c.check_id, channels.c.uuid)
+                .join(check_channels, check_channels.c.channel_id == channels.c.id)
+                .where(check_channels.c.check_id.in_(chunk))
+                .order_by(channels.c.uuid)
+            )
+            for check_id, uuid in self.conn.execute(q):
+                found[int(check_id)].append(str(uuid))
+        return found
 
     def set_check_channels(self, check: Check, channel_uuids: Sequence[str] | None) -> None:
         """Assign exactly these channels, each named by its uuid or, as Healthchecks
@@ -541,6 +550,27 @@ class SqlCheckTx:
         return [flip_from_row(r) for r in self.conn.execute(q)]
 
     # projects and API keys ---------------------------------------------------------------
+    def check_by_badge_key(self, badge_key: str) -> Check | None:
+        row = self.conn.execute(select(checks).where(checks.c.badge_key == badge_key)).first()
+        return _check_or_none(row)
+
+    def project_ping_keys(self) -> list[tuple[int, str]]:
+        rows = self.conn.execute(select(projects.c.id, projects.c.ping_key))
+        return [(int(r.id), str(r.ping_key)) for r in rows]
+
+    def ping_targets(self) -> list[tuple[str, str | None, str | None]]:
+        q = select(projects.c.ping_key, checks.c.uuid, checks.c.slug).join(
+            checks, checks.c.project_id == projects.c.id
+        )
+        found: list[tuple[str, str | None, str | None]] = [
+            (str(r.ping_key), str(r.uuid), str(r.slug or "")) for r in self.conn.execute(q)
+        ]
+        found.extend(
+            (str(key), None, None)
+            for key in self.conn.execute(select(projects.c.ping_key)).scalars()
+        )
+        return found
+
     def project_ids_by_ping_key(self, ping_keys: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for part in _chunks(sorted(set(ping_keys))):
