@@ -11,6 +11,7 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 from srvpulse.bootstrap import runtime
+from srvpulse.domain.delivery import ChannelRow, NotificationRecord
 from srvpulse.domain.rules import ASSIGNMENT_LIMITS
 from srvpulse.notifiers import KINDS
 from srvpulse.services import channels as service
@@ -26,6 +27,46 @@ from .http import (
     require_api_key,
 )
 from .openapi import Link, documented
+
+
+def channel_json(row: ChannelRow) -> schemas.ChannelOut:
+    """Healthchecks' shape (id, name, kind) plus srvpulse's health and a safe summary:
+    secret config fields are never shown. Datetimes stay datetimes (json_response writes
+    them as ISO 8601)."""
+    spec = KINDS.get(row.kind)
+    public = {k: v for k, v in row.config.items() if spec is None or k not in spec.secret_fields}
+    return {
+        "id": row.uuid,
+        "name": row.name,
+        "kind": row.kind,
+        "description": spec.describe(row.config) if spec else "",
+        "config": public,
+        "failing": row.failing_since is not None,
+        "failing_since": row.failing_since,
+        "last_error": row.last_error,
+    }
+
+
+def channel_summary(row: ChannelRow) -> schemas.ChannelOut:
+    """Only what Healthchecks lists: for read-only callers, who must not see where
+    alerts go (addresses, webhook hosts) nor any other configuration."""
+    return {"id": row.uuid, "name": row.name, "kind": row.kind}
+
+
+def notification_json(n: NotificationRecord) -> schemas.NotificationOut:
+    return {
+        "channel": n.channel_uuid,
+        "kind": n.channel_kind,
+        "check_status": n.check_status,
+        "reminder": n.is_reminder,
+        "test": n.is_test,
+        "status": n.status,
+        "attempts": n.attempts,
+        "error": n.error,
+        "created": n.created,
+        "updated": n.updated,
+    }
+
 
 bp = Blueprint(__name__)
 # Healthchecks' own channel route, mounted like api_checks under /api/v1, v2 and v3.
@@ -107,8 +148,7 @@ def _local() -> bool:
 def _shown(row: service.ChannelRow, read_only: bool) -> schemas.ChannelOut:
     """A read-only caller sees what Healthchecks lists (id, name, kind), never a
     channel's configuration or its description (addresses, URL hosts)."""
-    shown = service.channel_summary(row) if read_only else service.channel_json(row)
-    return cast(schemas.ChannelOut, shown)
+    return channel_summary(row) if read_only else channel_json(row)
 
 
 @hc_bp.route("/channels", methods=["GET"])
@@ -130,7 +170,7 @@ def create_channel() -> Response:
     caller = require_api_key(request, write=True)
     body = parse_body(request, ChannelIn).model_dump(exclude_unset=True)
     row = service.create_channel(_store(), caller.project_id, body, _now(), local=_local())
-    return json_response(service.channel_json(row), status=201)
+    return json_response(channel_json(row), status=201)
 
 
 @bp.route("/api/v3/channels/{channel}", methods=["GET"])
@@ -150,7 +190,7 @@ def update_channel(channel: str) -> Response:
     caller = require_api_key(request, write=True)
     body = parse_body(request, ChannelChange).model_dump(exclude_unset=True)
     row = service.update_channel(_store(), caller.project_id, channel, body, local=_local())
-    return json_response(service.channel_json(row))
+    return json_response(channel_json(row))
 
 
 @bp.route("/api/v3/channels/{channel}", methods=["DELETE"])
@@ -218,4 +258,4 @@ def list_notifications(check: str) -> Response:
     caller = require_api_key(request, write=False)
     query = parse_query(request, NotificationsQuery)
     rows = service.notifications_for_check(_store(), caller.project_id, check, query.limit)
-    return json_response({"notifications": [service.notification_json(n) for n in rows]})
+    return json_response({"notifications": [notification_json(n) for n in rows]})

@@ -71,7 +71,7 @@ def _now() -> datetime:
 @api_view
 def list_windows() -> Response:
     caller = require_api_key(bp.current_request, write=False)
-    views = service.list_windows(runtime().analyzer_store, caller.project_id, _now())
+    views = service.list_windows(runtime().maintenance_store, caller.project_id, _now())
     return json_response({"windows": [window_json(v) for v in views]})
 
 
@@ -88,7 +88,7 @@ def create_window() -> Response:
     caller = require_api_key(bp.current_request, write=True)
     body = parse_body(bp.current_request, WindowIn)
     view = service.create_window(
-        runtime().analyzer_store,
+        runtime().maintenance_store,
         caller.project_id,
         _now(),
         name=body.name,
@@ -107,7 +107,7 @@ def create_window() -> Response:
 @api_view
 def get_window(uuid: str) -> Response:
     caller = require_api_key(bp.current_request, write=False)
-    view = service.get_window(runtime().analyzer_store, caller.project_id, uuid, _now())
+    view = service.get_window(runtime().maintenance_store, caller.project_id, uuid, _now())
     return json_response(window_json(view))
 
 
@@ -116,5 +116,5 @@ def get_window(uuid: str) -> Response:
 @api_view
 def delete_window(uuid: str) -> Response:
     caller = require_api_key(bp.current_request, write=True)
-    view = service.delete_window(runtime().analyzer_store, caller.project_id, uuid, _now())
+    view = service.delete_window(runtime().maintenance_store, caller.project_id, uuid, _now())
     return json_response(window_json(view))

@@ -15,13 +15,12 @@ from typing import cast
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel, Field
 from srvpulse.bootstrap import runtime
-from srvpulse.domain.delivery import NotificationRecord
 from srvpulse.domain.model import PINGS_KEPT_PER_CHECK
-from srvpulse.services import channels
 from srvpulse.services import checks as checks_service
 from srvpulse.services.check_summary import Assignment, check_summary
 
 from . import schemas
+from .api_channels import channel_json, channel_summary, notification_json
 from .api_checks import check_json, flip_json, ping_json
 from .api_maintenance import window_json
 from .http import api_view, json_response, parse_query, require_api_key
@@ -37,13 +36,8 @@ class SummaryQuery(BaseModel):
 
 
 def _assignment_json(a: Assignment, read_only: bool) -> schemas.SummaryAssignment:
-    # The services shape channels and notifications as plain dicts (their routes' answers).
-    shown = channels.channel_summary(a.channel) if read_only else channels.channel_json(a.channel)
+    shown = channel_summary(a.channel) if read_only else channel_json(a.channel)
     return cast(schemas.SummaryAssignment, {"channel": shown, **a.settings})
-
-
-def _notification_json(n: NotificationRecord) -> schemas.NotificationOut:
-    return cast(schemas.NotificationOut, channels.notification_json(n))
 
 
 @bp.route("/api/v3/checks/{key}/summary", methods=["GET"])
@@ -62,7 +56,7 @@ def check_summary_route(key: str) -> Response:
     found = check_summary(
         rt.check_store,
         rt.channel_store,
-        rt.analyzer_store,
+        rt.maintenance_store,
         caller.project_id,
         key,
         now,
@@ -76,7 +70,7 @@ def check_summary_route(key: str) -> Response:
         "check": check_json(found.view, caller, now),
         "pings": [ping_json(p, path_key) for p in found.pings],
         "flips": [flip_json(f) for f in found.flips],
-        "notifications": [_notification_json(n) for n in found.notifications],
+        "notifications": [notification_json(n) for n in found.notifications],
         "channels": [_assignment_json(a, caller.read_only) for a in found.assignments],
         "maintenance": [window_json(w) for w in found.windows],
     }

@@ -206,7 +206,7 @@ def test_no_alert_inside_a_maintenance_window_and_the_due_alert_goes_out_when_it
 ) -> None:
     check = new_check(runtime, project_id)
     add_channel(engine, project_id, check)
-    runtime.analyzer_store.add_window(
+    runtime.maintenance_store.add_window(
         MaintenanceWindow(
             id=0,
             project_id=project_id,
@@ -230,7 +230,7 @@ def test_a_check_that_failed_and_recovered_inside_a_window_sends_nothing(
 ) -> None:
     check = new_check(runtime, project_id)
     add_channel(engine, project_id, check)
-    runtime.analyzer_store.add_window(
+    runtime.maintenance_store.add_window(
         MaintenanceWindow(
             id=0, project_id=project_id, schedule="0 2 * * *", duration=3600, tz="UTC"
         ),

@@ -24,10 +24,12 @@ if TYPE_CHECKING:
     from .ports import (
         AccountStores,
         AlertBus,
+        AnalyzerStore,
         ChannelStore,
         CheckStore,
         IngestLag,
         Mailer,
+        MaintenanceStore,
         PingQueue,
         PingTargets,
         SeriesOutbox,
@@ -295,11 +297,20 @@ class Runtime:
         return LocalAlertBus()
 
     @cached_property
-    def analyzer_store(self) -> SqlAnalyzerStore:
-        """Due checks, flips, assignment state, maintenance windows, alert-event outbox."""
+    def _analyzer_sql(self) -> SqlAnalyzerStore:
         from .adapters.sql.analyzer_store import SqlAnalyzerStore
 
         return SqlAnalyzerStore(self.engine)
+
+    @property
+    def analyzer_store(self) -> AnalyzerStore:
+        """Due checks, flips, assignment state, the alert-event outbox."""
+        return self._analyzer_sql
+
+    @property
+    def maintenance_store(self) -> MaintenanceStore:
+        """Maintenance windows (the same SQL adapter as the analyzer's)."""
+        return self._analyzer_sql
 
     @cached_property
     def ingest_lag(self) -> IngestLag:

@@ -17,7 +17,7 @@ from ..domain.delivery import ChannelRow, NotificationRecord
 from ..domain.model import AlertEvent, FlipReason, Status
 from ..domain.rules import ASSIGNMENT_LIMITS, validate_assignment_settings
 from ..errors import InvalidInput, NotFound, Unavailable
-from ..notifiers import KINDS, channel_kind, validate_config
+from ..notifiers import channel_kind, validate_config
 from ..ports import ChannelStore
 
 __all__ = ["ChannelRow", "ChannelStore"]
@@ -32,44 +32,6 @@ ASSIGNMENT_DEFAULTS: dict[str, object] = {
     "notify_on_recovery": True,
     "anomaly_alerts": True,  # pattern detection's alerts (domain.detection)
 }
-
-
-def channel_json(row: ChannelRow) -> dict[str, Any]:
-    """Healthchecks' shape (id, name, kind) plus srvpulse's health and a safe summary.
-    Datetimes stay datetimes: the API's json_response writes them as ISO 8601."""
-    spec = KINDS.get(row.kind)
-    public = {k: v for k, v in row.config.items() if spec is None or k not in spec.secret_fields}
-    return {
-        "id": row.uuid,
-        "name": row.name,
-        "kind": row.kind,
-        "description": spec.describe(row.config) if spec else "",
-        "config": public,
-        "failing": row.failing_since is not None,
-        "failing_since": row.failing_since,
-        "last_error": row.last_error,
-    }
-
-
-def channel_summary(row: ChannelRow) -> dict[str, Any]:
-    """Only what Healthchecks lists: for read-only callers, who must not see where
-    alerts go (addresses, webhook hosts) nor any other configuration."""
-    return {"id": row.uuid, "name": row.name, "kind": row.kind}
-
-
-def notification_json(n: NotificationRecord) -> dict[str, Any]:
-    return {
-        "channel": n.channel_uuid,
-        "kind": n.channel_kind,
-        "check_status": n.check_status,
-        "reminder": n.is_reminder,
-        "test": n.is_test,
-        "status": n.status,
-        "attempts": n.attempts,
-        "error": n.error,
-        "created": n.created,
-        "updated": n.updated,
-    }
 
 
 def _name(value: object, default: str) -> str:
