@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from chalice.app import Blueprint, Response
 from srvpulse.bootstrap import runtime
 from srvpulse.domain import badges as domain
-from srvpulse.errors import Forbidden, InvalidInput, NotFound
+from srvpulse.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from srvpulse.services import badges as service
 from srvpulse.services.projects import verify_api_key
 
@@ -174,5 +174,5 @@ def metrics_by_header(project: str) -> Response:
     headers = public_bp.current_request.headers
     header = str(headers.get("authorization", "")) if headers else ""
     if not header.startswith("Bearer "):
-        return Response(body="", status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized("missing api key: send Authorization: Bearer <read-only key>")
     return _metrics(header.removeprefix("Bearer "))
