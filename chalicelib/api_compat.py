@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from chalice.app import Blueprint, Response
 from srvpulse.bootstrap import runtime
 from srvpulse.domain import badges as domain
-from srvpulse.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from srvpulse.errors import Forbidden, InvalidInput, NotFound
 from srvpulse.services import badges as service
 from srvpulse.services.projects import verify_api_key
 
@@ -174,5 +174,10 @@ def metrics_by_header(project: str) -> Response:
     headers = public_bp.current_request.headers
     header = str(headers.get("authorization", "")) if headers else ""
     if not header.startswith("Bearer "):
-        raise Unauthorized("missing api key: send Authorization: Bearer <read-only key>")
+        # The API's JSON error shape (as the document says), with the scheme to use.
+        return json_response(
+            {"error": "send Authorization: Bearer <read-only API key>"},
+            status=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return _metrics(header.removeprefix("Bearer "))

@@ -123,7 +123,11 @@ def documented(
     return mark
 
 
-class UndocumentedRoute(Exception):
+class DocumentError(Exception):
+    """The app cannot be described truthfully: see the message."""
+
+
+class UndocumentedRoute(DocumentError):
     """A route of the app has no ``@documented``."""
 
 
@@ -321,7 +325,7 @@ def build(app: Chalice) -> dict[str, Any]:
     ids = [op["operationId"] for ops in paths.values() for op in ops.values()]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
-        raise UndocumentedRoute(f"operation ids used twice (rename a view): {twice}")
+        raise DocumentError(f"operation ids used twice (rename a view): {twice}")
     dangling = sorted(
         link["operationId"]
         for ops in paths.values()
@@ -331,7 +335,7 @@ def build(app: Chalice) -> dict[str, Any]:
         if link["operationId"] not in ids
     )
     if dangling:
-        raise UndocumentedRoute(f"links to operations that do not exist: {dangling}")
+        raise DocumentError(f"links to operations that do not exist: {dangling}")
 
     error_responses: dict[str, Any] = {}
     for code in sorted(used_errors):

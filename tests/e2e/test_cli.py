@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -84,8 +85,13 @@ def test_srvpulse_run_reports_start_exit_status_duration_and_output_and_keeps_th
     assert start["type"] == "start" and completion["type"] == "fail"
     assert completion["rid"] == start["rid"] and completion["rid"]
     assert completion["exit_status"] == 3
-    assert completion["duration"] >= 0.3
-    assert completion["summary"].startswith("exit status 3 after")
+    # The server times the run from the start ping, which goes out while the job already
+    # runs (so a slow srvpulse never delays it); the summary has the job's own time.
+    assert completion["duration"] > 0
+    summary = re.fullmatch(
+        r"exit status 3 after ([0-9.]+) s \(python[0-9.]*\)", completion["summary"]
+    )
+    assert summary is not None and float(summary.group(1)) >= 0.3, completion["summary"]
     report = local_mode.api.get(completion["body_url"].split(local_mode.base, 1)[1])
     assert "copied 12 files" in report.text and "disk almost full" in report.text
     status = local_mode.api.get(f"/api/v3/checks/{check}").json()["status"]

@@ -74,3 +74,29 @@ def test_checks_pings_and_flips_have_typed_answers_and_both_credentials() -> Non
     ]
     signin = document["paths"]["/api/v3/auth/signin"]["post"]
     assert signin["security"] == []
+
+
+def test_two_views_of_the_same_name_or_a_link_to_nowhere_fail_the_build() -> None:
+    first, second = Blueprint("first"), Blueprint("second")
+
+    @first.route("/api/v3/a", methods=["GET"])
+    @openapi.documented("a", links={"Next": openapi.Link("nowhere", {"x": "$response.body#/x"})})
+    def thing() -> Response:
+        return Response(body="")
+
+    small = Chalice(app_name="dangling")
+    small.register_blueprint(first)
+    with pytest.raises(openapi.DocumentError, match="links to operations that do not exist"):
+        openapi.build(small)
+
+    @second.route("/api/v3/b", methods=["GET"])
+    @openapi.documented("b")
+    def thing_again() -> Response:
+        return Response(body="")
+
+    thing_again.__name__ = "thing"
+    twice = Chalice(app_name="twice")
+    twice.register_blueprint(second, url_prefix="")
+    twice.register_blueprint(second, name_prefix="other", url_prefix="/x")
+    with pytest.raises(openapi.DocumentError, match="used twice"):
+        openapi.build(twice)

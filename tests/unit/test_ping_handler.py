@@ -315,3 +315,15 @@ def test_a_browsers_cors_preflight_is_answered_and_nothing_is_queued(
     assert "POST" in reply["headers"]["access-control-allow-methods"]
     assert reply["headers"]["access-control-allow-headers"] == "content-type"
     assert queued(queue) == []
+
+
+def test_every_ping_id_is_a_distinct_version_4_uuid() -> None:
+    import uuid as uuid_module
+
+    from srvpulse.services.pinging import new_ping_id
+
+    ids = [new_ping_id() for _ in range(2000)]
+    assert len(set(ids)) == 2000
+    for text in ids[:200]:
+        parsed = uuid_module.UUID(text)
+        assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid_module.RFC_4122)

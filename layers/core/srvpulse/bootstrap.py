@@ -90,8 +90,13 @@ class Runtime:
         """Every stored ping's point: into the outbox with the ping, then shipped."""
         from .services.series import SeriesShipper
 
+        s = self.settings
         return SeriesShipper(
-            lambda: self.series_outbox, lambda: self.series_store, lambda: datetime.now(UTC)
+            lambda: self.series_outbox,
+            lambda: self.series_store,
+            lambda: datetime.now(UTC),
+            # Without InfluxDB the series store is a table of this same database.
+            direct=not (s.influx_url or s.influx_secret_arn),
         )
 
     # --- series store (every ping, for history) ---

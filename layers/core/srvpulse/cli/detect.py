@@ -158,7 +158,8 @@ def main(argv: list[str]) -> int:
     counts = Counter(d.verdict.kind.value for d in found)
     detail = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     print(
-        f"srvpulse detect: {len(pings)} pings, {len(found)} anomalies"
+        f"srvpulse detect: {len(pings)} pings, {len(found)} "
+        + ("anomaly" if len(found) == 1 else "anomalies")
         + (f" ({detail})" if detail else ""),
         file=sys.stderr,
     )

@@ -27,19 +27,31 @@ from .status import MAX_OPEN_RUNS, open_runs, with_deadlines
 class DetectionStep:
     check: Check
     verdicts: tuple[Verdict, ...] = ()
+    baseline: Baseline | None = None  # the check's new baseline, parsed (None: unchanged)
 
 
 def on_ping(
-    check: Check, kind: PingKind, at: datetime, duration_ms: int | None, counted: bool
+    check: Check,
+    kind: PingKind,
+    at: datetime,
+    duration_ms: int | None,
+    counted: bool,
+    baseline: Baseline | None = None,
+    *,
+    write: bool = True,
 ) -> DetectionStep:
     """After ``domain.status.apply_ping`` moved ``check`` for a ping of effective
     ``kind`` at ``at`` (``duration_ms``: the run it completed, if known). A ping that
     did not count (late, ignored, log) teaches nothing. With verdicts, ``alert_after``
-    becomes ``at`` so the analyzer sends their alerts on its next pass."""
+    becomes ``at`` so the analyzer sends their alerts on its next pass. ``baseline``:
+    the check's baseline already parsed (a batch of pings of one check parses its JSON
+    once) and with ``write=False`` the returned check's ``baseline`` column is left for
+    the caller to write once, from ``step.baseline``."""
     if not counted or kind is PingKind.LOG:
-        return DetectionStep(check)
+        return DetectionStep(check, (), baseline)
     config = detector_config(check)
-    baseline = Baseline.from_json(check.baseline)
+    if baseline is None:
+        baseline = Baseline.from_json(check.baseline)
     if kind is PingKind.START:
         obs = observe_start(baseline, config, at)
     else:
@@ -55,11 +67,11 @@ def on_ping(
         )
         if told and started is not None:
             obs.baseline.told = [t for t in obs.baseline.told if t != started.timestamp()]
-    moved = check.with_changes(baseline=obs.baseline.to_json())
+    moved = check.with_changes(baseline=obs.baseline.to_json()) if write else check
     if obs.verdicts:
         soonest = at if moved.alert_after is None else min(moved.alert_after, at)
         moved = moved.with_changes(alert_after=soonest)
-    return DetectionStep(moved, obs.verdicts)
+    return DetectionStep(moved, obs.verdicts, obs.baseline)
 
 
 def on_clock(check: Check, now: datetime) -> DetectionStep:

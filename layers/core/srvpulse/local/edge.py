@@ -25,7 +25,7 @@ from ..adapters.local_queue import LocalDurableQueue
 from ..domain.model import PingMessage
 from ..domain.pinging import PingRequest
 from ..ports import PingTargets, QueueFull
-from ..services.pinging import QUEUE_UNAVAILABLE, PingReply, receive_ping
+from ..services.pinging import OK, QUEUE_UNAVAILABLE, PingReply, receive_ping
 from .gateway import MAX_BODY_BYTES, ApiGatewayEmulator, HttpReply, HttpRequest, json_reply
 from .spa import SpaFiles
 
@@ -272,10 +272,18 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None
             return b"".join(chunks)
 
 
+def _encoded(reply: PingReply) -> list[tuple[bytes, bytes]]:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
+    headers.append((b"content-length", str(len(reply.text.encode("utf-8"))).encode("ascii")))
+    return headers
+
+
+_OK_HEADERS = _encoded(OK)  # the answer to nearly every ping, encoded once
+
+
 async def _send_ping_reply(send: Send, scope: Scope, reply: PingReply) -> None:
     body = reply.text.encode("utf-8")
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
-    headers.append((b"content-length", str(len(body)).encode("ascii")))
+    headers = _OK_HEADERS if reply is OK else _encoded(reply)
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 

@@ -27,7 +27,7 @@ from ..settings import Settings
 
 log = logging.getLogger("srvpulse.local.workers")
 
-WORKERS_NICENESS = 19
+WORKERS_NICENESS = 5
 
 
 def main() -> int:

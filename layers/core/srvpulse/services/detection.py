@@ -28,13 +28,16 @@ def learn(tx: CheckTx, batches: Sequence[CheckBatch]) -> None:
     pings teach nothing; verdicts never change a check's status."""
     updates: list[tuple[int, str | None, datetime | None]] = []
     for b in batches:
-        check = b.after
+        check, learned = b.after, None  # the JSON is parsed and written once per batch
         for p in b.pings:
             counted = p.outcome.counted and not p.outcome.late
             kind = PingKind(p.outcome.recorded_kind) if counted else PingKind.LOG
-            step = on_ping(check, kind, p.message.received_at, p.outcome.duration_ms, counted)
-            check = step.check
+            at, took = p.message.received_at, p.outcome.duration_ms
+            step = on_ping(check, kind, at, took, counted, learned, write=False)
+            check, learned = step.check, step.baseline
             tx.add_anomalies(check.id, step.verdicts, p.stored.n)
+        if learned is not None:
+            check = check.with_changes(baseline=learned.to_json())
         if check.baseline != b.after.baseline or check.alert_after != b.after.alert_after:
             updates.append((check.id, check.baseline, check.alert_after))
     tx.save_baselines(updates)

@@ -132,9 +132,12 @@ class SeriesShipper:
 
     ``in_transaction`` puts each stored ping's point into the outbox on the batch's own
     transaction; ``after_commit`` ships the batch's points (and any backlog) and applies
-    the retention now and then. The last ``ShipReport`` is kept for the ingest handler
-    to log (``pop_report``). ``outbox``/``store``/``clock`` are callables so that
-    nothing is connected (or a secret fetched) before the first batch.
+    the retention now and then. ``direct``: the series store is the SQL table of the
+    same database, so the points are written there in the batch's transaction (atomic
+    with the pings, nothing to ship): no outbox round trip. The last ``ShipReport`` is
+    kept for the ingest handler to log (``pop_report``). ``outbox``/``store``/``clock``
+    are callables so that nothing is connected (or a secret fetched) before the first
+    batch.
     """
 
     def __init__(
@@ -142,7 +145,10 @@ class SeriesShipper:
         outbox: Callable[[], SeriesOutbox],
         store: Callable[[], SeriesStore],
         clock: Callable[[], datetime],
+        *,
+        direct: bool = False,
     ) -> None:
+        self.direct = direct
         self._outbox = outbox
         self._store = store
         self._clock = clock
@@ -153,19 +159,24 @@ class SeriesShipper:
         self._last_error = ""
 
     def in_transaction(self, tx: CheckTx, batches: Sequence[CheckBatch]) -> None:
-        tx.add_series_points(
-            [
-                (
-                    p.message.ping_id,
-                    point_for(p.message, b.after.uuid, p.stored.kind, p.stored.duration_ms),
-                )
-                for b in batches
-                for p in b.pings
-            ]
-        )
+        pairs = [
+            (
+                p.message.ping_id,
+                point_for(p.message, b.after.uuid, p.stored.kind, p.stored.duration_ms),
+            )
+            for b in batches
+            for p in b.pings
+        ]
+        if self.direct:
+            tx.store_series_points([point for _, point in pairs])
+        else:
+            tx.add_series_points(pairs)
 
     def after_commit(self, batches: Sequence[CheckBatch]) -> None:
         now = self._clock()
+        if self.direct:  # the points committed with their pings: nothing to ship
+            self._retention.maybe_apply(self._store(), now)
+            return
         outbox = self._outbox()
         if self._paused_until is not None and now < self._paused_until:
             # The store failed lately: the points wait in the outbox; try again later.

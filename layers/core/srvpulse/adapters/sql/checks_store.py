@@ -42,7 +42,7 @@ from ...ports import StoredPing
 from . import anomalies_store
 from .bulk import delete_up_to, update_rows
 from .errors import integrity_conflict, service_error
-from .series_store import add_to_outbox
+from .series_store import add_to_outbox, upsert_points
 from .tables import (
     channels,
     check_channels,
@@ -480,6 +480,9 @@ class SqlCheckTx:
 
     def add_series_points(self, points: Sequence[tuple[str, SeriesPoint]]) -> None:
         add_to_outbox(self.conn, points)
+
+    def store_series_points(self, points: Sequence[SeriesPoint]) -> None:
+        upsert_points(self.conn, points)
 
     def prune_pings(self, newest: Mapping[int, int], keep_last: int) -> None:
         doomed = {c: n - keep_last for c, n in newest.items() if n > keep_last}

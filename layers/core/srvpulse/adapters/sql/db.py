@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -56,6 +58,29 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
+    with engine.connect() as conn, foreign_keys_off(conn):
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        conn.commit()
+
+
+@contextmanager
+def foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """SQLite enforces no foreign keys while migrations run, and again after them.
+
+    Alembic's batch mode alters a SQLite table by copying it to a new one and dropping
+    the old: with foreign keys on, that DROP deletes every row referencing it through ON
+    DELETE CASCADE (a migration of ``checks`` emptied pings, flips and channel
+    assignments). The pragma is a no-op inside a transaction, so it is switched outside
+    one, on this connection only."""
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()
+    try:
+        yield
+    finally:
+        if sqlite:
+            conn.rollback()
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()

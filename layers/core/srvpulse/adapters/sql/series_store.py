@@ -61,6 +61,26 @@ def add_to_outbox(conn: Connection, points: Sequence[tuple[str, SeriesPoint]]) -
         conn.execute(insert(series_outbox), [{"key": k, **point_values(p)} for k, p in points])
 
 
+def upsert_points(conn: Connection, points: Sequence[SeriesPoint]) -> None:
+    """Insert or replace the points' rows (key: check uuid + time) on ``conn``."""
+    if not points:
+        return
+    # One row per key: the last one given wins, as when InfluxDB gets a batch with
+    # the same point twice (and MySQL's upsert would otherwise apply both).
+    rows = list({(p.check_uuid, p.at): point_values(p) for p in points}.values())
+    if conn.dialect.name == "mysql":
+        stmt = mysql.insert(series_points)
+        conn.execute(stmt.on_duplicate_key_update({f: stmt.inserted[f] for f in _FIELDS}), rows)
+        return
+    lite = sqlite.insert(series_points)
+    conn.execute(
+        lite.on_conflict_do_update(
+            index_elements=["check_uuid", "at"], set_={f: lite.excluded[f] for f in _FIELDS}
+        ),
+        rows,
+    )
+
+
 class SqlSeriesStore:
     """SeriesStore over ``series_points`` (see the module docstring)."""
 
@@ -68,25 +88,12 @@ class SqlSeriesStore:
         self.engine = engine
         self.retention = retention
 
-    def _upsert(self, rows: list[dict[str, Any]]) -> Any:
-        if self.engine.dialect.name == "mysql":
-            stmt = mysql.insert(series_points)
-            return stmt.on_duplicate_key_update({f: stmt.inserted[f] for f in _FIELDS})
-        stmt_lite = sqlite.insert(series_points)
-        return stmt_lite.on_conflict_do_update(
-            index_elements=["check_uuid", "at"],
-            set_={f: stmt_lite.excluded[f] for f in _FIELDS},
-        )
-
     def write(self, points: Sequence[SeriesPoint]) -> None:
         if not points:
             return
-        # One row per key: the last one given wins, as when InfluxDB gets a batch with
-        # the same point twice (and MySQL's upsert would otherwise apply both).
-        rows = list({(p.check_uuid, p.at): point_values(p) for p in points}.values())
         try:
             with self.engine.begin() as conn:
-                conn.execute(self._upsert(rows), rows)
+                upsert_points(conn, points)
         except OperationalError as exc:
             raise SeriesUnavailable(str(exc.orig)) from exc
 

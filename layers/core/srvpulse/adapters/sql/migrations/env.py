@@ -2,7 +2,7 @@
 
 from alembic import context
 from sqlalchemy import Connection
-from srvpulse.adapters.sql.db import make_engine
+from srvpulse.adapters.sql.db import foreign_keys_off, make_engine
 from srvpulse.adapters.sql.tables import metadata
 
 config = context.config
@@ -25,6 +25,6 @@ if connection is not None:
 else:
     url = config.get_main_option("sqlalchemy.url")
     assert url, "sqlalchemy.url is not set"
-    with make_engine(url).connect() as conn:
+    with make_engine(url).connect() as conn, foreign_keys_off(conn):
         _run(conn)
         conn.commit()
