@@ -60,8 +60,15 @@ def test_api_paths_go_to_the_rest_api_through_the_same_distribution_uncached(
     assert "${ManagementApi}.execute-api" in api["DomainName"]["Fn::Sub"]
     assert api["OriginPath"] == {"Fn::Sub": "/${Stage}"}
     assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
-    (behaviour,) = config["CacheBehaviors"]
-    assert (behaviour["PathPattern"], behaviour["TargetOriginId"]) == ("/api/*", "api")
+    behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    # The API, and Healthchecks' public badge and metrics URLs, which the API serves.
+    assert set(behaviours) == {"/api/*", "/badge/*", "/b/*", "/projects/*/metrics*"}
+    for public in ("/badge/*", "/b/*", "/projects/*/metrics*"):
+        assert behaviours[public]["TargetOriginId"] == "api"
+        assert behaviours[public]["CachePolicyId"] == CACHING_DISABLED
+        assert "FunctionAssociations" not in behaviours[public]
+    behaviour = behaviours["/api/*"]
+    assert behaviour["TargetOriginId"] == "api"
     assert set(behaviour["AllowedMethods"]) == {
         "GET",
         "HEAD",
