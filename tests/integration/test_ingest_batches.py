@@ -9,11 +9,10 @@ import json
 import socket
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select
 from srvpulse import bootstrap
 from srvpulse.adapters.sql.db import make_engine
@@ -28,38 +27,20 @@ from srvpulse.services.ingesting import (
     ingest_batch,
     ingest_messages,
 )
-from srvpulse.services.projects import ensure_default_project
 
 from functions.ingest import handler as ingest
 from tests.conftest import make_runtime
+from tests.integration.test_ingest import T0, load, new_check, project
 from tests.sqs_events import sqs_event
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+# The check, project and ping helpers of the single-ping ingest tests.
+__all__ = ["project"]  # a fixture
 
 
 def ping(check_uuid: str, kind: PingKind = PingKind.SUCCESS, at: datetime = T0, **kw: Any) -> Any:
     return PingMessage(
         ping_id=str(uuid.uuid4()), received_at=at, kind=kind, check_uuid=check_uuid, **kw
     )
-
-
-@pytest.fixture
-def project(runtime: Runtime) -> Any:
-    return ensure_default_project(runtime.account_stores.projects, T0)
-
-
-def new_check(runtime: Runtime, project: Any, **fields: Any) -> Check:
-    with runtime.check_store.transaction() as tx:
-        return tx.insert_check(
-            Check(id=0, uuid=str(uuid.uuid4()), project_id=project.project_id, created=T0, **fields)
-        )
-
-
-def load(runtime: Runtime, check: Check) -> Check:
-    with runtime.check_store.transaction() as tx:
-        found = tx.get_check(check.id)
-    assert found is not None
-    return found
 
 
 def stored(engine: Engine, check: Check) -> list[Any]:
