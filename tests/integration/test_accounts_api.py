@@ -573,8 +573,8 @@ def test_the_first_account_adopts_the_local_modes_default_project(env: Env) -> N
     second = register(env, "second@example.com")
     first_projects = {p["uuid"] for p in body(first.get("/api/v3/projects"))["projects"]}
     second_projects = {p["uuid"] for p in body(second.get("/api/v3/projects"))["projects"]}
-    assert default.project_uuid in first_projects
-    assert default.project_uuid not in second_projects
+    assert first_projects == {default.project_uuid}  # not a second, empty project
+    assert default.project_uuid not in second_projects and len(second_projects) == 1
     checks = first.get("/api/v3/checks", headers={"X-Project": default.project_uuid})
     assert checks.status_code == 200
 

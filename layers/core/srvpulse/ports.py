@@ -383,10 +383,11 @@ class UserStore(Protocol):
     """Accounts: address, password hash, verification."""
 
     def create_user(
-        self, uuid: str, email: str, password_hash: str, now: datetime, project: Project
+        self, uuid: str, email: str, password_hash: str, now: datetime, project: Project | None
     ) -> User:
-        """The user and their first project (as owner), together: an account always has
-        a project. Conflict if the address is taken."""
+        """The user and their first project (as owner), together; None only for the
+        installation's first user, who adopts the waiting default project. Conflict if
+        the address is taken."""
         ...
 
     def first_user_id(self) -> int | None: ...

@@ -158,6 +158,10 @@ class AccountService:
         if wait:
             raise RateLimited("too many attempts, try again later", wait)
 
+    @staticmethod
+    def _first_project(now: datetime) -> Project:
+        return Project(0, str(uuid.uuid4()), FIRST_PROJECT_NAME, new_ping_key(), now)
+
     def _adopt_orphans_if_first(self, user: User, now: datetime) -> None:
         """The installation's first user owns the projects nobody is a member of: the
         local mode's default project, made at start-up before any account existed,
@@ -210,7 +214,13 @@ class AccountService:
         password_hash = self.hasher.hash(password)
         existing = self.stores.users.user_by_email(address)
         if existing is None:
-            project = Project(0, str(uuid.uuid4()), FIRST_PROJECT_NAME, new_ping_key(), now)
+            # The installation's first account gets the project waiting for it (the local
+            # mode's default, whose keys were printed) instead of a second, empty one.
+            waiting = (
+                self.stores.users.first_user_id() is None
+                and self.stores.projects.first_project() is not None
+            )
+            project = None if waiting else self._first_project(now)
             try:
                 user = self.stores.users.create_user(
                     str(uuid.uuid4()), address, password_hash, now, project
@@ -219,6 +229,9 @@ class AccountService:
                 existing = self.stores.users.user_by_email(address)
             else:
                 self._adopt_orphans_if_first(user, now)
+                if project is None and not self.stores.projects.memberships(user.id):
+                    # Another account was first after all: an account always has a project.
+                    self.stores.projects.create_project(self._first_project(now), user.id, now)
         try:
             if existing is None:
                 self._send_verification(user)

@@ -23,10 +23,11 @@ class SqlUserStore:
         self.engine = engine
 
     def create_user(
-        self, uuid: str, email: str, password_hash: str, now: datetime, project: Project
+        self, uuid: str, email: str, password_hash: str, now: datetime, project: Project | None
     ) -> User:
         """Create the user (address not verified yet) and their first project (as
-        owner) in one transaction. Conflict if the address is taken."""
+        owner, unless None: the installation's first user adopts the waiting default
+        project instead) in one transaction. Conflict if the address is taken."""
         try:
             with self.engine.begin() as conn:
                 user_id = conn.execute(
@@ -38,7 +39,8 @@ class SqlUserStore:
                         password_changed_at=now,
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
-                insert_project(conn, project, user_id, now)
+                if project is not None:
+                    insert_project(conn, project, user_id, now)
         except IntegrityError as exc:
             raise Conflict("an account with this email address exists") from exc
         return User(user_id, uuid, email, password_hash, now, email_verified=False)
