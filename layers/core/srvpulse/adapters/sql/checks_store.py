@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -94,7 +95,22 @@ def check_from_row(row: Mapping[str, Any]) -> Check:
         values[name] = value
     if values.get("slug") is None and "slug" in values:
         values["slug"] = ""  # NULL in the table: the check has no slug
+    if "rule_settings" in values:
+        values["rule_settings"] = _load_rule_settings(values["rule_settings"])
     return Check(**values)
+
+
+def _load_rule_settings(stored: str | None) -> dict[str, int | None]:
+    return json.loads(stored) if stored else {}
+
+
+def _dump_rule_settings(settings: Mapping[str, int | None]) -> str:
+    return json.dumps(dict(settings), sort_keys=True, separators=(",", ":")) if settings else ""
+
+
+# Columns the previous release reads instead of rule_settings (migration 0011): written
+# from the settings of the same names until a later migration drops them.
+_LEGACY_RULE_COLUMNS = ("min_duration", "max_duration")
 
 
 def check_reader(keys: Sequence[str]) -> Callable[[Sequence[Any]], Check]:
@@ -104,13 +120,14 @@ def check_reader(keys: Sequence[str]) -> Callable[[Sequence[Any]], Check]:
     enums = _enum_fields()
     # The dataclass's own name objects: ``Check(**values)`` matches keywords that are
     # the very objects of its parameter names by identity, any other string by a
-    # comparison with each parameter in turn (46 of them).
+    # comparison with each parameter in turn (one per field).
     fields = {name: name for name in _mapped_fields()}
     mapped = [(i, fields[name]) for i, name in enumerate(keys) if name in fields]
     names = [name for _, name in mapped]
     get = itemgetter(*(i for i, _ in mapped))
     convert = [(j, enums[name]) for j, name in enumerate(names) if name in enums]
     slug = names.index("slug") if "slug" in names else None
+    rules = names.index("rule_settings") if "rule_settings" in names else None
 
     def read(row: Sequence[Any]) -> Check:
         values = list(get(row))
@@ -119,6 +136,8 @@ def check_reader(keys: Sequence[str]) -> Callable[[Sequence[Any]], Check]:
                 values[j] = kind(values[j])
         if slug is not None and values[slug] is None:
             values[slug] = ""  # NULL in the table: the check has no slug
+        if rules is not None:
+            values[rules] = _load_rule_settings(values[rules])
         return Check(**dict(zip(names, values, strict=True)))
 
     return read
@@ -137,6 +156,9 @@ def check_values(check: Check, *, with_id: bool = False) -> dict[str, Any]:
         values[name] = value
     if values.get("slug") == "":
         values["slug"] = None  # NULL: many checks without a slug in one project
+    values["rule_settings"] = _dump_rule_settings(check.rule_settings)
+    for column in _LEGACY_RULE_COLUMNS:
+        values[column] = check.rule_settings.get(column)
     return values
 
 
@@ -150,10 +172,13 @@ _FIXED_COLUMNS = frozenset({"id", "uuid", "project_id", "created"})
 
 
 def _column_value(name: str, value: Any) -> Any:
+    """A ``Check`` field's value as ``check_values`` writes it."""
     if isinstance(value, enum.Enum):
         return value.value  # pymysql cannot encode str subclasses such as StrEnum members
     if name == "slug" and value == "":
         return None
+    if name == "rule_settings":
+        return _dump_rule_settings(value)
     return value
 
 
@@ -170,10 +195,14 @@ def guarded_save_rows(saves: Sequence[tuple[Check, Check]]) -> list[dict[str, An
         old, new = get(before), get(after)
         changed.update(i for i, (x, y) in enumerate(zip(old, new, strict=True)) if x != y)
     columns = [(i, names[i]) for i in sorted(changed) if names[i] not in _FIXED_COLUMNS]
+    legacy = any(name == "rule_settings" for _, name in columns)
     rows = []
     for before, after in saves:
         values = get(after)
         row = {name: _column_value(name, values[i]) for i, name in columns}
+        if legacy:
+            for column in _LEGACY_RULE_COLUMNS:
+                row[column] = after.rule_settings.get(column)
         row["version"] = before.version + 1
         row["_id"], row["_expected_version"] = before.id, before.version
         rows.append(row)
