@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -93,7 +94,22 @@ def check_from_row(row: Mapping[str, Any]) -> Check:
         values[name] = value
     if values.get("slug") is None and "slug" in values:
         values["slug"] = ""  # NULL in the table: the check has no slug
+    if "rule_settings" in values:
+        values["rule_settings"] = _load_rule_settings(values["rule_settings"])
     return Check(**values)
+
+
+def _load_rule_settings(stored: str | None) -> dict[str, int | None]:
+    return json.loads(stored) if stored else {}
+
+
+def _dump_rule_settings(settings: Mapping[str, int | None]) -> str:
+    return json.dumps(dict(settings), sort_keys=True, separators=(",", ":")) if settings else ""
+
+
+# Columns the previous release reads instead of rule_settings (migration 0011): written
+# from the settings of the same names until a later migration drops them.
+_LEGACY_RULE_COLUMNS = ("min_duration", "max_duration")
 
 
 def check_values(check: Check, *, with_id: bool = False) -> dict[str, Any]:
@@ -109,6 +125,9 @@ def check_values(check: Check, *, with_id: bool = False) -> dict[str, Any]:
         values[name] = value
     if values.get("slug") == "":
         values["slug"] = None  # NULL: many checks without a slug in one project
+    values["rule_settings"] = _dump_rule_settings(check.rule_settings)
+    for column in _LEGACY_RULE_COLUMNS:
+        values[column] = check.rule_settings.get(column)
     return values
 
 
