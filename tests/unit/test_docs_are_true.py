@@ -1,9 +1,12 @@
 """The documents name real things: every file or folder docs/architecture.md names
 exists in the repository, and every test docs/security.md cites as keeping a promise
-exists in tests/. A renamed module or test fails here instead of misleading a reader."""
+exists in tests/; every dotted name it uses (`services.pinging.receive_ping`,
+`Runtime.series_store`) is defined where it says, and every module is named in it. A
+renamed module, function or test fails here instead of misleading a reader."""
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 from pathlib import Path
@@ -83,3 +86,80 @@ def test_the_architecture_lists_every_migration() -> None:
     numbers = sorted(p.name[:4] for p in versions.glob("[0-9][0-9][0-9][0-9]_*.py"))
     text = (ROOT / "docs" / "architecture.md").read_text()
     assert [n for n in numbers if n not in text] == []
+
+
+CORE = ROOT / "layers" / "core" / "srvpulse"
+
+
+def _defined(tree: ast.AST) -> set[str]:
+    """Names a module or class body defines: functions, classes, assignments, imports,
+    and attributes set on ``self``."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+    return names
+
+
+def _module(parts: list[str]) -> Path | None:
+    # A module of the core package (named with or without `srvpulse.`) or of the routes
+    # and handlers; `app.routes` and the like are the frameworks' attributes.
+    for base in (CORE, ROOT):
+        if base == ROOT and parts[0] not in ("chalicelib", "functions"):
+            continue
+        path = base.joinpath(*parts)
+        if path.with_suffix(".py").is_file():
+            return path.with_suffix(".py")
+        if (path / "__init__.py").is_file():
+            return path / "__init__.py"
+    return None
+
+
+def _inline_code(text: str) -> set[str]:
+    return set(re.findall(r"`([^`]+)`", re.sub(r"```.*?```", "", text, flags=re.S)))
+
+
+def test_every_dotted_name_the_architecture_uses_is_defined() -> None:
+    # `services.pinging.receive_ping`, `Runtime.series_store`, `CheckTx.add_series_points`:
+    # the module or class named first must define the name that follows.
+    classes: dict[str, set[str]] = {}
+    for path in [*CORE.rglob("*.py"), *(ROOT / "chalicelib").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                classes.setdefault(node.name, set()).update(_defined(node))
+    wrong = []
+    for code in _inline_code((ROOT / "docs" / "architecture.md").read_text()):
+        for match in re.finditer(r"(?<![\w/.-])([A-Za-z_]\w*(?:\.\w+)+)", code):
+            parts = match.group(1).removeprefix("srvpulse.").split(".")
+            if parts[0] in classes:
+                if parts[1] not in classes[parts[0]]:
+                    wrong.append(match.group(1))
+                continue
+            for i in range(len(parts) - 1, 0, -1):
+                module = _module(parts[:i])
+                if module is not None:
+                    defined = _defined(ast.parse(module.read_text()))
+                    if parts[i] not in defined | {"py"} and _module(parts[: i + 1]) is None:
+                        wrong.append(match.group(1))
+                    break
+    assert sorted(wrong) == [], f"docs/architecture.md names what the code does not define: {wrong}"
+
+
+def test_every_module_is_named_in_the_architecture() -> None:
+    # A new module is placed in the description (Layout or its section) when it lands.
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    modules = [
+        p
+        for p in [*CORE.rglob("*.py"), *(ROOT / "chalicelib").glob("*.py")]
+        if not p.name.startswith("_") and "migrations" not in p.parts
+    ]
+    unnamed = sorted(
+        str(p.relative_to(ROOT)) for p in modules if not re.search(rf"\b{p.stem}\b", text)
+    )
+    assert unnamed == [], f"modules docs/architecture.md does not name: {unnamed}"
