@@ -12,10 +12,11 @@ import dataclasses
 import enum
 import json
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -112,6 +113,36 @@ def _dump_rule_settings(settings: Mapping[str, int | None]) -> str:
 _LEGACY_RULE_COLUMNS = ("min_duration", "max_duration")
 
 
+def check_reader(keys: Sequence[str]) -> Callable[[Sequence[Any]], Check]:
+    """``check_from_row`` for many rows of one result (``result.keys()``): the columns
+    are looked up once, each row is read by position. About 4x faster per row, which
+    the analyzer reads a thousand at a time."""
+    enums = _enum_fields()
+    # The dataclass's own name objects: ``Check(**values)`` matches keywords that are
+    # the very objects of its parameter names by identity, any other string by a
+    # comparison with each parameter in turn (one per field).
+    fields = {name: name for name in _mapped_fields()}
+    mapped = [(i, fields[name]) for i, name in enumerate(keys) if name in fields]
+    names = [name for _, name in mapped]
+    get = itemgetter(*(i for i, _ in mapped))
+    convert = [(j, enums[name]) for j, name in enumerate(names) if name in enums]
+    slug = names.index("slug") if "slug" in names else None
+    rules = names.index("rule_settings") if "rule_settings" in names else None
+
+    def read(row: Sequence[Any]) -> Check:
+        values = list(get(row))
+        for j, kind in convert:
+            if values[j] is not None:
+                values[j] = kind(values[j])
+        if slug is not None and values[slug] is None:
+            values[slug] = ""  # NULL in the table: the check has no slug
+        if rules is not None:
+            values[rules] = _load_rule_settings(values[rules])
+        return Check(**dict(zip(names, values, strict=True)))
+
+    return read
+
+
 def check_values(check: Check, *, with_id: bool = False) -> dict[str, Any]:
     """The column values of ``check`` for an INSERT/UPDATE of ``checks``."""
     values: dict[str, Any] = {}
@@ -129,6 +160,53 @@ def check_values(check: Check, *, with_id: bool = False) -> dict[str, Any]:
     for column in _LEGACY_RULE_COLUMNS:
         values[column] = check.rule_settings.get(column)
     return values
+
+
+@cache
+def _mapped_getter() -> Callable[[Check], tuple[Any, ...]]:
+    return attrgetter(*_mapped_fields())
+
+
+# Columns a version-guarded save never writes.
+_FIXED_COLUMNS = frozenset({"id", "uuid", "project_id", "created"})
+
+
+def _column_value(name: str, value: Any) -> Any:
+    """A ``Check`` field's value as ``check_values`` writes it."""
+    if isinstance(value, enum.Enum):
+        return value.value  # pymysql cannot encode str subclasses such as StrEnum members
+    if name == "slug" and value == "":
+        return None
+    if name == "rule_settings":
+        return _dump_rule_settings(value)
+    return value
+
+
+def guarded_save_rows(saves: Sequence[tuple[Check, Check]]) -> list[dict[str, Any]]:
+    """Rows for ``update_rows(conn, checks, rows, {"id": "_id", "version":
+    "_expected_version"})`` saving each (before, after) pair: only the columns some
+    check of the batch changed (fewer values to send, no index maintenance for columns
+    nobody touched), version = before's + 1, guarded by before's version. Compared
+    field by field on the dataclasses, so unchanged columns cost no conversion."""
+    names = _mapped_fields()
+    get = _mapped_getter()
+    changed: set[int] = set()
+    for before, after in saves:
+        old, new = get(before), get(after)
+        changed.update(i for i, (x, y) in enumerate(zip(old, new, strict=True)) if x != y)
+    columns = [(i, names[i]) for i in sorted(changed) if names[i] not in _FIXED_COLUMNS]
+    legacy = any(name == "rule_settings" for _, name in columns)
+    rows = []
+    for before, after in saves:
+        values = get(after)
+        row = {name: _column_value(name, values[i]) for i, name in columns}
+        if legacy:
+            for column in _LEGACY_RULE_COLUMNS:
+                row[column] = after.rule_settings.get(column)
+        row["version"] = before.version + 1
+        row["_id"], row["_expected_version"] = before.id, before.version
+        rows.append(row)
+    return rows
 
 
 def _check_or_none(row: Any) -> Check | None:
@@ -297,16 +375,9 @@ class SqlCheckTx:
     def save_checks(self, saves: Sequence[tuple[Check, Check]]) -> bool:
         if not saves:
             return True
-        pairs = [(check_values(before), check_values(after)) for before, after in saves]
         # Only the columns some check of the batch changed: fewer values to send and
         # no index maintenance for columns a ping never touches (slug, name, ...).
-        changed = sorted({k for old, new in pairs for k, v in new.items() if old[k] != v})
-        rows = []
-        for (before, _after), (_old, new) in zip(saves, pairs, strict=True):
-            row = {k: new[k] for k in changed if k not in ("id", "uuid", "project_id", "created")}
-            row["version"] = before.version + 1
-            row["_id"], row["_expected_version"] = before.id, before.version
-            rows.append(row)
+        rows = guarded_save_rows(saves)
         matched = update_rows(
             self.conn, checks, rows, {"id": "_id", "version": "_expected_version"}
         )
