@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,6 +90,7 @@ def test_the_architecture_lists_every_migration() -> None:
 
 
 CORE = ROOT / "layers" / "core" / "srvpulse"
+FILE_SUFFIXES = {"py", "sh", "md", "json", "txt", "lock", "sqlite3", "yaml", "png"}
 
 
 def _defined(tree: ast.AST) -> set[str]:
@@ -108,8 +110,17 @@ def _defined(tree: ast.AST) -> set[str]:
 
 
 def _module(parts: list[str]) -> Path | None:
-    # A module of the core package (named with or without `srvpulse.`) or of the routes
+    # A module of the core package (named with or without `srvpulse.`, or by its own
+    # name when no other module has it: `edge.ping_request_from_scope`) or of the routes
     # and handlers; `app.routes` and the like are the frameworks' attributes.
+    if len(parts) == 1 and parts[0] not in sys.stdlib_module_names:
+        # (tables/ modules excepted: `notifications.idem_key` is a table's column)
+        same = [
+            p for p in CORE.rglob(f"{parts[0]}.py") if not {"migrations", "tables"} & set(p.parts)
+        ]
+        same += list((ROOT / "chalicelib").glob(f"{parts[0]}.py"))
+        if len(same) == 1:
+            return same[0]
     for base in (CORE, ROOT):
         if base == ROOT and parts[0] not in ("chalicelib", "functions"):
             continue
@@ -137,6 +148,8 @@ def test_every_dotted_name_the_architecture_uses_is_defined() -> None:
     for code in _inline_code((ROOT / "docs" / "architecture.md").read_text()):
         for match in re.finditer(r"(?<![\w/.-])([A-Za-z_]\w*(?:\.\w+)+)", code):
             parts = match.group(1).removeprefix("srvpulse.").split(".")
+            if parts[-1] in FILE_SUFFIXES:  # a file name: `queue.sqlite3.lock`
+                continue
             if parts[0] in classes:
                 if parts[1] not in classes[parts[0]]:
                     wrong.append(match.group(1))
