@@ -176,3 +176,37 @@ def test_every_module_is_named_in_the_architecture() -> None:
         str(p.relative_to(ROOT)) for p in modules if not re.search(rf"\b{p.stem}\b", text)
     )
     assert unnamed == [], f"modules docs/architecture.md does not name: {unnamed}"
+
+
+def _imports(path: Path) -> set[str]:
+    """The srvpulse subpackages a module imports (``..adapters.sql`` -> ``adapters``)."""
+    found = set()
+    package = path.relative_to(CORE).parts[:-1]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(package[: len(package) - node.level + 1])
+                target = [*base, *(node.module or "").split(".")] if node.module else base
+                names = [target] if node.module else [[*base, a.name] for a in node.names]
+            else:
+                names = [(node.module or "").split(".")]
+                names = [n[1:] for n in names if n[0] == "srvpulse"]
+            found |= {n[0] for n in names if n and n[0]}
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("srvpulse.")}
+    return found
+
+
+def test_imports_go_the_way_the_layers_say() -> None:
+    forbidden = {
+        "domain": {"adapters", "services", "notifiers", "local", "cli", "bootstrap"},
+        "services": {"adapters", "local", "cli", "bootstrap"},
+        "adapters": {"services", "local", "cli", "bootstrap"},
+    }
+    wrong = sorted(
+        f"{path.relative_to(CORE)} imports {name}"
+        for layer, names in forbidden.items()
+        for path in (CORE / layer).rglob("*.py")
+        for name in _imports(path) & names
+    )
+    assert wrong == []
