@@ -210,3 +210,20 @@ def test_imports_go_the_way_the_layers_say() -> None:
         for name in _imports(path) & names
     )
     assert wrong == []
+
+
+def test_services_and_the_domain_import_no_cloud_sql_or_http_client() -> None:
+    clients = {"boto3", "botocore", "sqlalchemy", "alembic", "pymysql", "httpx", "httpcore"}
+    clients |= {"urllib3", "requests", "slack_sdk", "pagerduty", "smtplib", "sqlite3"}
+    wrong = []
+    for layer in ("domain", "services"):
+        for path in (CORE / layer).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    tops = {a.name.split(".")[0] for a in node.names}
+                elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                    tops = {node.module.split(".")[0]}
+                else:
+                    continue
+                wrong += [f"{path.relative_to(CORE)} imports {m}" for m in sorted(tops & clients)]
+    assert wrong == []
