@@ -312,10 +312,9 @@ def test_a_backlog_is_worked_through_in_growing_passes_each_check_decided_once(
     runtime: Runtime, engine: Engine, bus: LocalAlertBus
 ) -> None:
     # 1 000 checks overdue at once (a fleet at :00). A pass after a full one takes twice
-    # as many, up to 2x batch_limit; on MariaDB each pass is read, decided and written
-    # in groups of 150, the next group read while the previous one is written.
+    # as many, up to 2x batch_limit.
     seed_checks(engine, 1000, T0)
-    analyzer = Analyzer(runtime.analyzer_store, bus, batch_limit=100, group_size=150)
+    analyzer = Analyzer(runtime.analyzer_store, bus, batch_limit=100)
     now = T0 + timedelta(hours=2)
     reports = [analyzer.run_pass(now) for _ in range(7)]
     assert [r.due for r in reports] == [100, 200, 200, 200, 200, 100, 0]
