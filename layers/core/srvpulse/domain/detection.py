@@ -29,13 +29,14 @@ The statistics (why each choice is made is in docs/architecture.md, "Pattern det
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+import orjson
 
 if TYPE_CHECKING:
     from .model import Check
@@ -185,8 +186,9 @@ class Baseline:
     told: list[float] = field(default_factory=list)
 
     def to_json(self) -> str:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        return json.dumps(data, separators=(",", ":"))
+        # orjson, not json: ingest writes a check's baseline (a few hundred floats) once
+        # per batch, and json.dumps spent 20x as long on it (float repr).
+        return orjson.dumps(self).decode()
 
     @classmethod
     def from_json(cls, text: str | None) -> Baseline:
@@ -195,9 +197,8 @@ class Baseline:
         if not text:
             return cls()
         try:
-            data = json.loads(text)
-            names = {f.name for f in fields(cls)}
-            return cls(**{k: v for k, v in data.items() if k in names})
+            data = orjson.loads(text)
+            return cls(**{k: v for k, v in data.items() if k in _BASELINE_FIELDS})
         except (ValueError, TypeError, AttributeError):
             return cls()
 
@@ -225,6 +226,9 @@ class Baseline:
             accepted_days=list(self.accepted_days),
             told=list(self.told),
         )
+
+
+_BASELINE_FIELDS = frozenset(f.name for f in fields(Baseline))
 
 
 @dataclass(frozen=True, slots=True)

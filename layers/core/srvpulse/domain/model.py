@@ -6,7 +6,7 @@ Everything here is plain data plus pure functions; ``now`` is always a parameter
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -155,12 +155,16 @@ class Heartbeat:
         return None if at is None else cls(at)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Check:
     """A monitored job and its current state (one row of the check store).
 
     The stored ``status`` is one of new/up/down/paused (plus started while a run is
     open); ``grace`` is derived from the clock (see ``status_at``).
+
+    Not ``slots``: ``with_changes`` copies the instance ``__dict__`` in one C call,
+    where ``dataclasses.replace`` sets the 40-odd fields one by one through the frozen
+    ``__setattr__`` (13 vs 1.6 us here, and ingest makes about three copies per ping).
     """
 
     id: int
@@ -213,7 +217,18 @@ class Check:
     created: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
 
     def with_changes(self, **changes: Any) -> Check:
-        return replace(self, **changes)
+        """A copy with ``changes`` (field names, as ``dataclasses.replace`` takes)."""
+        unknown = changes.keys() - _CHECK_FIELDS
+        if unknown:
+            raise TypeError(f"Check has no field {sorted(unknown)[0]!r}")
+        copy = object.__new__(Check)
+        state = copy.__dict__
+        state.update(self.__dict__)
+        state.update(changes)
+        return copy
+
+
+_CHECK_FIELDS = frozenset(f.name for f in fields(Check))
 
 
 @dataclass(frozen=True, slots=True)
