@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
+    CursorResult,
     Engine,
     String,
     and_,
@@ -40,7 +41,7 @@ from ...domain.status import RunLog
 from ...errors import Conflict, InvalidInput, Unavailable
 from ...ports import StoredPing
 from . import anomalies_store
-from .bulk import delete_up_to, update_rows
+from .bulk import delete_up_to, insert_rows, update_rows
 from .errors import integrity_conflict, service_error
 from .series_store import add_to_outbox, upsert_points
 from .tables import (
@@ -80,36 +81,72 @@ def _mapped_fields() -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(Check) if f.name in columns)
 
 
-def check_from_row(row: Mapping[str, Any]) -> Check:
-    """Build a Check from a ``checks`` row mapping (``row._mapping``), column by field."""
-    enums = _enum_fields()
-    values: dict[str, Any] = {}
-    for name in _mapped_fields():
-        if name not in row:
-            continue
-        value = row[name]
-        if value is not None and name in enums:
-            value = enums[name](value)
-        values[name] = value
-    if values.get("slug") is None and "slug" in values:
+@dataclasses.dataclass(frozen=True, slots=True)
+class _RowPlan:
+    """How rows with given column names become Checks (made once per distinct select)."""
+
+    keys: tuple[str, ...]  # the row's column names, in order
+    extra: tuple[str, ...]  # columns that are no Check field (badge_key, ...)
+    enums: tuple[tuple[str, type[enum.Enum]], ...]  # fields converted to their Enum
+    slug: bool
+
+
+@cache
+def _row_plan(keys: tuple[str, ...]) -> _RowPlan:
+    mapped = set(_mapped_fields())
+    enums = tuple((k, e) for k, e in _enum_fields().items() if k in keys)
+    return _RowPlan(keys, tuple(k for k in keys if k not in mapped), enums, "slug" in keys)
+
+
+def _check_from_values(plan: _RowPlan, row: Sequence[Any]) -> Check:
+    # One dict from the whole row, then the few fields that need converting: a Python
+    # step per column cost more than the rest of reading a check.
+    values = dict(zip(plan.keys, row, strict=True))
+    for name in plan.extra:
+        del values[name]
+    for name, enum_type in plan.enums:
+        value = values[name]
+        if value is not None:
+            values[name] = enum_type(value)
+    if plan.slug and values["slug"] is None:
         values["slug"] = ""  # NULL in the table: the check has no slug
     return Check(**values)
 
 
+def check_from_row(row: Mapping[str, Any]) -> Check:
+    """Build a Check from a ``checks`` row mapping (``row._mapping``), column by field."""
+    keys = tuple(row.keys())
+    return _check_from_values(_row_plan(keys), [row[k] for k in keys])
+
+
+def checks_from_result(result: CursorResult[Any]) -> list[Check]:
+    """Every row of a select of ``checks`` columns as a Check (the column plan made once
+    for the result, the rows read as tuples: no mapping lookups per value)."""
+    plan = _row_plan(tuple(result.keys()))
+    return [_check_from_values(plan, row._tuple()) for row in result]
+
+
+def _column_value(name: str, value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value  # pymysql cannot encode str subclasses such as StrEnum members
+    if name == "slug" and value == "":
+        return None  # NULL: many checks without a slug in one project
+    return value
+
+
 def check_values(check: Check, *, with_id: bool = False) -> dict[str, Any]:
     """The column values of ``check`` for an INSERT/UPDATE of ``checks``."""
-    values: dict[str, Any] = {}
-    for name in _mapped_fields():
-        if name == "id" and not with_id:
-            continue
-        value = getattr(check, name)
-        if isinstance(value, enum.Enum):
-            # pymysql cannot encode str subclasses such as StrEnum members.
-            value = value.value
-        values[name] = value
-    if values.get("slug") == "":
-        values["slug"] = None  # NULL: many checks without a slug in one project
-    return values
+    return {
+        name: _column_value(name, getattr(check, name))
+        for name in _mapped_fields()
+        if with_id or name != "id"
+    }
+
+
+@cache
+def _saved_fields() -> tuple[str, ...]:
+    """What a save may change: every mapped field but the row's identity."""
+    return tuple(f for f in _mapped_fields() if f not in ("id", "uuid", "project_id", "created"))
 
 
 def _check_or_none(row: Any) -> Check | None:
@@ -169,6 +206,27 @@ def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
         yield items[i : i + _CHUNK]
 
 
+_LOCK_BY_UUID = (
+    select(checks).where(checks.c.uuid.in_(bindparam("uuids", expanding=True))).with_for_update()
+)
+_PING_COLUMNS = (
+    "ping_id",
+    "check_id",
+    "n",
+    "created",
+    "kind",
+    "exit_status",
+    "rid",
+    "method",
+    "scheme",
+    "remote_addr",
+    "ua",
+    "body",
+    "body_truncated",
+    "summary",
+    "duration_ms",
+)
+
 # The per-ping writes pass their values to execute() instead of .values(...): literal
 # values make SQLAlchemy build and hash a bind parameter per column on every call to
 # find its cached statement (a third of ingest's CPU, mostly the 28-column UPDATE).
@@ -214,20 +272,15 @@ class SqlCheckTx:
         by_uuid: dict[str, Check] = {}
         by_slug: dict[tuple[int, str], Check] = {}
         for part in _chunks(sorted(set(uuids))):
-            q = select(checks).where(checks.c.uuid.in_(part)).with_for_update()
-            for row in self.conn.execute(q):
-                check = _check_or_none(row)
-                assert check is not None
-                by_uuid[check.uuid] = check
+            found = checks_from_result(self.conn.execute(_LOCK_BY_UUID, {"uuids": list(part)}))
+            by_uuid.update((check.uuid, check) for check in found)
         for slug_part in _chunks(sorted(set(slugs))):
             q = (
                 select(checks)
                 .where(tuple_(checks.c.project_id, checks.c.slug).in_(slug_part))
                 .with_for_update()
             )
-            for row in self.conn.execute(q):
-                check = _check_or_none(row)
-                assert check is not None
+            for check in checks_from_result(self.conn.execute(q)):
                 by_slug[(check.project_id, check.slug)] = check
         return by_uuid, by_slug
 
@@ -278,13 +331,20 @@ class SqlCheckTx:
     def save_checks(self, saves: Sequence[tuple[Check, Check]]) -> bool:
         if not saves:
             return True
-        pairs = [(check_values(before), check_values(after)) for before, after in saves]
         # Only the columns some check of the batch changed: fewer values to send and
         # no index maintenance for columns a ping never touches (slug, name, ...).
-        changed = sorted({k for old, new in pairs for k, v in new.items() if old[k] != v})
+        fields = _saved_fields()
+        changed = sorted(
+            {
+                f
+                for before, after in saves
+                for f in fields
+                if getattr(before, f) != getattr(after, f)
+            }
+        )
         rows = []
-        for (before, _after), (_old, new) in zip(saves, pairs, strict=True):
-            row = {k: new[k] for k in changed if k not in ("id", "uuid", "project_id", "created")}
+        for before, after in saves:
+            row = {f: _column_value(f, getattr(after, f)) for f in changed}
             row["version"] = before.version + 1
             row["_id"], row["_expected_version"] = before.id, before.version
             rows.append(row)
@@ -374,10 +434,10 @@ class SqlCheckTx:
                     select(ping_receipts.c.ping_id).where(ping_receipts.c.ping_id.in_(part))
                 ).scalars()
             )
-        new = [{"ping_id": i, "received_at": receipts[i]} for i in ids if i not in known]
+        new = [(i, receipts[i]) for i in ids if i not in known]
         if new:
             try:
-                self.conn.execute(insert(ping_receipts), new)
+                insert_rows(self.conn, ping_receipts, ("ping_id", "received_at"), new)
             except IntegrityError as exc:
                 # A concurrent delivery of the same message committed first: the caller
                 # rolls back and re-runs, and then sees its receipt.
@@ -452,27 +512,27 @@ class SqlCheckTx:
         return {i: RunLog(starts[i], done[i]) for i in wanted}
 
     def add_pings(self, stored: Sequence[StoredPing]) -> None:
-        if not stored:
-            return
-        self.conn.execute(
-            insert(pings),
+        insert_rows(
+            self.conn,
+            pings,
+            _PING_COLUMNS,
             [
-                dict(
-                    ping_id=ping.ping_id,
-                    check_id=ping.check_id,
-                    n=ping.n,
-                    created=ping.created,
-                    kind=ping.kind,
-                    exit_status=ping.exit_status,
-                    rid=ping.rid,
-                    method=ping.method[:10],
-                    scheme=ping.scheme[:10],
-                    remote_addr=ping.remote_addr[:64],
-                    ua=ping.ua[:200],
-                    body=ping.body,
-                    body_truncated=ping.body_truncated,
-                    summary=None if ping.summary is None else ping.summary[:1000],
-                    duration_ms=ping.duration_ms,
+                (
+                    ping.ping_id,
+                    ping.check_id,
+                    ping.n,
+                    ping.created,
+                    ping.kind,
+                    ping.exit_status,
+                    ping.rid,
+                    ping.method[:10],
+                    ping.scheme[:10],
+                    ping.remote_addr[:64],
+                    ping.ua[:200],
+                    ping.body,
+                    ping.body_truncated,
+                    None if ping.summary is None else ping.summary[:1000],
+                    ping.duration_ms,
                 )
                 for ping in stored
             ],
