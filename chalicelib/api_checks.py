@@ -1,8 +1,9 @@
 """/api/v{1,2,3}/checks: the Healthchecks.io Management API for checks, pings and flips.
 
 Same paths, field names and shapes as Healthchecks; srvpulse-only fields are added
-(uuid, min_duration, max_duration, recovery_threshold, ping summary/exit_status),
-never renamed. Thin: authenticate, parse, call one service, shape the reply.
+(uuid, recovery_threshold, the check rules' settings such as min_duration and
+max_duration, ping summary/exit_status), never renamed. Thin: authenticate, parse,
+call one service, shape the reply.
 
 The blueprint's paths are relative: app.py mounts it at /api/v1, /api/v2 and /api/v3
 (``MOUNTS``), as Healthchecks serves one set of routes under its three versions; v1 and
@@ -11,7 +12,8 @@ v2 derive a check's slug from its name, and URLs in answers name the version ask
 Differences worth knowing: a check of another project is a 404 (not 403); a read-only
 key may GET every route (bodies included) and gets 401 on changes; list endpoints take
 ``limit``/``offset`` (checks) or ``limit`` (pings, flips) on top of Healthchecks' filters.
-``/runs`` is srvpulse's own: every run of the check's whole history (the series store).
+``/runs`` is srvpulse's own: every run of the check's whole history (the series store);
+so is ``/api/v3/check-rules``, the rule catalog the dashboard's check form is built from.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
 from chalice.app import Blueprint, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
 from srvpulse.bootstrap import runtime
-from srvpulse.domain.model import PINGS_KEPT_PER_CHECK, Flip, ScheduleKind, Status
+from srvpulse.domain import check_rules
+from srvpulse.domain.model import PINGS_KEPT_PER_CHECK, Check, Flip, ScheduleKind, Status
 from srvpulse.domain.runs import Run
 from srvpulse.domain.schedule import (
     MAX_GRACE,
@@ -66,12 +69,11 @@ MAX_FLIPS = 1000
 # Healthchecks' slug rule: lower case only (a ping URL with upper case is a 400).
 SLUG_PATTERN = r"^[a-z0-9_-]*$"
 MAX_FLIP_SECONDS = 365 * 86400
-MAX_DURATION = 365 * 24 * 3600
 MAX_RUNS = 1000
 MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 
 
-class CheckIn(BaseModel):
+class _CheckFields(BaseModel):
     """A create/update body. Omitted fields keep their value (or the default)."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
@@ -90,8 +92,6 @@ class CheckIn(BaseModel):
     tz: str = Field("UTC", max_length=64)
     manual_resume: bool = False
     methods: Literal["", "POST"] = ""
-    min_duration: int | None = Field(None, ge=1, le=MAX_DURATION)
-    max_duration: int | None = Field(None, ge=1, le=MAX_DURATION)
     recovery_threshold: int = Field(1, ge=1, le=100)
     # Keyword filtering (domain/keywords.py), Healthchecks' fields; subject/subject_fail
     # are its older names for success_kw/failure_kw with filter_subject.
@@ -128,6 +128,29 @@ class CheckIn(BaseModel):
         if version < 3 and "name" in found:
             found["slug"] = service.slug_from_name(found["name"])
         return found
+
+
+def _rule_field(setting: check_rules.Setting) -> tuple[Any, Any]:
+    """A check rule's setting as a request field: its bounds, null = off."""
+    unit = "seconds" if setting.unit == "seconds" else "a number"
+    off = "; null: off" if setting.optional else ""
+    kind: Any = int | None if setting.optional else int
+    info = Field(
+        setting.default,
+        ge=setting.low,
+        le=setting.high,
+        description=f"{setting.label} ({unit}{off})",
+    )
+    return kind, info
+
+
+# The body model: the fields above plus every check rule's settings, from the registry
+# (domain/check_rules/), so a new rule's settings are accepted and documented here
+# without an edit.
+_RULE_FIELDS: dict[str, Any] = {s.name: _rule_field(s) for s in check_rules.SETTINGS}
+CheckIn = create_model(
+    "CheckIn", __base__=_CheckFields, __doc__=_CheckFields.__doc__, **_RULE_FIELDS
+)
 
 
 class ChecksQuery(BaseModel):
@@ -200,8 +223,6 @@ def check_json(
         "next_ping": _iso(next_expected_ping(c)),
         "manual_resume": c.manual_resume,
         "methods": c.methods,
-        "min_duration": c.min_duration,
-        "max_duration": c.max_duration,
         "recovery_threshold": c.recovery_threshold,
         "subject": c.success_kw if c.filter_subject else "",
         "subject_fail": c.failure_kw if c.filter_subject else "",
@@ -232,7 +253,16 @@ def check_json(
         body["tz"] = c.tz
     else:
         body["timeout"] = c.timeout
-    return body
+    return _with_rule_settings(body, c)
+
+
+def _with_rule_settings(body: schemas.CheckOut, check: Check) -> schemas.CheckOut:
+    """``body`` with every check rule's setting (null when off). CheckOut's schema has
+    the same fields from the same registry (schemas.py), which a static TypedDict
+    cannot name: hence the one cast."""
+    answer: dict[str, object] = dict(body)
+    answer.update(check_rules.values(check.rule_settings))
+    return cast(schemas.CheckOut, answer)
 
 
 def ping_json(ping: StoredPing, key: str, version: int = 3) -> schemas.PingOut:
@@ -440,6 +470,39 @@ def list_flips(key: str) -> Response:
     )
     # The shape Healthchecks' server answers (its docs show a bare list).
     return json_response({"flips": [flip_json(f) for f in found]})
+
+
+def rule_json(rule: check_rules.CheckRule) -> schemas.CheckRuleOut:
+    return {
+        "name": rule.name,
+        "summary": rule.summary,
+        "settings": [
+            {
+                "name": s.name,
+                "label": s.label,
+                "hint": s.hint,
+                "unit": s.unit,
+                "default": s.default,
+                "minimum": s.low,
+                "maximum": s.high,
+                "optional": s.optional,
+            }
+            for s in rule.settings
+        ],
+        "reasons": [{"reason": r.reason, "describes": r.describes} for r in rule.reasons],
+    }
+
+
+@v3_bp.route("/api/v3/check-rules", methods=["GET"])
+@documented(
+    "The check rules: each one's settings (fields of a check) and flip reasons",
+    ok=schemas.CheckRuleList,
+)
+@api_view
+def list_check_rules() -> Response:
+    require_api_key(v3_bp.current_request, write=False)
+    body: schemas.CheckRuleList = {"rules": [rule_json(r) for r in check_rules.RULES]}
+    return json_response(body)
 
 
 def run_json(run: Run) -> schemas.RunOut:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import RootModel, WithJsonSchema
+from pydantic import ConfigDict, RootModel, WithJsonSchema, with_config
+from srvpulse.domain import check_rules
 from srvpulse.domain.accounts import Role
 from srvpulse.domain.model import FlipReason, Status
 
@@ -46,11 +47,27 @@ AnomalyKindName = Literal[
 ]
 
 
+def _rule_settings(schema: dict[str, Any]) -> None:
+    """CheckOut's check rule settings (domain/check_rules/), one field each, null when
+    off: added from the registry (api_checks.check_json adds their values the same way)."""
+    properties: dict[str, Any] = schema["properties"]
+    required: list[str] = schema["required"]
+    for setting in check_rules.SETTINGS:
+        kind = {"type": "integer"}
+        properties[setting.name] = {
+            "anyOf": [kind, {"type": "null"}] if setting.optional else [kind],
+            "description": setting.label + (" (seconds)" if setting.unit == "seconds" else ""),
+        }
+        required.append(setting.name)
+
+
+@with_config(ConfigDict(json_schema_extra=_rule_settings))
 class CheckOut(TypedDict):
     """A check as Healthchecks' Management API v3 shows it, plus srvpulse's fields.
 
     Read-write callers get ``uuid`` and the URLs; read-only keys get ``unique_key``
-    instead. Simple checks have ``timeout``; cron checks ``schedule`` and ``tz``."""
+    instead. Simple checks have ``timeout``; cron checks ``schedule`` and ``tz``. Every
+    check rule's setting is a field too (min_duration, max_duration, min_interval...)."""
 
     name: str
     slug: str
@@ -64,8 +81,6 @@ class CheckOut(TypedDict):
     next_ping: IsoTime | None
     manual_resume: bool
     methods: str  # "" (any method) or "POST"
-    min_duration: int | None
-    max_duration: int | None
     recovery_threshold: int
     subject: str
     subject_fail: str
@@ -94,6 +109,41 @@ class CheckOut(TypedDict):
 
 class CheckList(TypedDict):
     checks: list[CheckOut]
+
+
+class RuleSettingOut(TypedDict):
+    """A check rule's setting: the check's field of that name, its bounds, and the
+    words the check form shows next to it."""
+
+    name: str
+    label: str
+    hint: str
+    unit: Literal["seconds", "count"]
+    default: int | None
+    minimum: int
+    maximum: int
+    optional: bool  # null (off) is allowed
+
+
+class RuleReasonOut(TypedDict):
+    """A flip reason a rule gives, with what it means in a sentence."""
+
+    reason: FlipReason
+    describes: str
+
+
+class CheckRuleOut(TypedDict):
+    name: str
+    summary: str
+    settings: list[RuleSettingOut]
+    reasons: list[RuleReasonOut]
+
+
+class CheckRuleList(TypedDict):
+    """Every check rule the server has (domain/check_rules/), in the order it applies
+    them."""
+
+    rules: list[CheckRuleOut]
 
 
 # "ign": received but not counted (wrong method, or paused with manual resume).

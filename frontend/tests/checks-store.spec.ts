@@ -6,7 +6,7 @@ function check(over: Partial<Check>): Check {
   return {
     name: 'job', slug: 'job', tags: '', desc: '', grace: 60, n_pings: 0, status: 'up', started: false,
     last_ping: null, next_ping: null, manual_resume: false, methods: '', min_duration: null,
-    max_duration: null, recovery_threshold: 1, uuid: crypto.randomUUID(),
+    max_duration: null, min_interval: null, recovery_threshold: 1, uuid: crypto.randomUUID(),
     subject: '', subject_fail: '', start_kw: '', success_kw: '', failure_kw: '', filter_subject: false,
     filter_body: false, filter_http_body: false, filter_default_fail: false, badge_url: '',
     detection: true, sensitivity: 'normal', ...over,

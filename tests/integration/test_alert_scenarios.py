@@ -46,7 +46,7 @@ def test_a_failure_alert_names_the_exit_status_and_a_too_short_run_its_duration(
     failing = new_check(runtime, project_id, name="backup")
     add_channel(engine, project_id, failing)
     send(runtime, failing, PingKind.FAIL, at=T0, exit_status=3)
-    fast = new_check(runtime, project_id, name="export", min_duration=60)
+    fast = new_check(runtime, project_id, name="export", rule_settings={"min_duration": 60})
     add_channel(engine, project_id, fast)
     send(runtime, fast, PingKind.START, at=T0)
     send(runtime, fast, at=T0 + 2 * SEC)
@@ -55,6 +55,17 @@ def test_a_failure_alert_names_the_exit_status_and_a_too_short_run_its_duration(
         "DOWN: backup (failed (exit status 3))",
         "DOWN: export (finished too fast (2 s))",
     ]
+
+
+def test_a_job_that_runs_too_often_alerts_with_the_interval_it_should_keep(
+    runtime: Runtime, project_id: int, engine: Engine, bus: LocalAlertBus, analyzer: Analyzer
+) -> None:
+    check = new_check(runtime, project_id, name="report", rule_settings={"min_interval": 3600})
+    add_channel(engine, project_id, check)
+    send(runtime, check, at=T0)
+    send(runtime, check, at=T0 + 2 * MIN)
+    analyzer.run_pass(T0 + 2 * MIN + 5 * SEC)
+    assert headlines(bus) == ["DOWN: report (ran too often (less than 1 h after the previous run))"]
 
 
 def test_the_largest_accepted_after_failures_still_alerts(

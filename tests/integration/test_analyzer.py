@@ -179,7 +179,7 @@ def test_reminders_repeat_while_down_at_most_y_times(
 def test_a_started_run_past_max_duration_goes_down_as_too_long(
     runtime: Runtime, project_id: int, engine: Engine, bus: LocalAlertBus, analyzer: Analyzer
 ) -> None:
-    check = new_check(runtime, project_id, max_duration=300)
+    check = new_check(runtime, project_id, rule_settings={"max_duration": 300})
     add_channel(engine, project_id, check)
     send(runtime, check, at=T0)
     send(runtime, check, PingKind.START, at=T0 + MIN, rid="run-1")
@@ -193,7 +193,7 @@ def test_a_started_run_past_max_duration_goes_down_as_too_long(
 def test_a_run_that_finished_too_fast_is_a_failure(
     runtime: Runtime, project_id: int, engine: Engine, bus: LocalAlertBus, analyzer: Analyzer
 ) -> None:
-    check = new_check(runtime, project_id, min_duration=60)
+    check = new_check(runtime, project_id, rule_settings={"min_duration": 60})
     add_channel(engine, project_id, check)
     send(runtime, check, PingKind.START, at=T0)
     send(runtime, check, at=T0 + timedelta(seconds=2))

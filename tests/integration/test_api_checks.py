@@ -142,6 +142,51 @@ def test_an_update_changes_only_the_given_fields(rw: Api) -> None:
     assert (status, cron["schedule"], cron["tz"]) == (200, "0 * * * *", "UTC")
 
 
+def test_check_rule_settings_round_trip_and_are_off_until_set(rw: Api) -> None:
+    _, check = rw.call("post", "/api/v3/checks/", {"name": "report"})
+    assert (check["min_duration"], check["max_duration"], check["min_interval"]) == (
+        None,
+        None,
+        None,
+    )
+    key = check["uuid"]
+    status, on = rw.call("post", f"/api/v3/checks/{key}", {"min_interval": 600})
+    assert (status, on["min_interval"]) == (200, 600)
+    _, again = rw.call("get", f"/api/v3/checks/{key}")
+    assert again["min_interval"] == 600 and again["max_duration"] is None
+    _, both = rw.call("post", f"/api/v3/checks/{key}", {"max_duration": 60})
+    assert (both["min_interval"], both["max_duration"]) == (600, 60)  # the other one stays
+    _, off = rw.call("post", f"/api/v3/checks/{key}", {"min_interval": None})
+    assert (off["min_interval"], off["max_duration"]) == (None, 60)
+    status, err = rw.call("post", f"/api/v3/checks/{key}", {"min_interval": 0})
+    assert (status, err["field"]) == (400, "min_interval")
+    status, err = rw.call("post", f"/api/v3/checks/{key}", {"min_duration": 61})
+    assert (status, err["field"]) == (400, "min_duration")  # above max_duration
+
+
+def test_a_check_that_runs_too_often_goes_down_and_its_flip_says_so(rw: Api) -> None:
+    _, check = rw.call("post", "/api/v3/checks/", {"name": "report", "min_interval": 3600})
+    now = datetime.now(UTC)
+    deliver(a_ping(check["uuid"], at=now - timedelta(minutes=10)))
+    deliver(a_ping(check["uuid"], at=now - timedelta(minutes=5)))
+    _, shown = rw.call("get", f"/api/v3/checks/{check['uuid']}")
+    assert shown["status"] == "down"
+    _, flips = rw.call("get", f"/api/v3/checks/{check['uuid']}/flips/")
+    assert [(f["status"], f["reason"]) for f in flips["flips"]] == [("down", "too often")]
+
+
+def test_the_rule_catalog_lists_every_rule_with_its_settings_and_reasons(rw: Api) -> None:
+    status, catalog = rw.call("get", "/api/v3/check-rules")
+    assert status == 200
+    rules = {r["name"]: r for r in catalog["rules"]}
+    assert [s["name"] for s in rules["durations"]["settings"]] == ["max_duration", "min_duration"]
+    (interval,) = rules["too_often"]["settings"]
+    assert interval["name"] == "min_interval" and interval["unit"] == "seconds"
+    assert (interval["default"], interval["optional"], interval["minimum"]) == (None, True, 1)
+    assert interval["label"]
+    assert [r["reason"] for r in rules["too_often"]["reasons"]] == ["too often"]
+
+
 def test_pause_and_resume(rw: Api) -> None:
     _, check = rw.call("post", "/api/v3/checks/", {"name": "a"})
     deliver(a_ping(check["uuid"]))
@@ -216,6 +261,8 @@ def test_channels_are_assigned_by_uuid_or_all(
         ({"slug": "no spaces"}, "slug"),
         ({"manual_resume": "yes"}, "manual_resume"),
         ({"min_duration": 100, "max_duration": 10}, "min_duration"),
+        ({"min_interval": "600"}, "min_interval"),
+        ({"max_duration": 366 * 86400}, "max_duration"),
         ({"unique": ["desc"]}, "unique.0"),
         ({"name": None}, "name"),
     ],

@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from alembic import command
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
+from srvpulse.adapters.sql.checks_store import check_from_row, check_values
 from srvpulse.adapters.sql.db import alembic_config, make_engine, migrate
+from srvpulse.adapters.sql.tables import checks
 
 from tests.integration.test_email_verification import fresh_url
 
@@ -64,5 +66,30 @@ def test_upgrading_through_0009_keeps_the_pings_of_existing_checks(fresh_url: st
         command.downgrade(cfg, "0010")  # and the alembic command line
         command.upgrade(cfg, "head")
         assert _pings(engine) == 1
+    finally:
+        engine.dispose()
+
+
+def test_0011_moves_the_duration_settings_into_rule_settings(fresh_url: str) -> None:
+    cfg = alembic_config(fresh_url)
+    command.upgrade(cfg, "0009")
+    engine = make_engine(fresh_url)
+    try:
+        _a_check_with_a_ping(engine)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE checks SET max_duration = 1800, min_duration = 5"))
+        migrate(engine)
+        with engine.begin() as conn:
+            row = conn.execute(select(checks).where(checks.c.uuid == "c")).one()
+        check = check_from_row(dict(row._mapping))
+        assert check.rule_settings == {"max_duration": 1800, "min_duration": 5}
+        assert _pings(engine) == 1
+        # The check store keeps the old columns right for the previous release.
+        edited = check.with_changes(rule_settings={"min_interval": 60})
+        with engine.begin() as conn:
+            values = check_values(edited)
+            conn.execute(checks.update().where(checks.c.id == check.id).values(**values))
+            old = conn.execute(select(checks.c.min_duration, checks.c.max_duration)).one()
+        assert tuple(old) == (None, None)
     finally:
         engine.dispose()

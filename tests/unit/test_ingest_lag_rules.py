@@ -58,7 +58,7 @@ def test_pings_that_were_queued_during_the_stall_keep_the_check_up_after_catch_u
 
 def test_a_run_is_not_called_too_long_while_its_completion_may_still_be_queued() -> None:
     started = apply_ping(
-        every_five_minutes(max_duration=120),
+        every_five_minutes(rule_settings={"max_duration": 120}),
         PingMessage(ping_id="s", received_at=T0 + MIN, kind=PingKind.START, check_uuid="c1"),
     ).check
     # Limit T0 + 3 min; ingestion caught up only to T0 + 2 min.

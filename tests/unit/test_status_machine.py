@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from srvpulse.domain import check_rules
 from srvpulse.domain.model import Check, PingKind, PingMessage, ScheduleKind, Status
 from srvpulse.domain.status import (
     MAX_OPEN_RUNS,
@@ -30,7 +31,9 @@ Step = tuple[float, str]
 def run(steps: list[Step], **settings: Any) -> tuple[Check, list[tuple[str, str, str, float]]]:
     settings.setdefault("timeout", 3600)
     settings.setdefault("grace", 600)
-    check = Check(id=1, uuid="c", project_id=1, **settings)
+    # Check rule settings (domain/check_rules) by their API names, like the other fields.
+    rules = {k: settings.pop(k) for k in list(settings) if check_rules.is_setting(k)}
+    check = Check(id=1, uuid="c", project_id=1, rule_settings=rules, **settings)
     flips: list[tuple[str, str, str, float]] = []
     for minute, what in steps:
         now = T0 + timedelta(minutes=minute)
@@ -155,6 +158,20 @@ SCENARIOS: list[
         [(0, "start@a"), (5, "start@b"), (5.5, "success@b"), (5.75, "success@a")],
         Status.UP,
         [("started", "down", "too short", 5.5), ("down", "up", "recovered", 5.75)],
+    ),
+    (
+        "a run that finishes sooner than min_interval after the previous one: too often",
+        {"min_interval": 1800},
+        [(0, "success"), (10, "start"), (11, "success"), (50, "success")],
+        Status.UP,
+        [("started", "down", "too often", 11), ("down", "up", "recovered", 50)],
+    ),
+    (
+        "runs min_interval apart (or more) are fine; the first run has nothing before it",
+        {"min_interval": 1800},
+        [(0, "success"), (30, "success"), (90, "success")],
+        Status.UP,
+        [],
     ),
     (
         "an open run masks lateness; its own limit still applies",

@@ -143,7 +143,8 @@ def test_a_start_after_the_completion_gives_no_duration() -> None:
 def test_duration_rules_turn_a_success_into_a_failure(
     seconds: int, reason: FlipReason | None
 ) -> None:
-    c = check(status=Status.UP, last_ping=T0 - timedelta(hours=1), min_duration=10, max_duration=60)
+    durations = {"min_duration": 10, "max_duration": 60}
+    c = check(status=Status.UP, last_ping=T0 - timedelta(hours=1), rule_settings=durations)
     out = apply_ping(c, ping(at=T0 + timedelta(seconds=seconds), rid="r"), RunLog(starts={"r": T0}))
     if reason is None:
         assert out.check.status is Status.UP and out.flip is None

@@ -330,6 +330,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/check-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The check rules: each one's settings (fields of a check) and flip reasons */
+        get: operations["list_check_rules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/checks": {
         parameters: {
             query?: never;
@@ -1131,10 +1148,6 @@ export interface components {
              * @enum {string}
              */
             methods?: "" | "POST";
-            /** @default null */
-            min_duration?: number | null;
-            /** @default null */
-            max_duration?: number | null;
             /** @default 1 */
             recovery_threshold?: number;
             /** @default false */
@@ -1189,6 +1202,21 @@ export interface components {
             unique?: ("name" | "slug" | "tags" | "timeout" | "grace")[];
             /** @default null */
             uuid?: string | null;
+            /**
+             * @description Alert when a run takes longer than (seconds; null: off)
+             * @default null
+             */
+            max_duration?: number | null;
+            /**
+             * @description Alert when a run is shorter than (seconds; null: off)
+             * @default null
+             */
+            min_duration?: number | null;
+            /**
+             * @description Alert when a run finishes sooner after the previous one than (seconds; null: off)
+             * @default null
+             */
+            min_interval?: number | null;
         };
         /** CheckList */
         CheckList: {
@@ -1199,7 +1227,8 @@ export interface components {
          * @description A check as Healthchecks' Management API v3 shows it, plus srvpulse's fields.
          *
          *     Read-write callers get ``uuid`` and the URLs; read-only keys get ``unique_key``
-         *     instead. Simple checks have ``timeout``; cron checks ``schedule`` and ``tz``.
+         *     instead. Simple checks have ``timeout``; cron checks ``schedule`` and ``tz``. Every
+         *     check rule's setting is a field too (min_duration, max_duration, min_interval...).
          */
         CheckOut: {
             name: string;
@@ -1214,8 +1243,6 @@ export interface components {
             next_ping: string | null;
             manual_resume: boolean;
             methods: string;
-            min_duration: number | null;
-            max_duration: number | null;
             recovery_threshold: number;
             subject: string;
             subject_fail: string;
@@ -1241,6 +1268,27 @@ export interface components {
             schedule?: string;
             tz?: string;
             timeout?: number;
+            /** @description Alert when a run takes longer than (seconds) */
+            max_duration: number | null;
+            /** @description Alert when a run is shorter than (seconds) */
+            min_duration: number | null;
+            /** @description Alert when a run finishes sooner after the previous one than (seconds) */
+            min_interval: number | null;
+        };
+        /**
+         * CheckRuleList
+         * @description Every check rule the server has (domain/check_rules/), in the order it applies
+         *     them.
+         */
+        CheckRuleList: {
+            rules: components["schemas"]["CheckRuleOut"][];
+        };
+        /** CheckRuleOut */
+        CheckRuleOut: {
+            name: string;
+            summary: string;
+            settings: components["schemas"]["RuleSettingOut"][];
+            reasons: components["schemas"]["RuleReasonOut"][];
         };
         /**
          * CheckSummary
@@ -1330,10 +1378,12 @@ export interface components {
         };
         /**
          * FlipReason
-         * @description Why a check changed status (shown in flips and alerts).
+         * @description Why a check changed status (shown in flips and alerts). Too long, too short and
+         *     too often belong to check rules (domain/check_rules/: each is owned by exactly one
+         *     registered rule, which words it; a contract test checks).
          * @enum {string}
          */
-        FlipReason: "late" | "failed" | "too long" | "too short" | "recovered" | "reminder" | "started" | "paused" | "resumed" | "anomaly";
+        FlipReason: "late" | "failed" | "too long" | "too short" | "too often" | "recovered" | "reminder" | "started" | "paused" | "resumed" | "anomaly";
         /** FlipsQuery */
         FlipsQuery: {
             /**
@@ -1540,6 +1590,30 @@ export interface components {
          * @enum {string}
          */
         Role: "owner" | "member" | "readonly";
+        /**
+         * RuleReasonOut
+         * @description A flip reason a rule gives, with what it means in a sentence.
+         */
+        RuleReasonOut: {
+            reason: components["schemas"]["FlipReason"];
+            describes: string;
+        };
+        /**
+         * RuleSettingOut
+         * @description A check rule's setting: the check's field of that name, its bounds, and the
+         *     words the check form shows next to it.
+         */
+        RuleSettingOut: {
+            name: string;
+            label: string;
+            hint: string;
+            /** @enum {string} */
+            unit: "seconds" | "count";
+            default: number | null;
+            minimum: number;
+            maximum: number;
+            optional: boolean;
+        };
         /**
          * RunList
          * @description A page of runs, newest first. ``next_before``: pass it as ``before`` for the
@@ -2458,6 +2532,33 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    list_check_rules: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With a session cookie: the project (uuid) to act in */
+                "X-Project"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The check rules: each one's settings (fields of a check) and flip reasons */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckRuleList"];
+                };
+            };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];

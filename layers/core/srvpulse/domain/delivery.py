@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from . import check_rules
+from .check_rules.base import human_duration
 from .model import AlertEvent, FlipReason, Status
 
 
@@ -104,21 +106,6 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - now).total_seconds())
 
 
-def human_duration(seconds: float) -> str:
-    """12 min, 1 h 5 min, 2 days 3 h, 40 s."""
-    s = round(seconds)
-    if s < 60:
-        return f"{s} s"
-    minutes = s // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} days {hours} h" if hours else f"{days} days"
-
-
 def _extra_seconds(event: AlertEvent, key: str) -> float | None:
     try:
         return float(event.extra[key])
@@ -130,8 +117,8 @@ def reason_text(event: AlertEvent) -> str:
     """Why the alert was sent, in a few words: "late by 12 min", "failed (exit status 3)".
 
     Uses the analyzer's optional ``extra`` fields: ``late_by_seconds``,
-    ``exit_status``, ``duration_seconds``, ``detail``, and for reminders
-    ``down_reason``."""
+    ``exit_status``, ``detail``, for reminders ``down_reason``, and those a check rule
+    adds for its own reasons (``duration_seconds``, ...: domain/check_rules/)."""
     detail = event.extra.get("detail")
     if detail:
         return detail
@@ -146,10 +133,9 @@ def reason_text(event: AlertEvent) -> str:
     if reason == FlipReason.FAILED:
         code = event.extra.get("exit_status")
         return f"failed (exit status {code})" if code else "failed"
-    if reason in (FlipReason.TOO_LONG, FlipReason.TOO_SHORT):
-        took = _extra_seconds(event, "duration_seconds")
-        word = "ran too long" if reason == FlipReason.TOO_LONG else "finished too fast"
-        return f"{word} ({human_duration(took)})" if took is not None else word
+    rule_words = check_rules.reason_text(reason, event.extra)
+    if rule_words is not None:  # too long, too short, too often: the rule's own words
+        return rule_words
     if reason == FlipReason.RECOVERED or event.status == Status.UP:
         return "back up"
     return reason.value

@@ -6,10 +6,14 @@ Everything here is plain data plus pure functions; ``now`` is always a parameter
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+# A check's rule settings (domain/check_rules/): setting name -> value.
+RuleSettings = Mapping[str, int | None]
 
 # The report (request body) kept with a ping: larger bodies are cut and marked truncated.
 MAX_REPORT_BYTES = 100_000
@@ -44,12 +48,15 @@ class ScheduleKind(StrEnum):
 
 
 class FlipReason(StrEnum):
-    """Why a check changed status (shown in flips and alerts)."""
+    """Why a check changed status (shown in flips and alerts). Too long, too short and
+    too often belong to check rules (domain/check_rules/: each is owned by exactly one
+    registered rule, which words it; a contract test checks)."""
 
     LATE = "late"
     FAILED = "failed"
     TOO_LONG = "too long"
     TOO_SHORT = "too short"
+    TOO_OFTEN = "too often"
     RECOVERED = "recovered"
     REMINDER = "reminder"
     STARTED = "started"
@@ -181,8 +188,9 @@ class Check:
     tz: str = "UTC"
     manual_resume: bool = False
     methods: str = ""  # "" = any method, "POST" = only POST pings count
-    min_duration: int | None = None  # seconds; a faster completed run is a failure
-    max_duration: int | None = None  # seconds; a longer (or unfinished) run is a failure
+    # The check rules' settings (domain/check_rules/): name -> value, only those that
+    # differ from their default (min_duration, max_duration, min_interval, ...).
+    rule_settings: RuleSettings = field(default_factory=dict)
     recovery_threshold: int = 1  # consecutive successes needed to go back up
     # Keyword filtering (domain/keywords.py), Healthchecks' fields.
     filter_subject: bool = False

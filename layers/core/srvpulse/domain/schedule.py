@@ -33,7 +33,6 @@ MIN_TIMEOUT = 60  # seconds
 MAX_TIMEOUT = 365 * 24 * 3600
 MIN_GRACE = 60
 MAX_GRACE = 365 * 24 * 3600
-MAX_DURATION_LIMIT = 365 * 24 * 3600
 
 CRON_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
 _FIELD_RANGES = ("0-59", "0-23", "1-31", "1-12 or JAN-DEC", "0-7 or SUN-SAT")
@@ -139,16 +138,6 @@ def validate_schedule(
     elif k is ScheduleKind.ONCALENDAR:
         expr = validate_oncalendar(schedule)
     return k, expr
-
-
-def validate_durations(min_duration: int | None, max_duration: int | None) -> None:
-    """Duration rules: both optional, positive, and min below max when both are set."""
-    if min_duration is not None:
-        _range("min_duration", min_duration, 1, MAX_DURATION_LIMIT)
-    if max_duration is not None:
-        _range("max_duration", max_duration, 1, MAX_DURATION_LIMIT)
-    if min_duration is not None and max_duration is not None and min_duration >= max_duration:
-        raise InvalidInput("min_duration: must be less than max_duration", "min_duration")
 
 
 def _range(field: str, value: int, low: int, high: int) -> None:

@@ -5,12 +5,14 @@ Two entry points move a check:
 - ``apply_ping`` (ingest): a ping arrived. The one decision of what it does to the check:
   whether it was overtaken by a newer ping (stored, but the check does not move), which
   run it completes and how long that took, the new state and the flip. success -> up,
-  fail / non-zero exit / a run that was too short or too long -> down at once; start
+  fail / non-zero exit / a run a check rule finds failed -> down at once; start
   opens a run (per ``rid``); log changes nothing; a paused check with ``manual_resume``
-  stays paused.
+  stays paused. What else makes a finished run a failure (too short, too long, too
+  often) is the check rules' (domain/check_rules/), asked through ``judge_finished``.
 - ``evaluate`` (analyzer): the clock moved. An expected ping that did not come within
-  ``grace`` -> down (late); an open run past ``max_duration`` (or past ``grace`` when no
-  max is set, as Healthchecks does) -> down (too long). While down, every further missed
+  ``grace`` -> down (late); an open run past the check rules' ``run_limit``
+  (``max_duration``; ``grace`` when no rule sets one, as Healthchecks does) -> down
+  (too long). While down, every further missed
   run counts as another consecutive failure, so "alert after N failures" works for a job
   that stopped running altogether.
 
@@ -35,6 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from . import check_rules
 from .detection import detector_config, running_wake
 from .keywords import filtered_kind
 from .model import Check, Flip, FlipReason, PingKind, PingMessage, Status, utc
@@ -127,9 +130,10 @@ def _dump_runs(runs: dict[str, datetime]) -> str:
 
 
 def run_limit(check: Check) -> timedelta:
-    """How long a run may stay open: ``max_duration``, else ``grace`` (Healthchecks)."""
-    seconds = check.max_duration if check.max_duration is not None else check.grace
-    return timedelta(seconds=seconds)
+    """How long a run may stay open: the smallest limit a check rule sets (the duration
+    rule's ``max_duration``), else ``grace`` (Healthchecks)."""
+    seconds = check_rules.run_limit(check.rule_settings)
+    return timedelta(seconds=check.grace if seconds is None else seconds)
 
 
 def _latest(runs: dict[str, datetime]) -> tuple[datetime | None, str | None]:
@@ -277,7 +281,7 @@ def _move(
         missed_deadline=None,
     )
 
-    failure = _failure_reason(check, kind, duration_ms)
+    failure = _failure_reason(check, kind, now, duration_ms)
     old = check.status
     if failure is not None:
         new_status, reason = Status.DOWN, failure
@@ -315,15 +319,16 @@ def _counted_only(check: Check) -> Check:
     return check.with_changes(n_pings=check.n_pings + 1)
 
 
-def _failure_reason(check: Check, kind: PingKind, duration_ms: int | None) -> FlipReason | None:
+def _failure_reason(
+    check: Check, kind: PingKind, now: datetime, duration_ms: int | None
+) -> FlipReason | None:
+    """A failure ping fails; a success is judged by the check rules (domain/check_rules)."""
     if kind is PingKind.FAIL:
         return FlipReason.FAILED
-    if duration_ms is not None:
-        if check.min_duration is not None and duration_ms < check.min_duration * 1000:
-            return FlipReason.TOO_SHORT
-        if check.max_duration is not None and duration_ms > check.max_duration * 1000:
-            return FlipReason.TOO_LONG
-    return None
+    if not check.rule_settings:
+        return None  # every rule off: nothing to judge
+    run = check_rules.FinishedRun(now, duration_ms, previous_at=check.last_ping)
+    return check_rules.judge_finished(check.rule_settings, run)
 
 
 def _shown(status: Status) -> Status:

@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from ..domain import check_rules
 from ..domain.check_detection import on_clock
 from ..domain.detection import Verdict
 from ..domain.model import AlertEvent, Check, Flip, FlipReason, PingKind, Status
@@ -184,7 +185,8 @@ def _anomaly_events(
 
 def _details(a: Assignment, ctx: CheckContext, check: Check, now: datetime) -> dict[str, str]:
     """What the alert text adds to a down alert or reminder (domain.delivery.reason_text):
-    how late the job is, the failing ping's exit status, how long a run took."""
+    how late the job is, the failing ping's exit status, or what a check rule adds for
+    its reasons (how long a run took, ...)."""
     reason, since = a.down_reason, a.down_since
     if since is None:
         return {}
@@ -195,13 +197,8 @@ def _details(a: Assignment, ctx: CheckContext, check: Check, now: datetime) -> d
     if reason == FlipReason.FAILED:
         failing = check.last_ping_kind is PingKind.FAIL and ctx.last_exit_status
         return {"exit_status": str(ctx.last_exit_status)} if failing else {}
-    # The run that completed too fast or too slow (one that never finished has no
-    # duration yet).
-    completed = check.last_ping is not None and check.last_ping >= since
-    if reason in (FlipReason.TOO_SHORT, FlipReason.TOO_LONG) and completed:
-        took = check.last_duration_ms
-        return {} if took is None else {"duration_seconds": str(took / 1000)}
-    return {}
+    # A check rule's reason (too long, too short, too often): the rule says.
+    return check_rules.alert_details(reason, check, since)
 
 
 def _due(check: Check, now: datetime, caught_up_to: datetime) -> bool:

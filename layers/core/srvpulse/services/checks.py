@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..domain import status
+from ..domain import check_rules, status
 from ..domain.model import Check, Flip, ScheduleKind, Status
 from ..domain.schedule import canonical_tz, schedule_kind, validate_cron, validate_oncalendar
 from ..errors import Conflict, InvalidInput, NotFound
 from ..ports import CheckStore, CheckTx, StoredPing
 
 MAX_ATTEMPTS = 5
-# Fields a client may set (Healthchecks' names, plus srvpulse's duration rules).
+# Fields a client may set (Healthchecks' names, plus srvpulse's own).
 EDITABLE = (
     "name",
     "slug",
@@ -35,8 +35,6 @@ EDITABLE = (
     "tz",
     "manual_resume",
     "methods",
-    "min_duration",
-    "max_duration",
     "recovery_threshold",
     "filter_subject",
     "filter_body",
@@ -47,6 +45,8 @@ EDITABLE = (
     "failure_kw",
     "detection",  # pattern detection on/off
     "sensitivity",  # low | normal | high
+    # The check rules' settings (domain/check_rules/: min_duration, max_duration, ...).
+    *(s.name for s in check_rules.SETTINGS),
 )
 # Healthchecks' "unique" upsert may match on these.
 UNIQUE_FIELDS = ("name", "slug", "tags", "timeout", "grace")
@@ -81,7 +81,10 @@ def _apply_fields(check: Check, fields: Mapping[str, Any]) -> Check:
     if unknown:
         name = sorted(unknown)[0]
         raise InvalidInput(f"{name}: not an editable field", name)
-    changes: dict[str, Any] = dict(fields)
+    changes: dict[str, Any] = {k: v for k, v in fields.items() if not check_rules.is_setting(k)}
+    rule_changes = {k: v for k, v in fields.items() if check_rules.is_setting(k)}
+    if rule_changes:
+        changes["rule_settings"] = check_rules.update_settings(check.rule_settings, rule_changes)
     if "schedule" in fields:
         kind = schedule_kind(str(fields["schedule"]))
         if kind is ScheduleKind.CRON:
@@ -96,14 +99,7 @@ def _apply_fields(check: Check, fields: Mapping[str, Any]) -> Check:
         changes["tz"] = canonical_tz(str(fields["tz"]))
     if "tags" in fields:
         changes["tags"] = " ".join(str(fields["tags"]).split())
-    updated = check.with_changes(**changes)
-    if (
-        updated.min_duration is not None
-        and updated.max_duration is not None
-        and updated.min_duration > updated.max_duration
-    ):
-        raise InvalidInput("min_duration: must not exceed max_duration", "min_duration")
-    return updated
+    return check.with_changes(**changes)
 
 
 def _find(tx: CheckTx, project_id: int, key: str) -> Check:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -110,6 +111,8 @@ def _check_from_values(plan: _RowPlan, row: Sequence[Any]) -> Check:
             values[name] = enum_type(value)
     if plan.slug and values["slug"] is None:
         values["slug"] = ""  # NULL in the table: the check has no slug
+    if "rule_settings" in values:
+        values["rule_settings"] = _load_rule_settings(values["rule_settings"])
     return Check(**values)
 
 
@@ -127,6 +130,8 @@ def checks_from_result(result: CursorResult[Any]) -> list[Check]:
 
 
 def _column_value(name: str, value: Any) -> Any:
+    if name == "rule_settings":
+        return _dump_rule_settings(value)
     if isinstance(value, enum.Enum):
         return value.value  # pymysql cannot encode str subclasses such as StrEnum members
     if name == "slug" and value == "":
@@ -134,13 +139,29 @@ def _column_value(name: str, value: Any) -> Any:
     return value
 
 
+def _load_rule_settings(stored: str | None) -> dict[str, int | None]:
+    return json.loads(stored) if stored else {}
+
+
+def _dump_rule_settings(settings: Mapping[str, int | None]) -> str:
+    return json.dumps(dict(settings), sort_keys=True, separators=(",", ":")) if settings else ""
+
+
+# Columns the previous release reads instead of rule_settings (migration 0011): written
+# from the settings of the same names until a later migration drops them.
+_LEGACY_RULE_COLUMNS = ("min_duration", "max_duration")
+
+
 def check_values(check: Check, *, with_id: bool = False) -> dict[str, Any]:
     """The column values of ``check`` for an INSERT/UPDATE of ``checks``."""
-    return {
+    values = {
         name: _column_value(name, getattr(check, name))
         for name in _mapped_fields()
         if with_id or name != "id"
     }
+    for column in _LEGACY_RULE_COLUMNS:
+        values[column] = check.rule_settings.get(column)
+    return values
 
 
 @cache
@@ -345,6 +366,9 @@ class SqlCheckTx:
         rows = []
         for before, after in saves:
             row = {f: _column_value(f, getattr(after, f)) for f in changed}
+            if "rule_settings" in row:
+                for column in _LEGACY_RULE_COLUMNS:
+                    row[column] = after.rule_settings.get(column)
             row["version"] = before.version + 1
             row["_id"], row["_expected_version"] = before.id, before.version
             rows.append(row)

@@ -57,6 +57,8 @@ checks = Table(
     Column("tz", String(64), nullable=False, default="UTC"),
     Column("manual_resume", Boolean, nullable=False, default=False),
     Column("methods", String(10), nullable=False, default=""),
+    # Read by the previous release only: the check rules' settings live in
+    # rule_settings (0011), and the check store writes these two from there.
     Column("min_duration", Integer, nullable=True),
     Column("max_duration", Integer, nullable=True),
     Column("recovery_threshold", Integer, nullable=False, default=1),
@@ -91,6 +93,9 @@ checks = Table(
     Column("detection", Boolean, nullable=False, default=True, server_default="1"),
     Column("sensitivity", String(8), nullable=False, default="normal", server_default="normal"),
     Column("baseline", Text, nullable=True),
+    # The check rules' settings that differ from their defaults, JSON (0011; "" = none):
+    # domain/check_rules/, so a new rule needs no column.
+    Column("rule_settings", String(1000), nullable=False, default="", server_default=""),
     UniqueConstraint("project_id", "slug"),
     Index(None, "alert_after"),
     Index(None, "next_reminder_at"),
