@@ -33,3 +33,16 @@ def test_a_copy_is_still_frozen_and_refuses_unknown_fields() -> None:
         moved.n_pings = 2  # type: ignore[misc]
     with pytest.raises(TypeError, match="n_ping"):
         moved.with_changes(n_ping=2)
+
+
+def test_a_check_made_from_all_its_fields_is_the_check_init_would_make() -> None:
+    check = Check(id=7, uuid="u", project_id=1, name="backup", last_ping=T0, status=Status.UP)
+    values = {f.name: getattr(check, f.name) for f in fields(Check)}
+    made = Check.from_fields(values)
+    assert made == check
+    with pytest.raises(FrozenInstanceError):
+        made.name = "other"  # type: ignore[misc]
+    # Not every field: __init__ fills in the defaults (and refuses unknown ones).
+    assert Check.from_fields({"id": 7, "uuid": "u", "project_id": 1}) == Check(7, "u", 1)
+    with pytest.raises(TypeError):
+        Check.from_fields({**values, "colour": "red"})

@@ -224,6 +224,17 @@ class Check:
     version: int = 0  # optimistic concurrency: every state change increments it
     created: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
 
+    @classmethod
+    def from_fields(cls, values: Mapping[str, Any]) -> Check:
+        """A Check from a value for each of its fields (a stored row), without
+        ``__init__``'s frozen setattr per field, which was most of the cost of reading a
+        batch's checks; anything else (a field missing or unknown) goes to ``__init__``."""
+        if values.keys() != _CHECK_FIELDS:
+            return cls(**values)
+        check = object.__new__(cls)
+        check.__dict__.update(values)
+        return check
+
     def with_changes(self, **changes: Any) -> Check:
         """A copy with ``changes`` (field names, as ``dataclasses.replace`` takes)."""
         unknown = changes.keys() - _CHECK_FIELDS

@@ -113,7 +113,7 @@ def _check_from_values(plan: _RowPlan, row: Sequence[Any]) -> Check:
         values["slug"] = ""  # NULL in the table: the check has no slug
     if "rule_settings" in values:
         values["rule_settings"] = _load_rule_settings(values["rule_settings"])
-    return Check(**values)
+    return Check.from_fields(values)
 
 
 def check_from_row(row: Mapping[str, Any]) -> Check:
@@ -227,8 +227,13 @@ def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
         yield items[i : i + _CHUNK]
 
 
+# Only the columns that are Check fields (not badge_key or the legacy rule columns):
+# on MySQL every column of every row is parsed in Python by pymysql.
+_CHECK_COLUMNS = [checks.c[f.name] for f in dataclasses.fields(Check)]
 _LOCK_BY_UUID = (
-    select(checks).where(checks.c.uuid.in_(bindparam("uuids", expanding=True))).with_for_update()
+    select(*_CHECK_COLUMNS)
+    .where(checks.c.uuid.in_(bindparam("uuids", expanding=True)))
+    .with_for_update()
 )
 _PING_COLUMNS = (
     "ping_id",
@@ -297,7 +302,7 @@ class SqlCheckTx:
             by_uuid.update((check.uuid, check) for check in found)
         for slug_part in _chunks(sorted(set(slugs))):
             q = (
-                select(checks)
+                select(*_CHECK_COLUMNS)
                 .where(tuple_(checks.c.project_id, checks.c.slug).in_(slug_part))
                 .with_for_update()
             )
