@@ -50,7 +50,9 @@ def _binders(
     """(position, bind processor) of the ``columns`` that have one on ``dialect``."""
     found = []
     for i, c in enumerate(columns):
-        proc = table.c[c].type.bind_processor(dialect)
+        # The dialect's own implementation of the type, as execute() uses: a
+        # TypeDecorator's generic impl alone would skip e.g. SQLite's DATETIME format.
+        proc = table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
         if proc is not None:
             found.append((i, proc))
     return tuple(found)
