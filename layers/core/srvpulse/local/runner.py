@@ -67,11 +67,9 @@ def build_workers(runtime: Runtime) -> list[Worker]:
     from .queue_worker import QueueDrainWorker
 
     workers: list[Worker] = [
-        # Batches of 100, as the SQS event source mapping sends (template.yaml): ingest
-        # stores a batch in one transaction, ~0.2-0.5 ms a ping instead of ~4 ms alone.
-        QueueDrainWorker(
-            runtime.local_queue, load_handler("functions.ingest.handler"), batch_size=100
-        ),
+        # Batches of up to 500 (queue_worker.BATCH_SIZE), as the SQS event source mapping
+        # sends (template.yaml): ingest stores a batch in one transaction.
+        QueueDrainWorker(runtime.local_queue, load_handler("functions.ingest.handler")),
         AnalyzerWorker(runtime.analyzer),
         AlertWorker(runtime.alert_bus, load_handler("functions.alerters.handler")),
     ]
