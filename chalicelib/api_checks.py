@@ -479,6 +479,7 @@ def rule_json(rule: check_rules.CheckRule) -> schemas.CheckRuleOut:
         "settings": [
             {
                 "name": s.name,
+                "title": s.title,
                 "label": s.label,
                 "hint": s.hint,
                 "unit": s.unit,

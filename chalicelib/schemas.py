@@ -116,7 +116,8 @@ class RuleSettingOut(TypedDict):
     words the check form shows next to it."""
 
     name: str
-    label: str
+    title: str  # how a listing names it ("Longest run allowed")
+    label: str  # the form's label ("Alert when a run takes longer than")
     hint: str
     unit: Literal["seconds", "count"]
     default: int | None

@@ -103,10 +103,17 @@ def test_a_person_does_the_whole_job_in_the_browser(
     page.get_by_label("Cron expression", exact=True).nth(0)
     visits.look(page, "check-new")
     page.get_by_role("radio", name="Every period").check()
+    # The check rules' settings come from the server's rule catalog: "runs too often".
+    interval = page.get_by_role("textbox", name=re.compile("^Alert when a run finishes sooner"))
+    interval.fill("10")  # minutes, the input's default unit
     page.get_by_role("button", name="Create check").click()
     page.wait_for_url(re.compile(r"/checks/[0-9a-f-]{36}$"))
     check_url = page.url
     ping_url = page.locator(".ping-url code").inner_text()
+    settings = page.locator("dl.settings")
+    expect(settings).to_contain_text("Shortest time between runs")
+    expect(settings).to_contain_text("10 min")
+    expect(settings).to_contain_text("Longest run allowed")
 
     # A job pings it: the list shows "up" without a reload.
     page.get_by_role("link", name="Checks", exact=True).first.click()

@@ -183,7 +183,7 @@ def test_the_rule_catalog_lists_every_rule_with_its_settings_and_reasons(rw: Api
     (interval,) = rules["too_often"]["settings"]
     assert interval["name"] == "min_interval" and interval["unit"] == "seconds"
     assert (interval["default"], interval["optional"], interval["minimum"]) == (None, True, 1)
-    assert interval["label"]
+    assert interval["title"] == "Shortest time between runs" and interval["label"]
     assert [r["reason"] for r in rules["too_often"]["reasons"]] == ["too often"]
 
 

@@ -129,6 +129,7 @@ def test_each_reason_has_words_for_alerts_and_the_dashboard(rule: CheckRule) -> 
 
 @pytest.mark.parametrize("setting", SETTINGS)
 def test_settings_are_validated_and_errors_name_the_field(setting: check_rules.Setting) -> None:
+    assert setting.title and setting.label  # the check page's and the check form's words
     assert check_rules.update_settings({}, {setting.name: setting.default}) == {}
     assert check_rules.update_settings({}, {setting.name: setting.high}) == {
         setting.name: setting.high

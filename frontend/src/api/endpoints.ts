@@ -193,6 +193,13 @@ export const maintenance = {
     unwrap(client.DELETE('/api/v3/maintenance/{uuid}', { params: { path: { uuid } }, headers: inProject(p) })),
 }
 
+// --- check rules ------------------------------------------------------------------------
+
+export const checkRules = {
+  /** Every check rule the server has, with its settings (fields of a check) and reasons. */
+  list: async (p: string) => (await unwrap(client.GET('/api/v3/check-rules', { headers: inProject(p) }))).rules,
+}
+
 // --- schedules --------------------------------------------------------------------------
 
 export const schedules = {

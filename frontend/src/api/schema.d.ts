@@ -1605,6 +1605,7 @@ export interface components {
          */
         RuleSettingOut: {
             name: string;
+            title: string;
             label: string;
             hint: string;
             /** @enum {string} */

@@ -32,6 +32,7 @@ _SETTING = {s.name: s for s in SETTINGS}
 _REASON: dict[FlipReason, tuple[CheckRule, Reason]] = {
     r.reason: (rule, r) for rule in RULES for r in rule.reasons
 }
+_REASON_VALUES = frozenset(r.value for r in _REASON)
 _JUDGES = tuple(rule.judge_finished for rule in RULES if rule.judge_finished is not None)
 _LIMITS = tuple(rule.run_limit for rule in RULES if rule.run_limit is not None)
 
@@ -80,6 +81,8 @@ def judge_finished(settings: RuleSettings, run: FinishedRun) -> FlipReason | Non
 
 def run_limit(settings: RuleSettings) -> int | None:
     """The smallest number of seconds a rule lets a started run stay open, if any does."""
+    if not settings:
+        return None  # every rule off (most checks): nothing to ask
     limits = [limit for judge in _LIMITS if (limit := judge(settings)) is not None]
     return min(limits) if limits else None
 
@@ -102,8 +105,6 @@ def alert_details(reason: str, check: Check, since: datetime) -> dict[str, str]:
         return {}
     return found[0].alert_details(check.rule_settings, check, since)
 
-
-_REASON_VALUES = frozenset(r.value for r in _REASON)
 
 __all__ = [
     "RULES",

@@ -41,6 +41,7 @@ class Setting:
     the check form shows. ``None`` is "off" when ``optional``."""
 
     name: str
+    title: str  # what the check page lists it as: "Longest run allowed"
     label: str  # the form's label: "Alert when a run takes longer than"
     hint: str = ""  # one line under the field
     unit: Literal["seconds", "count"] = "seconds"

@@ -14,11 +14,13 @@ from .base import CheckRule, FinishedRun, Reason, Setting, human_duration
 
 MIN = Setting(
     "min_duration",
+    "Shortest run allowed",
     "Alert when a run is shorter than",
     hint="Needs /start pings. Empty: no minimum.",
 )
 MAX = Setting(
     "max_duration",
+    "Longest run allowed",
     "Alert when a run takes longer than",
     hint="Needs /start pings. Empty: no limit.",
 )
