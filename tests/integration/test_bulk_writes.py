@@ -37,8 +37,10 @@ def test_rows_written_in_bulk_are_stored_as_execute_stores_them(engine: Engine) 
 
 
 def test_an_upsert_in_bulk_replaces_the_row_execute_wrote(engine: Engine) -> None:
-    columns = ("check_uuid", "at", "kind", "exit_status", "duration_ms", "rid", "summary")
-    columns += ("report_bytes", "remote_addr")
+    columns = (
+        *("check_uuid", "at", "kind", "exit_status", "duration_ms", "rid", "summary"),
+        *("report_bytes", "remote_addr"),
+    )
     with engine.begin() as conn:
         conn.execute(
             insert(series_points).values(

@@ -694,12 +694,6 @@ class SqlCheckTx:
     def mark_anomaly_expected(self, anomaly_id: int, now: datetime) -> None:
         anomalies_store.mark_expected(self.conn, anomaly_id, now)
 
-    def save_baselines(self, updates: Sequence[tuple[int, str | None, datetime | None]]) -> None:
-        # The rows are already locked and saved by this transaction: no version check.
-        # One statement for the batch on MySQL (bulk.update_rows), like the check saves.
-        rows = [{"_id": i, "baseline": b, "alert_after": a} for i, b, a in updates]
-        update_rows(self.conn, checks, rows, {"id": "_id"})
-
 
 class SqlCheckStore:
     """CheckStore over an engine: ``with store.transaction() as tx: ...``."""
