@@ -534,7 +534,9 @@ class AnalysisPlan:
     swaps in the real ids."""
 
     check: Check
-    expected_version: int
+    # The check as the plan read it: its version guards the write (a plan whose check
+    # changed since writes nothing), and only the columns that differ are written.
+    before: Check
     new_flips: Sequence[Flip]
     processed_flip_ids: Sequence[int]
     assignments: Sequence[Assignment]
@@ -544,6 +546,10 @@ class AnalysisPlan:
     # carry ``anomaly_id`` = -(its index + 1); the store swaps in the real id.
     new_anomalies: Sequence[Verdict] = ()
     processed_anomaly_ids: Sequence[int] = ()
+
+    @property
+    def expected_version(self) -> int:
+        return self.before.version
 
 
 @dataclass(frozen=True, slots=True)

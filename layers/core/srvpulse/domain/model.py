@@ -6,11 +6,14 @@ Everything here is plain data plus pure functions; ``now`` is always a parameter
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 # A check's rule settings (domain/check_rules/): setting name -> value.
 RuleSettings = Mapping[str, int | None]
@@ -78,9 +81,42 @@ def _iso(dt: datetime | None) -> str | None:
     return None if dt is None else utc(dt).isoformat()
 
 
+_Layout = tuple[Callable[[Any], tuple[Any, ...]], dict[str, int]]
+_LAYOUTS: dict[type, _Layout] = {}
+
+
+def _layout(cls: type) -> _Layout:
+    """How to read every field of a dataclass in ``__init__`` order, and each one's place."""
+    found = _LAYOUTS.get(cls)
+    if found is None:
+        fs = fields(cls)
+        if not all(f.init for f in fs) or len(fs) < 2:
+            raise TypeError(f"replaced() needs a dataclass of init fields: {cls.__name__}")
+        names = [f.name for f in fs]
+        found = _LAYOUTS[cls] = (attrgetter(*names), {name: i for i, name in enumerate(names)})
+    return found
+
+
 def _shallow_dict(obj: Any) -> dict[str, Any]:
     """A dataclass's fields as a dict, values as they are (for flat dataclasses)."""
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+    get, index = _layout(type(obj))
+    return dict(zip(index, get(obj), strict=True))
+
+
+def replaced(obj: _T, /, **changes: Any) -> _T:
+    """``dataclasses.replace`` for the domain's flat dataclasses (every field an
+    ``__init__`` argument, no ``__post_init__``): a copy with ``changes``, built with
+    one positional ``__init__`` call. About twice as fast as ``replace``, which looks
+    every field up by name; the analyzer copies a check and its assignments several
+    times per decision (bench/analyzer_scale.py)."""
+    get, index = _layout(type(obj))
+    values = list(get(obj))
+    for name, value in changes.items():
+        place = index.get(name)
+        if place is None:
+            raise TypeError(f"{type(obj).__name__} has no field {name!r}")
+        values[place] = value
+    return type(obj)(*values)
 
 
 def _parse_dt(value: str | None) -> datetime | None:

@@ -18,7 +18,7 @@ check, which alerts to send and when to look again:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from cronsim import CronSim
 
 from ..errors import InvalidInput
-from .model import Flip, FlipReason, Status, utc
+from .model import Flip, FlipReason, Status, replaced, utc
 from .schedule import validate_cron, validate_tz
 
 MAX_AFTER_FAILURES = 100  # = status.MAX_COUNTED_FAILURES
@@ -237,7 +237,7 @@ def decide(
             continue  # reminder flips are the rules' own output
         if flip.new_status is Status.DOWN:
             # A new down period; a recovery still owed for the previous one is moot.
-            a = replace(
+            a = replaced(
                 a,
                 down_flip_id=flip.id,
                 down_since=flip.created,
@@ -259,12 +259,12 @@ def decide(
                 # still news. Sent as it would have been, then the recovery.
                 reason = FlipReason(a.down_reason or FlipReason.FAILED.value)
                 notices.append(Notice(a.channel_id, NoticeKind.DOWN, a.down_flip_id, reason))
-                a = replace(a, down_alert_sent_at=now)
+                a = replaced(a, down_alert_sent_at=now)
             owed = a.down_alert_sent_at is not None and a.notify_on_recovery
             owed = owed and flip.new_status is Status.UP
             if owed and not held:
                 notices.append(Notice(a.channel_id, NoticeKind.UP, flip.id, flip.reason))
-            a = replace(
+            a = replaced(
                 a,
                 down_flip_id=None,
                 down_since=None,
@@ -278,7 +278,7 @@ def decide(
         # Nothing goes out inside the window: look again when it closes.
         pending = a.recovery_flip_id is not None or a.down_flip_id is not None
         return Decision(
-            replace(a, next_reminder_at=maintenance_end if pending else None), tuple(notices)
+            replaced(a, next_reminder_at=maintenance_end if pending else None), tuple(notices)
         )
 
     if a.recovery_flip_id is not None:
@@ -286,7 +286,7 @@ def decide(
             notices.append(
                 Notice(a.channel_id, NoticeKind.UP, a.recovery_flip_id, FlipReason.RECOVERED)
             )
-        a = replace(a, recovery_flip_id=None)
+        a = replaced(a, recovery_flip_id=None)
 
     next_at: datetime | None = None
     if a.down_flip_id is not None and a.down_since is not None and check_down:
@@ -298,7 +298,7 @@ def decide(
                 if now >= due:
                     reason = FlipReason(a.down_reason or FlipReason.FAILED.value)
                     notices.append(Notice(a.channel_id, NoticeKind.DOWN, a.down_flip_id, reason))
-                    a = replace(a, down_alert_sent_at=now)
+                    a = replaced(a, down_alert_sent_at=now)
                     next_at = now + every if reminders_left else None
                 else:
                     next_at = due
@@ -307,9 +307,9 @@ def decide(
             due = a.next_reminder_at or (a.down_alert_sent_at + every)
             if now >= due:
                 notices.append(Notice(a.channel_id, NoticeKind.REMINDER, None, FlipReason.REMINDER))
-                a = replace(a, reminders_sent=a.reminders_sent + 1)
+                a = replaced(a, reminders_sent=a.reminders_sent + 1)
                 more = a.reminders_sent < a.reminder_max
                 next_at = now + every if more else None
             else:
                 next_at = due
-    return Decision(replace(a, next_reminder_at=next_at), tuple(notices))
+    return Decision(replaced(a, next_reminder_at=next_at), tuple(notices))

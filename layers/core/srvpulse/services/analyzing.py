@@ -136,12 +136,14 @@ def plan_check(
             Flip(check.id, now, Status.DOWN, Status.DOWN, FlipReason.REMINDER, _REMINDER_FLIP_ID)
         )
     reminders = [a.next_reminder_at for a in assignments if a.next_reminder_at is not None]
-    check = check.with_changes(next_reminder_at=min(reminders) if reminders else None)
+    wake = min(reminders) if reminders else None
+    if wake != check.next_reminder_at:
+        check = check.with_changes(next_reminder_at=wake)
     if maintenance_end is None:  # inside a window anomalies are listed, not alerted
         events += _anomaly_events(ctx, check, detected.verdicts, now, check_url)
     return AnalysisPlan(
         check=check,
-        expected_version=ctx.check.version,
+        before=ctx.check,
         new_flips=new_flips,
         processed_flip_ids=[f.id for f in ctx.new_flips if f.id is not None],
         assignments=assignments,

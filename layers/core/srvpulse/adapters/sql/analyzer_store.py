@@ -10,7 +10,8 @@
   rows (unique per flip and channel) commit together with the check.
 - Rows read are counted in ``rows_read`` (for the benchmark and the pass report).
 
-The check row mapping is the ingest store's (``check_from_row`` / ``check_values``).
+The check row mapping and the grouped check save are the ingest store's
+(``check_from_row``, ``SqlCheckTx.save_checks``).
 """
 
 from __future__ import annotations
@@ -22,16 +23,17 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql.elements import BindParameter
 
 from ...domain.detection import Anomaly
-from ...domain.model import AlertEvent, Flip, Status
+from ...domain.model import AlertEvent, Check, Flip, Status, replaced
 from ...domain.rules import Assignment, MaintenanceWindow
 from ...ports import AnalysisPlan, CheckContext, OutboxEvent
 from . import anomalies_store
 from .bulk import update_rows
-from .checks_store import check_from_row, check_values, flip_from_row
+from .checks_store import SqlCheckTx, check_reader, flip_from_row
 from .tables import (
     alert_events,
     channels,
@@ -42,10 +44,12 @@ from .tables import (
     pings,
 )
 
-_CHUNK = 500  # ids per IN (...) list
 # Plans per transaction: one commit (one redo-log flush on MySQL) for a whole pass of
 # the default batch, short enough that ingest never waits long on a check's row lock.
 _GROUP = 1000
+# Ids per IN (...) list. Below MariaDB's in_predicate_conversion_threshold (1 000), from
+# which an IN list becomes a join to a temporary table with its own, worse, plans.
+_CHUNK = 500
 
 # MySQL: deadlock (1213) and lock wait timeout (1205) mean another writer won; the check
 # stays due and the next pass looks again.
@@ -53,6 +57,62 @@ _RETRYABLE_MYSQL = {1205, 1213}
 
 
 _REMINDER = "reminder"
+
+# A pass's reads, built once (SQLAlchemy caches their compiled form); the id lists are
+# expanding parameters.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_CHECKS_BY_ID = select(checks).where(checks.c.id.in_(_IDS))
+_NEW_FLIPS = (
+    select(flips)
+    .where(flips.c.check_id.in_(_IDS), flips.c.processed_at.is_(None))
+    .order_by(flips.c.id)
+)
+# No join to channels: MariaDB would walk the (one, shared) channel's index over every
+# check assigned to it instead of the primary key; the kinds are one small read.
+_ASSIGNMENTS = select(check_channels).where(check_channels.c.check_id.in_(_IDS))
+_CHANNEL_KINDS = select(channels.c.id, channels.c.kind).where(channels.c.id.in_(_IDS))
+_WINDOWS = select(maintenance_windows).where(
+    or_(
+        maintenance_windows.c.check_id.in_(_IDS),
+        and_(
+            maintenance_windows.c.check_id.is_(None),
+            maintenance_windows.c.project_id.in_(bindparam("projects", expanding=True)),
+        ),
+    )
+)
+# The latest ping's summary and exit status, through the (check_id, n) index.
+_LATEST_PINGS = (
+    select(pings.c.check_id, pings.c.summary, pings.c.exit_status)
+    .select_from(
+        pings.join(checks, and_(pings.c.check_id == checks.c.id, pings.c.n == checks.c.n_pings))
+    )
+    .where(
+        checks.c.id.in_(_IDS),
+        or_(pings.c.summary.is_not(None), pings.c.exit_status.is_not(None)),
+    )
+)
+
+# The group's writes. A new row's id is read back by what makes it unique in the group
+# (MySQL 8, what RDS runs, has no INSERT ... RETURNING).
+_INSERT_FLIPS = insert(flips)
+_FLIPS_MADE = select(flips.c.id, flips.c.check_id, flips.c.reason).where(
+    flips.c.check_id.in_(_IDS), flips.c.processed_at == bindparam("now")
+)
+_MARK_FLIPS_PROCESSED = (
+    update(flips)
+    .where(flips.c.id.in_(_IDS), flips.c.processed_at.is_(None))
+    .values(processed_at=bindparam("now"))
+)
+_EVENTS_OF_FLIPS = select(alert_events.c.flip_id, alert_events.c.channel_id).where(
+    alert_events.c.flip_id.in_(_IDS)
+)
+_INSERT_EVENTS = insert(alert_events)
+_EVENT_IDS = select(alert_events.c.id, alert_events.c.flip_id, alert_events.c.channel_id).where(
+    alert_events.c.flip_id.in_(_IDS)
+)
+_MARK_PUBLISHED = (
+    update(alert_events).where(alert_events.c.id.in_(_IDS)).values(published_at=bindparam("now"))
+)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -72,6 +132,22 @@ def _window(m: Any) -> MaintenanceWindow:
         schedule=m["schedule"],
         duration=m["duration"],
         tz=m["tz"],
+    )
+
+
+def _assignment(m: Any, kind: str) -> Assignment:
+    """An assignment from its ``check_channels`` row and its channel's kind."""
+    return Assignment(
+        check_id=m["check_id"],
+        channel_id=m["channel_id"],
+        channel_kind=kind,
+        after_failures=m["after_failures"],
+        after_down_minutes=m["after_down_minutes"],
+        reminder_every_minutes=m["reminder_every_minutes"],
+        reminder_max=m["reminder_max"],
+        notify_on_recovery=bool(m["notify_on_recovery"]),
+        anomaly_alerts=bool(m["anomaly_alerts"]),
+        **{k: m[k] for k in _ASSIGNMENT_STATE},
     )
 
 
@@ -119,91 +195,67 @@ class SqlAnalyzerStore:
         if not check_ids:
             return []
         ids = list(check_ids)
-        by_id: dict[int, Any] = {}
+        by_id: dict[int, Check] = {}
         new_flips: dict[int, list[Flip]] = {i: [] for i in ids}
-        assigned: dict[int, list[Assignment]] = {i: [] for i in ids}
-        windows: list[MaintenanceWindow] = []
+        assigned: dict[int, list[Any]] = {i: [] for i in ids}  # check_channels rows
+        windows: dict[int, MaintenanceWindow] = {}
         summaries: dict[int, str] = {}
         exit_statuses: dict[int, int] = {}
         found_anomalies: dict[int, list[Anomaly]] = {}
+        read = 0
         with self.engine.connect() as conn:
             for part in _chunks(ids):
-                rows = conn.execute(select(checks).where(checks.c.id.in_(part))).all()
+                result = conn.execute(_CHECKS_BY_ID, {"ids": part})
+                read_check = check_reader(list(result.keys()))
+                rows = result.all()
                 for row in rows:
-                    by_id[row.id] = check_from_row(dict(row._mapping))
-                flip_rows = conn.execute(
-                    select(flips)
-                    .where(flips.c.check_id.in_(part), flips.c.processed_at.is_(None))
-                    .order_by(flips.c.id)
-                ).all()
+                    loaded = read_check(row)
+                    by_id[loaded.id] = loaded
+                flip_rows = conn.execute(_NEW_FLIPS, {"ids": part}).all()
                 for r in flip_rows:
                     new_flips[r.check_id].append(flip_from_row(r))
-                cc_rows = conn.execute(
-                    select(check_channels, channels.c.kind)
-                    .join(channels, channels.c.id == check_channels.c.channel_id)
-                    .where(check_channels.c.check_id.in_(part))
-                ).all()
+                cc_rows = conn.execute(_ASSIGNMENTS, {"ids": part}).all()
                 for r in cc_rows:
-                    m = r._mapping
-                    assigned[m["check_id"]].append(
-                        Assignment(
-                            check_id=m["check_id"],
-                            channel_id=m["channel_id"],
-                            channel_kind=m["kind"],
-                            after_failures=m["after_failures"],
-                            after_down_minutes=m["after_down_minutes"],
-                            reminder_every_minutes=m["reminder_every_minutes"],
-                            reminder_max=m["reminder_max"],
-                            notify_on_recovery=bool(m["notify_on_recovery"]),
-                            anomaly_alerts=bool(m["anomaly_alerts"]),
-                            **{k: m[k] for k in _ASSIGNMENT_STATE},
-                        )
-                    )
-                projects = {c.project_id for i in part if (c := by_id.get(i)) is not None}
-                mw = maintenance_windows.c
-                w_rows = conn.execute(
-                    select(maintenance_windows).where(
-                        or_(
-                            mw.check_id.in_(part),
-                            and_(mw.check_id.is_(None), mw.project_id.in_(projects)),
-                        )
-                    )
-                ).all()
-                windows.extend(_window(r._mapping) for r in w_rows)
+                    assigned[r.check_id].append(r._mapping)
+                projects = sorted({c.project_id for i in part if (c := by_id.get(i)) is not None})
+                w_rows = conn.execute(_WINDOWS, {"ids": part, "projects": projects}).all()
+                windows.update((r.id, _window(r._mapping)) for r in w_rows)
                 found_anomalies.update(anomalies_store.unprocessed(conn, part))
-                # The latest ping's summary and exit status, through the (check_id, n)
-                # index.
-                latest = and_(pings.c.check_id == checks.c.id, pings.c.n == checks.c.n_pings)
-                s_rows = conn.execute(
-                    select(pings.c.check_id, pings.c.summary, pings.c.exit_status)
-                    .select_from(pings.join(checks, latest))
-                    .where(
-                        checks.c.id.in_(part),
-                        or_(pings.c.summary.is_not(None), pings.c.exit_status.is_not(None)),
-                    )
-                ).all()
+                s_rows = conn.execute(_LATEST_PINGS, {"ids": part}).all()
                 for r in s_rows:
                     if r.summary is not None:
                         summaries[r.check_id] = r.summary
                     if r.exit_status is not None:
                         exit_statuses[r.check_id] = r.exit_status
-                self._count(len(rows) + len(flip_rows) + len(cc_rows) + len(w_rows) + len(s_rows))
+                read += len(rows) + len(flip_rows) + len(cc_rows) + len(w_rows) + len(s_rows)
+            kinds = {
+                r.id: r.kind
+                for r in conn.execute(
+                    _CHANNEL_KINDS,
+                    {"ids": sorted({m["channel_id"] for ms in assigned.values() for m in ms})},
+                )
+            }
+            read += len(kinds)
+        self._count(read)
+        # Windows by the check they hold, or (project-wide) by the project.
+        of_check: dict[int, list[MaintenanceWindow]] = {}
+        of_project: dict[int, list[MaintenanceWindow]] = {}
+        for w in windows.values():
+            if w.check_id is not None:
+                of_check.setdefault(w.check_id, []).append(w)
+            else:
+                of_project.setdefault(w.project_id, []).append(w)
         out = []
         for i in ids:
             check = by_id.get(i)
             if check is None:
                 continue  # deleted since it was found due
-            ws = [
-                w
-                for w in windows
-                if w.check_id == i or (w.check_id is None and w.project_id == check.project_id)
-            ]
             out.append(
                 CheckContext(
                     check,
                     new_flips[i],
-                    assigned[i],
-                    ws,
+                    [_assignment(m, kinds.get(m["channel_id"], "")) for m in assigned[i]],
+                    of_check.get(i, []) + of_project.get(check.project_id, []),
                     summaries.get(i),
                     exit_statuses.get(i),
                     found_anomalies.get(i, ()),
@@ -244,15 +296,10 @@ class SqlAnalyzerStore:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         locked: dict[int, int] = {int(r.id): int(r.version) for r in conn.execute(q)}
         won = [locked.get(p.check.id) == p.expected_version for p in plans]
-        rows = []
-        for plan in (p for p, w in zip(plans, won, strict=True) if w):
-            values = check_values(plan.check)
-            for fixed in ("created", "uuid", "project_id"):
-                values.pop(fixed, None)
-            values["version"] = plan.expected_version + 1
-            values["_id"], values["_expected_version"] = plan.check.id, plan.expected_version
-            rows.append(values)
-        update_rows(conn, checks, rows, {"id": "_id", "version": "_expected_version"})
+        # Ingest's grouped save: the columns some plan changed, version-guarded.
+        SqlCheckTx(conn).save_checks(
+            [(p.before, p.check) for p, w in zip(plans, won, strict=True) if w]
+        )
         return won
 
     def _apply_group(
@@ -269,7 +316,7 @@ class SqlAnalyzerStore:
         new = [f for p in winners for f in p.new_flips]
         if new:
             conn.execute(
-                insert(flips),
+                _INSERT_FLIPS,
                 [
                     {
                         "check_id": f.check_id,
@@ -285,11 +332,7 @@ class SqlAnalyzerStore:
         placeholder = {(f.check_id, f.reason.value == _REMINDER): f.id or 0 for f in new}
         real: dict[tuple[int, int], int] = {}  # (check id, placeholder id) -> flip id
         for part in _chunks(sorted({f.check_id for f in new})):
-            for row in conn.execute(
-                select(flips.c.id, flips.c.check_id, flips.c.reason).where(
-                    flips.c.check_id.in_(part), flips.c.processed_at == now
-                )
-            ):
+            for row in conn.execute(_FLIPS_MADE, {"ids": part, "now": now}):
                 made = placeholder.get((row.check_id, row.reason == _REMINDER))
                 if made is not None:
                     key = (row.check_id, made)
@@ -297,11 +340,7 @@ class SqlAnalyzerStore:
 
         processed = [i for p in winners for i in p.processed_flip_ids]
         for part in _chunks(processed):
-            conn.execute(
-                update(flips)
-                .where(flips.c.id.in_(part), flips.c.processed_at.is_(None))
-                .values(processed_at=now)
-            )
+            conn.execute(_MARK_FLIPS_PROCESSED, {"ids": part, "now": now})
 
         def fix(check_id: int, flip_id: int | None) -> int | None:
             if flip_id is None or flip_id >= 0:
@@ -311,12 +350,9 @@ class SqlAnalyzerStore:
         assignment_rows: list[dict[str, Any]] = []
         for p in winners:
             for a in p.assignments:
-                a = replace(
-                    a,
-                    down_flip_id=fix(a.check_id, a.down_flip_id),
-                    recovery_flip_id=fix(a.check_id, a.recovery_flip_id),
-                )
                 state = {k: getattr(a, k) for k in _ASSIGNMENT_STATE}
+                state["down_flip_id"] = fix(a.check_id, a.down_flip_id)
+                state["recovery_flip_id"] = fix(a.check_id, a.recovery_flip_id)
                 state["_check_id"], state["_channel_id"] = a.check_id, a.channel_id
                 assignment_rows.append(state)
         update_rows(
@@ -330,7 +366,7 @@ class SqlAnalyzerStore:
         # (flip, channel) is the backstop, checked first so that a surprise never fails
         # the group's transaction.
         every = [
-            (i, replace(e, flip_id=fix(p.check.id, e.flip_id) or 0))
+            (i, replaced(e, flip_id=fix(p.check.id, e.flip_id) or 0))
             for i, p in enumerate(winners)
             for e in p.events
             if e.anomaly_id is None  # pattern detection's alerts: _record_anomalies
@@ -338,12 +374,7 @@ class SqlAnalyzerStore:
         existing: set[tuple[int, int]] = set()
         for part in _chunks(sorted({e.flip_id for _, e in every})):
             existing.update(
-                (r.flip_id, r.channel_id)
-                for r in conn.execute(
-                    select(alert_events.c.flip_id, alert_events.c.channel_id).where(
-                        alert_events.c.flip_id.in_(part)
-                    )
-                )
+                (r.flip_id, r.channel_id) for r in conn.execute(_EVENTS_OF_FLIPS, {"ids": part})
             )
         fresh: list[tuple[int, AlertEvent]] = []
         for i, e in every:
@@ -352,7 +383,7 @@ class SqlAnalyzerStore:
                 fresh.append((i, e))
         if fresh:
             conn.execute(
-                insert(alert_events),
+                _INSERT_EVENTS,
                 [
                     {
                         "flip_id": e.flip_id,
@@ -370,11 +401,7 @@ class SqlAnalyzerStore:
             )
         event_ids: dict[tuple[int, int], int] = {}
         for part in _chunks(sorted({e.flip_id for _, e in fresh})):
-            for r in conn.execute(
-                select(alert_events.c.id, alert_events.c.flip_id, alert_events.c.channel_id).where(
-                    alert_events.c.flip_id.in_(part)
-                )
-            ):
+            for r in conn.execute(_EVENT_IDS, {"ids": part}):
                 event_ids[(r.flip_id, r.channel_id)] = int(r.id)
         # Pattern detection's verdicts are rare: recorded plan by plan.
         recorded = [self._record_anomalies(conn, p, now) for p in winners]
@@ -470,9 +497,7 @@ class SqlAnalyzerStore:
             return
         with self.engine.begin() as conn:
             for part in _chunks(list(ids)):
-                conn.execute(
-                    update(alert_events).where(alert_events.c.id.in_(part)).values(published_at=now)
-                )
+                conn.execute(_MARK_PUBLISHED, {"ids": part, "now": now})
 
     # --- maintenance windows (API) -------------------------------------------------------
 
