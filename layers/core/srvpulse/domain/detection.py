@@ -387,14 +387,16 @@ def observe_completion(
     *,
     failed: bool = False,
     flagged_while_running: bool = False,
+    in_place: bool = False,
 ) -> Observation:
     """A run completed (success or fail ping). With ``started_at`` (the run's start
     ping) its duration is judged and learned; without, the completion is also the
     run's start and only timing is judged. A failed run's duration is not learned and
     not judged: the failure is already its own alert. ``flagged_while_running``: the
     analyzer already reported this run as still running too long, so its completion
-    does not repeat that."""
-    b = baseline.copy()
+    does not repeat that. ``in_place``: the caller owns ``baseline`` and lets it be
+    updated instead of copied (ingest, with a baseline it parsed itself)."""
+    b = baseline if in_place else baseline.copy()
     if started_at is None:
         timing = _observe_start(b, config, finished_at)
         return Observation(b, tuple(timing) if config.enabled else ())
@@ -694,9 +696,12 @@ def _observe_start(b: Baseline, config: DetectorConfig, at: datetime) -> list[Ve
     return verdicts
 
 
-def observe_start(baseline: Baseline, config: DetectorConfig, at: datetime) -> Observation:
-    """A run started (a start ping): timing verdicts (unusual time or day, extra run)."""
-    b = baseline.copy()
+def observe_start(
+    baseline: Baseline, config: DetectorConfig, at: datetime, *, in_place: bool = False
+) -> Observation:
+    """A run started (a start ping): timing verdicts (unusual time or day, extra run).
+    ``in_place`` as for ``observe_completion``."""
+    b = baseline if in_place else baseline.copy()
     verdicts = _observe_start(b, config, at)
     return Observation(b, tuple(verdicts) if config.enabled else ())
 

@@ -264,6 +264,20 @@ _LOCK_BY_UUID = (
     .where(checks.c.uuid.in_(bindparam("uuids", expanding=True)))
     .with_for_update()
 )
+# The per-batch reads, built once (expanding IN lists: one cached compilation, no
+# statement built and hashed for its cache key on every call).
+_RUN_LOG = (
+    select(pings.c.check_id, pings.c.rid, pings.c.kind, pings.c.created)
+    .where(
+        pings.c.check_id.in_(bindparam("checks", expanding=True)),
+        pings.c.rid.in_(bindparam("rids", expanding=True)),
+        pings.c.kind.in_(_RUN_KINDS),
+    )
+    .order_by(pings.c.n)
+)
+_KNOWN_RECEIPTS = select(ping_receipts.c.ping_id).where(
+    ping_receipts.c.ping_id.in_(bindparam("ids", expanding=True))
+)
 _PING_COLUMNS = (
     "ping_id",
     "check_id",
@@ -470,11 +484,7 @@ class SqlCheckTx:
         ids = list(receipts)
         known: set[str] = set()
         for part in _chunks(ids):
-            known.update(
-                self.conn.execute(
-                    select(ping_receipts.c.ping_id).where(ping_receipts.c.ping_id.in_(part))
-                ).scalars()
-            )
+            known.update(self.conn.execute(_KNOWN_RECEIPTS, {"ids": list(part)}).scalars())
         new = [(i, receipts[i]) for i in ids if i not in known]
         if new:
             try:
@@ -536,20 +546,13 @@ class SqlCheckTx:
         all_rids = sorted({rid for r in wanted.values() for rid in r})
         for part in _chunks(sorted(wanted)):
             for rid_part in _chunks(all_rids):
-                rows = self.conn.execute(
-                    select(pings.c.check_id, pings.c.rid, pings.c.kind, pings.c.created)
-                    .where(
-                        pings.c.check_id.in_(part),
-                        pings.c.rid.in_(rid_part),
-                        pings.c.kind.in_(_RUN_KINDS),
-                    )
-                    .order_by(pings.c.n)
-                )
-                for row in rows:  # oldest first: the newest of each rid wins
-                    if row.rid not in wanted[row.check_id]:
+                rows = self.conn.execute(_RUN_LOG, {"checks": list(part), "rids": list(rid_part)})
+                # Oldest first: the newest of each rid wins.
+                for check_id, rid, kind, created in rows.tuples():
+                    if rid not in wanted[check_id]:
                         continue
-                    into = starts if row.kind == "start" else done
-                    into[row.check_id][row.rid] = row.created
+                    into = starts if kind == "start" else done
+                    into[check_id][rid] = created
         return {i: RunLog(starts[i], done[i]) for i in wanted}
 
     def add_pings(self, stored: Sequence[StoredPing]) -> None:
