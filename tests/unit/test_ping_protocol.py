@@ -3,6 +3,7 @@ parsing, table-driven."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -275,6 +276,33 @@ def test_a_json_content_type_with_charset_is_understood() -> None:
 def test_the_message_round_trips_through_the_queue_format() -> None:
     message = ping(f"{KEY}/nightly/3", query={"rid": RID, "create": "1"}, body=b"out")
     assert PingMessage.from_json(message.to_json()) == message
+
+
+def test_the_queue_format_holds_every_field_of_the_message_in_field_order() -> None:
+    # No field may be left out of to_json (it is written field by field, for speed):
+    # one with a non-default value in every field comes back whole.
+    message = PingMessage(
+        ping_id="p-1",
+        received_at=datetime(2026, 12, 1, 22, 0, 0, 123456, tzinfo=UTC),
+        kind=PingKind.FAIL,
+        check_uuid="c",
+        ping_key="k",
+        slug="s",
+        create=True,
+        exit_status=3,
+        rid="r",
+        method="POST",
+        scheme="https",
+        remote_addr="10.0.0.1",
+        user_agent="curl",
+        body="out",
+        body_truncated=True,
+        summary="sum",
+    )
+    text = message.to_json()
+    assert list(json.loads(text)) == [f.name for f in dataclasses.fields(PingMessage)]
+    assert PingMessage.from_json(text) == message
+    assert json.loads(text)["received_at"] == "2026-12-01T22:00:00.123456+00:00"
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,14 @@ Nothing here blocks the event loop: the queue commit and the API run in threads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from queue import SimpleQueue
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -47,58 +51,84 @@ class GroupCommitQueue:
     """Puts pings on the durable local queue, many concurrent ones in one commit.
 
     ``enqueue`` returns once the commit holding the ping is durable (fsynced), or
-    raises QueueFull when that commit failed. One commit is written at a time, in its
-    own thread; pings arriving meanwhile form the next batch.
+    raises QueueFull when that commit failed. One commit is written at a time, by a
+    thread of its own; pings arriving meanwhile form the next batch, handed over as
+    soon as the commit before it is done.
+
+    Per batch, not per ping: one hand-over to the thread (a SimpleQueue put) and one
+    back (``call_soon_threadsafe``); the event loop does no other work for the commit.
     """
 
     def __init__(self, queue: LocalDurableQueue) -> None:
         self.queue = queue
-        self._pending: list[tuple[str, asyncio.Future[None]]] = []
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="queue-commit")
+        self._bodies: list[str] = []
+        self._waiters: list[asyncio.Future[None]] = []
+        # True from the moment a commit is scheduled until the last batch is written.
+        self._busy = False
+        self._batches: SimpleQueue[_Batch | None] = SimpleQueue()
+        self._writer: threading.Thread | None = None
         self.commits = 0
         self.pings = 0
 
     async def enqueue(self, message: PingMessage) -> None:
-        if self._task is None:
-            self._wake = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(self._commit_forever())
-        assert self._wake is not None
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((message.to_json(), done))
-        self._wake.set()
+        body = message.to_json()
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._bodies.append(body)
+        self._waiters.append(done)
+        if not self._busy:
+            # After the callbacks already due: the pings that arrived with this one
+            # join its commit.
+            self._busy = True
+            loop.call_soon(self._hand_over, loop)
         await done
 
-    async def _commit_forever(self) -> None:
-        assert self._wake is not None
-        loop = asyncio.get_running_loop()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._pending:
-                batch = self._pending[:MAX_COMMIT_BATCH]
-                del self._pending[:MAX_COMMIT_BATCH]
-                bodies = [body for body, _ in batch]
-                try:
-                    await loop.run_in_executor(self._writer, self.queue.send_batch, bodies)
-                except Exception as exc:  # QueueFull, or anything else: none was stored
-                    log.error("local queue refused %d pings: %s", len(batch), exc)
-                    error = exc if isinstance(exc, QueueFull) else QueueFull(str(exc))
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_exception(error)
-                    continue
-                self.commits += 1
-                self.pings += len(batch)
-                for _, done in batch:
-                    if not done.done():  # the client may have gone; the ping is kept
-                        done.set_result(None)
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the event loop: give the pings waiting to the commit thread, if any."""
+        if not self._bodies:
+            self._busy = False
+            return
+        bodies, waiters = self._bodies[:MAX_COMMIT_BATCH], self._waiters[:MAX_COMMIT_BATCH]
+        del self._bodies[:MAX_COMMIT_BATCH], self._waiters[:MAX_COMMIT_BATCH]
+        if self._writer is None:
+            self._writer = threading.Thread(
+                target=self._write_forever, name="queue-commit", daemon=True
+            )
+            self._writer.start()
+        self._batches.put(_Batch(loop, bodies, waiters))
+
+    def _write_forever(self) -> None:
+        """The commit thread: write each batch, then tell the event loop."""
+        while (batch := self._batches.get()) is not None:
+            error: Exception | None = None
+            try:
+                self.queue.send_batch(batch.bodies)
+            except Exception as exc:  # QueueFull, or anything else: none was stored
+                error = exc
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
+                batch.loop.call_soon_threadsafe(self._committed, batch, error)
+
+    def _committed(self, batch: _Batch, error: Exception | None) -> None:
+        """On the event loop: answer the batch's pings, then hand over the next one."""
+        if error is None:
+            self.commits += 1
+            self.pings += len(batch.waiters)
+            for done in batch.waiters:
+                if not done.done():  # the client may have gone; the ping is kept
+                    done.set_result(None)
+        else:
+            log.error("local queue refused %d pings: %s", len(batch.waiters), error)
+            refused = error if isinstance(error, QueueFull) else QueueFull(str(error))
+            for done in batch.waiters:
+                if not done.done():
+                    done.set_exception(refused)
+        self._hand_over(batch.loop)
 
     def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-        self._writer.shutdown(wait=True)
+        if self._writer is not None:
+            self._batches.put(None)
+            self._writer.join()
+            self._writer = None
         if self.commits:
             log.info(
                 "group commit: %d pings in %d commits (%.1f a commit)",
@@ -106,6 +136,15 @@ class GroupCommitQueue:
                 self.commits,
                 self.pings / self.commits,
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Pings handed to the commit thread: their bodies, and who waits for them where."""
+
+    loop: asyncio.AbstractEventLoop
+    bodies: list[str]
+    waiters: list[asyncio.Future[None]]
 
 
 class LocalEdge:
