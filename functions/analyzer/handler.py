@@ -21,8 +21,8 @@ from srvpulse.services.analyzing import run_for, run_while_full
 logger = Logger(service="srvpulse-analyzer")
 
 PASS_INTERVAL_S = 5.0
-# The last pass starts this long before the function's timeout (55 s in template.yaml,
-# so each run ends before the next tick): room for a full batch of 1 000 due checks
+# No pass starts with less than this left before the function's timeout (30 s in
+# template.yaml): room for a full pass, 1 000 due checks or, after a full one, 2 000
 # (bench/analyzer_scale.py).
 RESERVE_MS = 3000
 

@@ -1,6 +1,7 @@
 """The channel registry: kind -> how to validate its configuration and build its
-notifier. Adding a channel = one module with a ``KIND`` entry + one line here + one
-test file (the contract test picks it up from ``KINDS``)."""
+notifier. Adding a channel = one module with a ``KIND`` entry + one line here + its
+tests (the contract test picks it up from ``KINDS``) + its form in the dashboard; the
+whole walk is in docs/architecture.md, "Extending srvpulse"."""
 
 from __future__ import annotations
 
