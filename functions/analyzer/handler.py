@@ -22,7 +22,8 @@ logger = Logger(service="srvpulse-analyzer")
 
 PASS_INTERVAL_S = 5.0
 # No pass starts with less than this left before the function's timeout (30 s in
-# template.yaml): room for a full batch of 1 000 due checks (bench/analyzer_scale.py).
+# template.yaml): room for a full pass, 1 000 due checks or, after a full one, 2 000
+# (bench/analyzer_scale.py).
 RESERVE_MS = 3000
 
 

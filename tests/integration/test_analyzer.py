@@ -17,6 +17,8 @@ from srvpulse.domain.rules import MaintenanceWindow
 from srvpulse.services.analyzing import Analyzer
 from srvpulse.services.ingesting import ingest_ping
 
+from tests.analyzer_seed import seed_checks
+
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 
@@ -304,6 +306,28 @@ def test_a_pass_reads_only_due_checks(
     report = analyzer.run_pass(T0 + 2 * MIN)
     assert report.due == 3
     assert report.rows_read <= 3 * 2
+
+
+def test_a_backlog_is_worked_through_in_growing_passes_each_check_decided_once(
+    runtime: Runtime, engine: Engine, bus: LocalAlertBus
+) -> None:
+    # 1 000 checks overdue at once (a fleet at :00). A pass after a full one takes twice
+    # as many, up to 2x batch_limit; on MariaDB each pass is read, decided and written
+    # in groups of 150, the next group read while the previous one is written.
+    seed_checks(engine, 1000, T0)
+    analyzer = Analyzer(runtime.analyzer_store, bus, batch_limit=100, group_size=150)
+    now = T0 + timedelta(hours=2)
+    reports = [analyzer.run_pass(now) for _ in range(7)]
+    assert [r.due for r in reports] == [100, 200, 200, 200, 200, 100, 0]
+    assert [r.full for r in reports] == [True] * 5 + [False, False]
+    assert sum(r.flips for r in reports) == sum(r.published for r in reports) == 1000
+    assert len({e.idempotency_key for e in bus.published}) == 1000
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(flips)).scalar() == 1000
+    # Once the backlog is gone, a pass is batch_limit again.
+    with engine.begin() as conn:
+        conn.execute(update(checks).values(alert_after=T0))
+    assert analyzer.run_pass(now).due == 100
 
 
 def test_the_scheduled_function_repeats_passes_until_the_minute_is_nearly_over(

@@ -562,6 +562,9 @@ class AnalyzerStore(Protocol):
     """The analyzer's view of the SQL store (adapters/sql/analyzer_store.py)."""
 
     rows_read: int  # rows read so far (the pass report and the benchmark count them)
+    # Writes wait on a database server: meanwhile the analyzer reads and decides the
+    # next group of due checks on another connection (False for in-process SQLite).
+    overlaps_writes: bool
 
     def due_check_ids(
         self, now: datetime, limit: int, deadlines_until: datetime | None = None

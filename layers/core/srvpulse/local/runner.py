@@ -12,6 +12,7 @@ queued), and exit 0. A workers process that dies is started again.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import os
@@ -299,6 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         trusted_proxies=settings.trusted_proxies,
     )
     held.close()
+    # Everything made so far (the modules, the API app, the runtime) lives as long as
+    # the process: keep it out of the garbage collector's full passes, which otherwise
+    # walk it all again and again while pings wait.
+    gc.freeze()
     try:
         uvloop.run(serve_until_stopped(edge, settings, workers))
     except Exception as exc:  # granian could not bind after all (a race for the port)

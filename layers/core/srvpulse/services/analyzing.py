@@ -30,6 +30,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -228,6 +229,8 @@ class Analyzer:
         lag: IngestLag | None = None,
         site_url: str = "",
         batch_limit: int = 1000,
+        max_pass_size: int | None = None,
+        group_size: int = 500,
         claim_lease: timedelta = timedelta(seconds=60),
     ) -> None:
         self.store = store
@@ -235,7 +238,11 @@ class Analyzer:
         self.lag: IngestLag = lag or NoLag()
         self.site_url = site_url.rstrip("/")
         self.batch_limit = batch_limit
+        # After a full pass the next one may take up to this many due checks.
+        self.max_pass_size = max(batch_limit, max_pass_size or 2 * batch_limit)
+        self.group_size = group_size  # checks read, decided and written together
         self.claim_lease = claim_lease
+        self._pass_size = batch_limit
 
     def check_url(self, check: Check) -> str:
         return f"{self.site_url}/checks/{check.uuid}" if self.site_url else ""
@@ -249,30 +256,52 @@ class Analyzer:
         stale = self.store.claim_unpublished(now, now - self.claim_lease, self.batch_limit)
         republished = self._publish(stale, now)
 
-        ids = self.store.due_check_ids(now, self.batch_limit, deadlines_until=caught_up)
+        limit = self._pass_size
+        ids = self.store.due_check_ids(now, limit, deadlines_until=caught_up)
         # Several analyzers read the same due rows: start at different places so they
         # mostly work on different checks instead of queueing on the same row locks.
         random.shuffle(ids)
-        contexts = self.store.load(ids)
-        # Another analyzer may have handled a check between our two reads.
-        plans = [
-            plan_check(ctx, now, self.check_url(ctx.check), caught_up)
-            for ctx in contexts
-            if _due(ctx.check, now, caught_up)
-        ]
-        results = self.store.apply_many(plans, now)
-        written = lost = flips = 0
-        recorded: list[OutboxEvent] = []
-        for plan, result in zip(plans, results, strict=True):
-            if result is None:
-                lost += 1
-                continue
-            written += 1
-            flips += len(plan.new_flips)
-            recorded.extend(result)
-        published = self._publish(recorded, now)
+        size = self.group_size if self.store.overlaps_writes else max(len(ids), 1)
+        groups = [ids[i : i + size] for i in range(0, len(ids), size)]
+
+        def prepare(group: Sequence[int]) -> tuple[int, list[AnalysisPlan]]:
+            contexts = self.store.load(group)
+            # Another analyzer may have handled a check between our two reads.
+            return len(contexts), [
+                plan_check(ctx, now, self.check_url(ctx.check), caught_up)
+                for ctx in contexts
+                if _due(ctx.check, now, caught_up)
+            ]
+
+        due = written = lost = flips = published = 0
+        # Group by group: while one group's writes wait on the database server, the next
+        # group is read and decided on another connection (a thread: the driver lets go
+        # of the interpreter while it waits). The groups are different checks, and every
+        # write is guarded by its check's version, so the overlap changes nothing a plan
+        # decides. One group, no thread, when the store has no server to wait on.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyzer-read") as reader:
+            ahead = reader.submit(prepare, groups[0]) if len(groups) > 1 else None
+            for k, group in enumerate(groups):
+                found, plans = ahead.result() if ahead is not None else prepare(group)
+                ahead = reader.submit(prepare, groups[k + 1]) if k + 1 < len(groups) else None
+                due += found
+                results = self.store.apply_many(plans, now)
+                recorded: list[OutboxEvent] = []
+                for plan, result in zip(plans, results, strict=True):
+                    if result is None:
+                        lost += 1
+                        continue
+                    written += 1
+                    flips += len(plan.new_flips)
+                    recorded.extend(result)
+                published += self._publish(recorded, now)
+        full = len(ids) >= limit
+        # A full pass means a backlog (a fleet due in the same minute): the next pass
+        # takes more at once, up to max_pass_size, so the fixed cost of a pass is paid
+        # less often; an empty or partial one goes back to batch_limit.
+        self._pass_size = min(limit * 2, self.max_pass_size) if full else self.batch_limit
         return PassReport(
-            due=len(contexts),
+            due=due,
             written=written,
             lost_races=lost,
             flips=flips,
@@ -280,7 +309,7 @@ class Analyzer:
             republished=republished,
             rows_read=self.store.rows_read - rows_before,
             lag_seconds=lag,
-            full=len(ids) >= self.batch_limit,
+            full=full,
         )
 
     def _publish(self, outbox: Sequence[OutboxEvent], now: datetime) -> int:

@@ -169,6 +169,8 @@ class SqlAnalyzerStore:
         self.engine = engine
         self._lock = threading.Lock()
         self.rows_read = 0
+        # SQLite runs in this process: a second thread would only take turns with it.
+        self.overlaps_writes = engine.dialect.name != "sqlite"
 
     def _count(self, n: int) -> None:
         with self._lock:
