@@ -1,7 +1,7 @@
 """Ingest throughput: pings per second through the ingest handler, on SQLite and MariaDB.
 
     .venv/bin/python bench/ingest_throughput.py [--pings 20000] [--checks 2000]
-        [--batch 100] [--backends sqlite,mysql]
+        [--batch 500] [--backends sqlite,mysql]
 
 For each backend: a fresh database with ``--checks`` checks, each already holding its
 last 100 pings (so every new ping also prunes one, as in a steady state). Then a
@@ -36,6 +36,7 @@ from srvpulse.adapters.sql.db import make_engine, migrate
 from srvpulse.adapters.sql.tables import checks, pings, projects
 from srvpulse.bootstrap import Runtime
 from srvpulse.domain.model import PingKind, PingMessage
+from srvpulse.local.queue_worker import BATCH_SIZE
 from srvpulse.services.ingesting import IngestHooks
 from srvpulse.settings import Settings
 
@@ -200,7 +201,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pings", type=int, default=20_000)
     p.add_argument("--checks", type=int, default=2_000)
-    p.add_argument("--batch", type=int, default=100)
+    # The local queue drain's batch (as template.yaml's SQS event source sends).
+    p.add_argument("--batch", type=int, default=BATCH_SIZE)
     p.add_argument("--backends", default="sqlite,mysql")
     args = p.parse_args()
     print(

@@ -226,7 +226,7 @@ def test_the_drain_worker_sends_sqs_shaped_batches_and_deletes_what_succeeded(
 
     for i in range(15):
         q.send(f"ping {i}")
-    worker = QueueDrainWorker(q, ingest, idle_wait=0.05)
+    worker = QueueDrainWorker(q, ingest, batch_size=10, idle_wait=0.05)
     worker.start()
     assert _wait_until(lambda: q.depth() == 0)
     worker.stop(drain=True)

@@ -306,6 +306,28 @@ def test_the_queue_format_holds_every_field_of_the_message_in_field_order() -> N
 
 
 @pytest.mark.parametrize(
+    "text",
+    ["", 'say "hi"\\ \n\t\x00\x1f', "caf\u00e9 \u2028 \U0001f600", "lone \ud83d", "</script>"],
+)
+@pytest.mark.parametrize("exit_status", [None, 0, 255])
+def test_the_queue_format_is_the_text_json_dumps_gives(text: str, exit_status: int | None) -> None:
+    message = PingMessage(
+        ping_id=text,
+        received_at=datetime(2026, 12, 1, 23, 0, tzinfo=UTC),
+        kind=PingKind.LOG,
+        check_uuid=None if exit_status is None else text,
+        exit_status=exit_status,
+        remote_addr=text,
+        user_agent=text,
+        body=text,
+        summary=text or None,
+    )
+    fields = {f.name: getattr(message, f.name) for f in dataclasses.fields(PingMessage)}
+    fields["received_at"] = "2026-12-01T23:00:00+00:00"
+    assert message.to_json() == json.dumps(fields, separators=(",", ":"))
+
+
+@pytest.mark.parametrize(
     "body",
     [
         b'{"status":"fail","summary":"ok \\ud83d"}',

@@ -73,8 +73,9 @@ class Runtime:
 
     @cached_property
     def ingest_hooks(self) -> IngestHooks:
-        """What other areas do with each ingested batch: ``in_transaction`` hooks write
-        with the pings (same transaction), ``after_commit`` hooks see them once stored
+        """What other areas do with each ingested batch: ``decide`` hooks have the last
+        word on each check before it is saved, ``in_transaction`` hooks write with the
+        pings (same transaction), ``after_commit`` hooks see them once stored
         (services.ingesting.IngestHooks). Each area adds its hook here."""
         from .services import detection
         from .services.ingesting import IngestHooks
@@ -82,7 +83,8 @@ class Runtime:
 
         series = self.series_shipper
         return IngestHooks(
-            in_transaction=(series.in_transaction, detection.learn),
+            decide=(detection.learn,),
+            in_transaction=(series.in_transaction,),
             # after_ingest: a check made by ?create=1, the ping edge learns its slug.
             after_commit=(series.after_commit, after_ingest(self.check_store, self.ping_targets)),
         )

@@ -50,10 +50,12 @@ def on_ping(
     if not counted or kind is PingKind.LOG:
         return DetectionStep(check, (), baseline)
     config = detector_config(check)
+    # A baseline parsed here is this call's own: updated in place instead of copied.
+    owned = baseline is None
     if baseline is None:
         baseline = Baseline.from_json(check.baseline)
     if kind is PingKind.START:
-        obs = observe_start(baseline, config, at)
+        obs = observe_start(baseline, config, at, in_place=owned)
     else:
         started = None if duration_ms is None else at - timedelta(milliseconds=duration_ms)
         told = started is not None and started.timestamp() in baseline.told
@@ -64,6 +66,7 @@ def on_ping(
             started,
             failed=kind is PingKind.FAIL,
             flagged_while_running=told,
+            in_place=owned,
         )
         if told and started is not None:
             obs.baseline.told = [t for t in obs.baseline.told if t != started.timestamp()]

@@ -29,13 +29,14 @@ The statistics (why each choice is made is in docs/architecture.md, "Pattern det
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+import orjson
 
 if TYPE_CHECKING:
     from .model import Check
@@ -185,8 +186,9 @@ class Baseline:
     told: list[float] = field(default_factory=list)
 
     def to_json(self) -> str:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        return json.dumps(data, separators=(",", ":"))
+        # orjson, not json: ingest writes a check's baseline (a few hundred floats) once
+        # per batch, and json.dumps spent 20x as long on it (float repr).
+        return orjson.dumps(self).decode()
 
     @classmethod
     def from_json(cls, text: str | None) -> Baseline:
@@ -195,9 +197,8 @@ class Baseline:
         if not text:
             return cls()
         try:
-            data = json.loads(text)
-            names = {f.name for f in fields(cls)}
-            return cls(**{k: v for k, v in data.items() if k in names})
+            data = orjson.loads(text)
+            return cls(**{k: v for k, v in data.items() if k in _BASELINE_FIELDS})
         except (ValueError, TypeError, AttributeError):
             return cls()
 
@@ -225,6 +226,9 @@ class Baseline:
             accepted_days=list(self.accepted_days),
             told=list(self.told),
         )
+
+
+_BASELINE_FIELDS = frozenset(f.name for f in fields(Baseline))
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,14 +387,16 @@ def observe_completion(
     *,
     failed: bool = False,
     flagged_while_running: bool = False,
+    in_place: bool = False,
 ) -> Observation:
     """A run completed (success or fail ping). With ``started_at`` (the run's start
     ping) its duration is judged and learned; without, the completion is also the
     run's start and only timing is judged. A failed run's duration is not learned and
     not judged: the failure is already its own alert. ``flagged_while_running``: the
     analyzer already reported this run as still running too long, so its completion
-    does not repeat that."""
-    b = baseline.copy()
+    does not repeat that. ``in_place``: the caller owns ``baseline`` and lets it be
+    updated instead of copied (ingest, with a baseline it parsed itself)."""
+    b = baseline if in_place else baseline.copy()
     if started_at is None:
         timing = _observe_start(b, config, finished_at)
         return Observation(b, tuple(timing) if config.enabled else ())
@@ -690,9 +696,12 @@ def _observe_start(b: Baseline, config: DetectorConfig, at: datetime) -> list[Ve
     return verdicts
 
 
-def observe_start(baseline: Baseline, config: DetectorConfig, at: datetime) -> Observation:
-    """A run started (a start ping): timing verdicts (unusual time or day, extra run)."""
-    b = baseline.copy()
+def observe_start(
+    baseline: Baseline, config: DetectorConfig, at: datetime, *, in_place: bool = False
+) -> Observation:
+    """A run started (a start ping): timing verdicts (unusual time or day, extra run).
+    ``in_place`` as for ``observe_completion``."""
+    b = baseline if in_place else baseline.copy()
     verdicts = _observe_start(b, config, at)
     return Observation(b, tuple(verdicts) if config.enabled else ())
 

@@ -30,6 +30,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from ..errors import InvalidInput, NotFound
 from .model import MAX_REPORT_BYTES, PingKind, PingMessage
@@ -94,8 +95,8 @@ def behind_proxy(request: PingRequest, trusted: frozenset[str]) -> PingRequest:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
+class _Target(NamedTuple):
+    # A NamedTuple, not a frozen dataclass: made for every ping, at a third of the cost.
     kind: PingKind
     check_uuid: str | None = None
     ping_key: str | None = None

@@ -243,13 +243,12 @@ def _move(
     """Move ``check`` for a ping that is not late. ``start_of_run``: when the run this
     ping completes began if the check's own open runs do not say (they take precedence)."""
     now = utc(ping.received_at)
-    counted_only = check.with_changes(n_pings=check.n_pings + 1)
     if check.methods == "POST" and ping.method != "POST":
-        return PingOutcome(counted_only, None, None, False, IGNORED)
+        return PingOutcome(_counted_only(check), None, None, False, IGNORED)
     if kind is PingKind.LOG:
-        return PingOutcome(counted_only, None, None, False, kind.value)
+        return PingOutcome(_counted_only(check), None, None, False, kind.value)
     if check.status is Status.PAUSED and check.manual_resume:
-        return PingOutcome(counted_only, None, None, False, IGNORED)
+        return PingOutcome(_counted_only(check), None, None, False, IGNORED)
 
     runs = open_runs(check)
     changes: dict[str, object] = {"n_pings": check.n_pings + 1, "last_ping_kind": kind}
@@ -314,6 +313,10 @@ def _move(
         changes["next_reminder_at"] = now
     moved = with_deadlines(check.with_changes(**changes))
     return PingOutcome(moved, flip, duration_ms, True, kind.value)
+
+
+def _counted_only(check: Check) -> Check:
+    return check.with_changes(n_pings=check.n_pings + 1)
 
 
 def _failure_reason(

@@ -21,12 +21,13 @@ if TYPE_CHECKING:
     from .ingesting import CheckBatch
 
 
-def learn(tx: CheckTx, batches: Sequence[CheckBatch]) -> None:
-    """The ingest hook (``in_transaction``): each check's baseline learns from the
-    batch's pings in the order they were applied, the verdicts are recorded, and the
-    baselines are written back in the same transaction as the pings. Late or ignored
-    pings teach nothing; verdicts never change a check's status."""
-    updates: list[tuple[int, str | None, datetime | None]] = []
+def learn(tx: CheckTx, batches: Sequence[CheckBatch]) -> list[CheckBatch]:
+    """The ingest hook (``decide``): each check's baseline learns from the batch's pings
+    in the order they were applied and the verdicts are recorded; the checks come back
+    with their new baselines (and wake-ups), which ingest saves with the rest of the
+    check, in the same transaction as the pings. Late or ignored pings teach nothing;
+    verdicts never change a check's status."""
+    decided: list[CheckBatch] = []
     for b in batches:
         check, learned = b.after, None  # the JSON is parsed and written once per batch
         for p in b.pings:
@@ -38,9 +39,8 @@ def learn(tx: CheckTx, batches: Sequence[CheckBatch]) -> None:
             tx.add_anomalies(check.id, step.verdicts, p.stored.n)
         if learned is not None:
             check = check.with_changes(baseline=learned.to_json())
-        if check.baseline != b.after.baseline or check.alert_after != b.after.alert_after:
-            updates.append((check.id, check.baseline, check.alert_after))
-    tx.save_baselines(updates)
+        decided.append(b if check is b.after else replace(b, after=check))
+    return decided
 
 
 def list_anomalies(

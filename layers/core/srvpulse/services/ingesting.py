@@ -10,7 +10,9 @@ For a batch (``ingest_batch``):
 3. per check, oldest message first, let the domain decide what each ping does
    (``domain.status.apply_ping``: one call, given the check and what its kept pings
    say about run ids); the service does not decide anything itself;
-4. write it all: the checks (conditional on their ``version``), the pings, the flips,
+4. let the other areas' ``decide`` hooks have their say on each check (pattern
+   detection's baseline), then write it all: the checks (conditional on their
+   ``version``), the pings, the flips,
    the pruning to the last ``PINGS_KEPT_PER_CHECK`` per check, then the
    ``in_transaction`` hooks, and commit once; then the ``after_commit`` hooks.
 
@@ -88,6 +90,7 @@ class CheckBatch:
     created: bool = False  # made by a ?create=1 ping of this batch
 
 
+DecideHook = Callable[[CheckTx, Sequence[CheckBatch]], Sequence[CheckBatch]]
 InTransactionHook = Callable[[CheckTx, Sequence[CheckBatch]], None]
 AfterCommitHook = Callable[[Sequence[CheckBatch]], None]
 
@@ -96,6 +99,10 @@ AfterCommitHook = Callable[[Sequence[CheckBatch]], None]
 class IngestHooks:
     """What other areas do with a batch (wired in bootstrap.Runtime.ingest_hooks).
 
+    ``decide`` hooks run after the status machine's decisions and before anything is
+    written: each returns the batches with the checks as they are to be saved (``after``
+    changed, nothing else: pattern detection's baseline and wake-up), so a check row is
+    written once per batch; it may write rows of its own on the transaction.
     ``in_transaction`` hooks run after every domain decision and write of the batch,
     before the commit, on the same transaction: what they write commits (or rolls back)
     with the pings; an exception fails the batch. ``after_commit`` hooks see the stored
@@ -103,6 +110,7 @@ class IngestHooks:
     batch (the pings are stored; a redelivery would be a duplicate).
     """
 
+    decide: Sequence[DecideHook] = ()
     in_transaction: Sequence[InTransactionHook] = ()
     after_commit: Sequence[AfterCommitHook] = ()
 
@@ -295,7 +303,16 @@ def _run_batch(
         after = check.with_changes(version=before.version + 1)
         batches.append(CheckBatch(before, after, applied, check_id in created))
 
-    # 4. The writes, then the hooks, in the same transaction.
+    # 4. The other areas' last word on each check (pattern detection), then the writes
+    # and the hooks, in the same transaction.
+    for decide in hooks.decide:
+        decided = list(decide(tx, batches))
+        if len(decided) != len(batches) or any(
+            d.before is not b.before or d.pings is not b.pings
+            for d, b in zip(decided, batches, strict=True)
+        ):
+            raise ValueError("an ingest decide hook may change only the saved checks")
+        batches = decided
     if not tx.save_checks([(b.before, b.after) for b in batches]):
         raise _LostRace
     tx.add_pings(stored)

@@ -15,8 +15,15 @@ per check the largest cost of a batch; these helpers send one statement per
 - ``delete_up_to``: ``DELETE ... WHERE (k = ? AND n <= ?) OR (k = ? AND n <= ?) ...``,
   one index range per key.
 
-Values go through each column's own bind processing (aware datetimes become naive UTC,
-as ``UTCDateTime`` stores them), so the rows are what ``execute()`` would have written.
+- ``insert_rows``: ``INSERT`` (optionally an upsert on the primary key) of plain tuples
+  through the driver's ``executemany`` (pymysql turns it into multi-row INSERTs).
+
+Everything here runs on the driver with plain tuples (``exec_driver_sql``), the SQL
+text built once per dialect: a Core statement executed with a list of dicts makes
+SQLAlchemy build and process every row's parameters in Python, which was the largest
+part of ingest's cost per ping after the domain's. Values go through each column's own
+bind processing (aware datetimes become naive UTC, as ``UTCDateTime`` stores them), so
+the rows are what ``execute()`` would have written.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete
+from sqlalchemy import Connection, Dialect, Table
 
 CHUNK = 500  # rows per statement: well inside max_allowed_packet for checks rows
 
@@ -35,23 +42,59 @@ def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield rows[i : i + CHUNK]
 
 
-def _processors(
-    conn: Connection, table: Table, columns: Sequence[str]
-) -> list[Callable[[Any], Any] | None]:
-    dialect = conn.dialect
-    return [table.c[c].type.bind_processor(dialect) for c in columns]
+Processor = Callable[[Any], Any]
 
 
-def _processed(
-    row: Mapping[str, Any],
-    keys: Sequence[str],
-    procs: Sequence[Callable[[Any], Any] | None],
-) -> list[Any]:
-    out = []
-    for key, proc in zip(keys, procs, strict=True):
-        value = row[key]
-        out.append(proc(value) if proc is not None and value is not None else value)
+@cache
+def _binders(
+    dialect: Dialect, table: Table, columns: tuple[str, ...]
+) -> tuple[tuple[int, Processor], ...]:
+    """(position, bind processor) of the ``columns`` that have one on ``dialect``."""
+    found = []
+    for i, c in enumerate(columns):
+        # The dialect's own implementation of the type, as execute() uses: a
+        # TypeDecorator's generic impl alone would skip e.g. SQLite's DATETIME format.
+        proc = table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+        if proc is not None:
+            found.append((i, proc))
+    return tuple(found)
+
+
+def _bound(
+    rows: Sequence[Sequence[Any]], binders: tuple[tuple[int, Processor], ...]
+) -> list[tuple[Any, ...]]:
+    """The rows as tuples (what the driver's executemany takes), each value with a
+    bind processor passed through it."""
+    if not binders:
+        return [tuple(row) for row in rows]
+    out: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = list(row)
+        for i, proc in binders:
+            value = values[i]
+            if value is not None:
+                values[i] = proc(value)
+        out.append(tuple(values))
     return out
+
+
+def _mark(dialect: Dialect) -> str:
+    """The driver's positional parameter marker: sqlite3's ``?``; pymysql's ``%s`` (it
+    takes ``%s`` with a tuple whichever of its styles SQLAlchemy uses)."""
+    if dialect.paramstyle == "qmark":
+        return "?"
+    assert dialect.paramstyle in ("format", "pyformat"), dialect.paramstyle
+    return "%s"
+
+
+@cache
+def _plain_update_sql(
+    dialect: Dialect, table: Table, sets: tuple[str, ...], match: tuple[str, ...]
+) -> str:
+    q, mark = dialect.identifier_preparer.quote, _mark(dialect)
+    assign = ", ".join(f"{q(c)} = {mark}" for c in sets)
+    where = " AND ".join(f"{q(c)} = {mark}" for c in match)
+    return f"UPDATE {q(table.name)} SET {assign} WHERE {where}"  # noqa: S608
 
 
 def update_rows(
@@ -69,19 +112,17 @@ def update_rows(
     pairs = tuple(match.items())
     match_keys = set(match.values())
     sets = [k for k in rows[0] if k not in match_keys]
-    q = conn.dialect.identifier_preparer.quote
     if conn.dialect.name != "mysql":
+        # In-process SQLite: executemany of the plain UPDATE costs no round trips.
         keys = sets + [key for _, key in pairs]
-        procs = _processors(conn, table, sets + [col for col, _ in pairs])
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        assign = ", ".join(f"{q(col)} = {mark}" for col in sets)
-        where = " AND ".join(f"{q(col)} = {mark}" for col, _ in pairs)
-        sql = f"UPDATE {q(table.name)} SET {assign} WHERE {where}"  # noqa: S608
-        params = [tuple(_processed(row, keys, procs)) for row in rows]
+        columns = tuple(sets + [col for col, _ in pairs])
+        sql = _plain_update_sql(conn.dialect, table, tuple(sets), tuple(c for c, _ in pairs))
+        binders = _binders(conn.dialect, table, columns)
+        params = _bound([[row[k] for k in keys] for row in rows], binders)
         return int(conn.exec_driver_sql(sql, params).rowcount)
     keys = [key for _, key in pairs] + sets
-    columns = [col for col, _ in pairs] + sets
-    procs = _processors(conn, table, columns)
+    binders = _binders(conn.dialect, table, tuple([col for col, _ in pairs] + sets))
+    q = conn.dialect.identifier_preparer.quote
     aliases = [f"v{i}" for i in range(len(keys))]
     first = "SELECT " + ", ".join(f"%s AS {a}" for a in aliases)
     other = "SELECT " + ", ".join("%s" for _ in aliases)
@@ -92,14 +133,10 @@ def update_rows(
         derived = " UNION ALL ".join([first] + [other] * (len(part) - 1))
         # Identifiers are the tables own, quoted by the dialect; values are parameters.
         sql = f"UPDATE {q(table.name)} AS t JOIN ({derived}) AS v ON {on} SET {assign}"  # noqa: S608
-        params = [value for row in part for value in _processed(row, keys, procs)]
-        matched += int(conn.exec_driver_sql(sql, tuple(params)).rowcount)
+        bound = _bound([[row[k] for k in keys] for row in part], binders)
+        flat = tuple(value for row in bound for value in row)
+        matched += int(conn.exec_driver_sql(sql, flat).rowcount)
     return matched
-
-
-@cache
-def _plain_delete(table: Table, key: str, upto: str) -> Any:
-    return delete(table).where(table.c[key] == bindparam("_k"), table.c[upto] <= bindparam("_u"))
 
 
 def delete_up_to(
@@ -110,11 +147,56 @@ def delete_up_to(
     if not limits:
         return
     items = list(limits.items())
-    if conn.dialect.name != "mysql":
-        conn.execute(_plain_delete(table, key, upto), [{"_k": k, "_u": u} for k, u in items])
-        return
     q = conn.dialect.identifier_preparer.quote
+    if conn.dialect.name != "mysql":
+        mark = _mark(conn.dialect)
+        sql = f"DELETE FROM {q(table.name)} WHERE {q(key)} = {mark} AND {q(upto)} <= {mark}"  # noqa: S608
+        conn.exec_driver_sql(sql, items)
+        return
     term = f"({q(key)} = %s AND {q(upto)} <= %s)"
     for part in _chunks(items):
         sql = f"DELETE FROM {q(table.name)} WHERE " + " OR ".join([term] * len(part))  # noqa: S608
         conn.exec_driver_sql(sql, tuple(v for pair in part for v in pair))
+
+
+@cache
+def _insert_sql(
+    dialect: Dialect, table: Table, columns: tuple[str, ...], update: tuple[str, ...]
+) -> str:
+    q, mark = dialect.identifier_preparer.quote, _mark(dialect)
+    names = ", ".join(q(c) for c in columns)
+    sql = f"INSERT INTO {q(table.name)} ({names}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608
+    if not update:
+        return sql
+    if dialect.name == "mysql":
+        # MySQL 8.0.20+ deprecates VALUES() here for a row alias (as SQLAlchemy decides).
+        info = dialect.server_version_info or (0,)
+        if not getattr(dialect, "is_mariadb", False) and info >= (8, 0, 20):
+            return f"{sql} AS new ON DUPLICATE KEY UPDATE " + ", ".join(
+                f"{q(c)} = new.{q(c)}" for c in update
+            )
+        return f"{sql} ON DUPLICATE KEY UPDATE " + ", ".join(
+            f"{q(c)} = VALUES({q(c)})" for c in update
+        )
+    key = ", ".join(q(c.name) for c in table.primary_key.columns)
+    return f"{sql} ON CONFLICT ({key}) DO UPDATE SET " + ", ".join(
+        f"{q(c)} = excluded.{q(c)}" for c in update
+    )
+
+
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    update: Sequence[str] = (),
+) -> None:
+    """Insert ``rows`` (tuples of values in ``columns`` order) in one executemany. With
+    ``update``: an upsert on the primary key, a row already there gets those columns of
+    the new one. Integrity errors are SQLAlchemy's, as from ``execute()``."""
+    if not rows:
+        return
+    cols = tuple(columns)
+    sql = _insert_sql(conn.dialect, table, cols, tuple(update))
+    conn.exec_driver_sql(sql, _bound(rows, _binders(conn.dialect, table, cols)))

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
+    CursorResult,
     Engine,
     String,
     and_,
@@ -42,7 +43,7 @@ from ...domain.status import RunLog
 from ...errors import Conflict, InvalidInput, Unavailable
 from ...ports import StoredPing
 from . import anomalies_store
-from .bulk import delete_up_to, update_rows
+from .bulk import delete_up_to, insert_rows, update_rows
 from .errors import integrity_conflict, service_error
 from .series_store import add_to_outbox, upsert_points
 from .tables import (
@@ -84,20 +85,14 @@ def _mapped_fields() -> tuple[str, ...]:
 
 def check_from_row(row: Mapping[str, Any]) -> Check:
     """Build a Check from a ``checks`` row mapping (``row._mapping``), column by field."""
-    enums = _enum_fields()
-    values: dict[str, Any] = {}
-    for name in _mapped_fields():
-        if name not in row:
-            continue
-        value = row[name]
-        if value is not None and name in enums:
-            value = enums[name](value)
-        values[name] = value
-    if values.get("slug") is None and "slug" in values:
-        values["slug"] = ""  # NULL in the table: the check has no slug
-    if "rule_settings" in values:
-        values["rule_settings"] = _load_rule_settings(values["rule_settings"])
-    return Check(**values)
+    keys = tuple(row.keys())
+    return check_reader(keys)([row[k] for k in keys])
+
+
+def checks_from_result(result: CursorResult[Any]) -> list[Check]:
+    """Every row of a select of ``checks`` columns as a Check (``check_reader``)."""
+    read = check_reader(tuple(result.keys()))
+    return [read(row) for row in result]
 
 
 def _load_rule_settings(stored: str | None) -> dict[str, int | None]:
@@ -116,11 +111,13 @@ _LEGACY_RULE_COLUMNS = ("min_duration", "max_duration")
 def check_reader(keys: Sequence[str]) -> Callable[[Sequence[Any]], Check]:
     """``check_from_row`` for many rows of one result (``result.keys()``): the columns
     are looked up once, each row is read by position. About 4x faster per row, which
-    the analyzer reads a thousand at a time."""
+    the analyzer reads a thousand at a time and ingest a batch's checks."""
+    return _reader(tuple(keys))
+
+
+@cache
+def _reader(keys: tuple[str, ...]) -> Callable[[Sequence[Any]], Check]:
     enums = _enum_fields()
-    # The dataclass's own name objects: ``Check(**values)`` matches keywords that are
-    # the very objects of its parameter names by identity, any other string by a
-    # comparison with each parameter in turn (one per field).
     fields = {name: name for name in _mapped_fields()}
     mapped = [(i, fields[name]) for i, name in enumerate(keys) if name in fields]
     names = [name for _, name in mapped]
@@ -138,25 +135,18 @@ def check_reader(keys: Sequence[str]) -> Callable[[Sequence[Any]], Check]:
             values[slug] = ""  # NULL in the table: the check has no slug
         if rules is not None:
             values[rules] = _load_rule_settings(values[rules])
-        return Check(**dict(zip(names, values, strict=True)))
+        return Check.from_fields(dict(zip(names, values, strict=True)))
 
     return read
 
 
 def check_values(check: Check, *, with_id: bool = False) -> dict[str, Any]:
     """The column values of ``check`` for an INSERT/UPDATE of ``checks``."""
-    values: dict[str, Any] = {}
-    for name in _mapped_fields():
-        if name == "id" and not with_id:
-            continue
-        value = getattr(check, name)
-        if isinstance(value, enum.Enum):
-            # pymysql cannot encode str subclasses such as StrEnum members.
-            value = value.value
-        values[name] = value
-    if values.get("slug") == "":
-        values["slug"] = None  # NULL: many checks without a slug in one project
-    values["rule_settings"] = _dump_rule_settings(check.rule_settings)
+    values = {
+        name: _column_value(name, getattr(check, name))
+        for name in _mapped_fields()
+        if with_id or name != "id"
+    }
     for column in _LEGACY_RULE_COLUMNS:
         values[column] = check.rule_settings.get(column)
     return values
@@ -266,6 +256,46 @@ def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
         yield items[i : i + _CHUNK]
 
 
+# Only the columns that are Check fields (not badge_key or the legacy rule columns):
+# on MySQL every column of every row is parsed in Python by pymysql.
+_CHECK_COLUMNS = [checks.c[f.name] for f in dataclasses.fields(Check)]
+_LOCK_BY_UUID = (
+    select(*_CHECK_COLUMNS)
+    .where(checks.c.uuid.in_(bindparam("uuids", expanding=True)))
+    .with_for_update()
+)
+# The per-batch reads, built once (expanding IN lists: one cached compilation, no
+# statement built and hashed for its cache key on every call).
+_RUN_LOG = (
+    select(pings.c.check_id, pings.c.rid, pings.c.kind, pings.c.created)
+    .where(
+        pings.c.check_id.in_(bindparam("checks", expanding=True)),
+        pings.c.rid.in_(bindparam("rids", expanding=True)),
+        pings.c.kind.in_(_RUN_KINDS),
+    )
+    .order_by(pings.c.n)
+)
+_KNOWN_RECEIPTS = select(ping_receipts.c.ping_id).where(
+    ping_receipts.c.ping_id.in_(bindparam("ids", expanding=True))
+)
+_PING_COLUMNS = (
+    "ping_id",
+    "check_id",
+    "n",
+    "created",
+    "kind",
+    "exit_status",
+    "rid",
+    "method",
+    "scheme",
+    "remote_addr",
+    "ua",
+    "body",
+    "body_truncated",
+    "summary",
+    "duration_ms",
+)
+
 # The per-ping writes pass their values to execute() instead of .values(...): literal
 # values make SQLAlchemy build and hash a bind parameter per column on every call to
 # find its cached statement (a third of ingest's CPU, mostly the 28-column UPDATE).
@@ -311,20 +341,15 @@ class SqlCheckTx:
         by_uuid: dict[str, Check] = {}
         by_slug: dict[tuple[int, str], Check] = {}
         for part in _chunks(sorted(set(uuids))):
-            q = select(checks).where(checks.c.uuid.in_(part)).with_for_update()
-            for row in self.conn.execute(q):
-                check = _check_or_none(row)
-                assert check is not None
-                by_uuid[check.uuid] = check
+            found = checks_from_result(self.conn.execute(_LOCK_BY_UUID, {"uuids": list(part)}))
+            by_uuid.update((check.uuid, check) for check in found)
         for slug_part in _chunks(sorted(set(slugs))):
             q = (
-                select(checks)
+                select(*_CHECK_COLUMNS)
                 .where(tuple_(checks.c.project_id, checks.c.slug).in_(slug_part))
                 .with_for_update()
             )
-            for row in self.conn.execute(q):
-                check = _check_or_none(row)
-                assert check is not None
+            for check in checks_from_result(self.conn.execute(q)):
                 by_slug[(check.project_id, check.slug)] = check
         return by_uuid, by_slug
 
@@ -459,15 +484,11 @@ class SqlCheckTx:
         ids = list(receipts)
         known: set[str] = set()
         for part in _chunks(ids):
-            known.update(
-                self.conn.execute(
-                    select(ping_receipts.c.ping_id).where(ping_receipts.c.ping_id.in_(part))
-                ).scalars()
-            )
-        new = [{"ping_id": i, "received_at": receipts[i]} for i in ids if i not in known]
+            known.update(self.conn.execute(_KNOWN_RECEIPTS, {"ids": list(part)}).scalars())
+        new = [(i, receipts[i]) for i in ids if i not in known]
         if new:
             try:
-                self.conn.execute(insert(ping_receipts), new)
+                insert_rows(self.conn, ping_receipts, ("ping_id", "received_at"), new)
             except IntegrityError as exc:
                 # A concurrent delivery of the same message committed first: the caller
                 # rolls back and re-runs, and then sees its receipt.
@@ -525,44 +546,37 @@ class SqlCheckTx:
         all_rids = sorted({rid for r in wanted.values() for rid in r})
         for part in _chunks(sorted(wanted)):
             for rid_part in _chunks(all_rids):
-                rows = self.conn.execute(
-                    select(pings.c.check_id, pings.c.rid, pings.c.kind, pings.c.created)
-                    .where(
-                        pings.c.check_id.in_(part),
-                        pings.c.rid.in_(rid_part),
-                        pings.c.kind.in_(_RUN_KINDS),
-                    )
-                    .order_by(pings.c.n)
-                )
-                for row in rows:  # oldest first: the newest of each rid wins
-                    if row.rid not in wanted[row.check_id]:
+                rows = self.conn.execute(_RUN_LOG, {"checks": list(part), "rids": list(rid_part)})
+                # Oldest first: the newest of each rid wins.
+                for check_id, rid, kind, created in rows.tuples():
+                    if rid not in wanted[check_id]:
                         continue
-                    into = starts if row.kind == "start" else done
-                    into[row.check_id][row.rid] = row.created
+                    into = starts if kind == "start" else done
+                    into[check_id][rid] = created
         return {i: RunLog(starts[i], done[i]) for i in wanted}
 
     def add_pings(self, stored: Sequence[StoredPing]) -> None:
-        if not stored:
-            return
-        self.conn.execute(
-            insert(pings),
+        insert_rows(
+            self.conn,
+            pings,
+            _PING_COLUMNS,
             [
-                dict(
-                    ping_id=ping.ping_id,
-                    check_id=ping.check_id,
-                    n=ping.n,
-                    created=ping.created,
-                    kind=ping.kind,
-                    exit_status=ping.exit_status,
-                    rid=ping.rid,
-                    method=ping.method[:10],
-                    scheme=ping.scheme[:10],
-                    remote_addr=ping.remote_addr[:64],
-                    ua=ping.ua[:200],
-                    body=ping.body,
-                    body_truncated=ping.body_truncated,
-                    summary=None if ping.summary is None else ping.summary[:1000],
-                    duration_ms=ping.duration_ms,
+                (
+                    ping.ping_id,
+                    ping.check_id,
+                    ping.n,
+                    ping.created,
+                    ping.kind,
+                    ping.exit_status,
+                    ping.rid,
+                    ping.method[:10],
+                    ping.scheme[:10],
+                    ping.remote_addr[:64],
+                    ping.ua[:200],
+                    ping.body,
+                    ping.body_truncated,
+                    None if ping.summary is None else ping.summary[:1000],
+                    ping.duration_ms,
                 )
                 for ping in stored
             ],
@@ -694,12 +708,6 @@ class SqlCheckTx:
 
     def mark_anomaly_expected(self, anomaly_id: int, now: datetime) -> None:
         anomalies_store.mark_expected(self.conn, anomaly_id, now)
-
-    def save_baselines(self, updates: Sequence[tuple[int, str | None, datetime | None]]) -> None:
-        # The rows are already locked and saved by this transaction: no version check.
-        # One statement for the batch on MySQL (bulk.update_rows), like the check saves.
-        rows = [{"_id": i, "baseline": b, "alert_after": a} for i, b, a in updates]
-        update_rows(self.conn, checks, rows, {"id": "_id"})
 
 
 class SqlCheckStore:

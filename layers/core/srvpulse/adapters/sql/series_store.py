@@ -14,30 +14,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select
-from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy import Connection, Engine, Row, delete, func, select
 from sqlalchemy.exc import OperationalError
 
 from ...domain.runs import SeriesPoint
 from ...ports import OutboxBatch, SeriesUnavailable
+from .bulk import insert_rows
 from .tables import series_outbox, series_points
 
 _FIELDS = ("kind", "exit_status", "duration_ms", "rid", "summary", "report_bytes", "remote_addr")
 SUMMARY_CHARS = 500  # the column's size; the edge already collapses a summary to 500
-
-
-def point_values(point: SeriesPoint) -> dict[str, Any]:
-    return {
-        "check_uuid": point.check_uuid,
-        "at": point.at,
-        "kind": point.kind[:10],
-        "exit_status": point.exit_status,
-        "duration_ms": point.duration_ms,
-        "rid": point.rid,
-        "summary": None if point.summary is None else point.summary[:SUMMARY_CHARS],
-        "report_bytes": point.report_bytes,
-        "remote_addr": point.remote_addr[:64],
-    }
 
 
 def point_from_row(row: Row[Any] | Mapping[str, Any]) -> SeriesPoint:
@@ -55,30 +41,36 @@ def point_from_row(row: Row[Any] | Mapping[str, Any]) -> SeriesPoint:
     )
 
 
+_POINT_COLUMNS = ("check_uuid", "at", *_FIELDS)
+
+
+def _point_row(point: SeriesPoint) -> tuple[Any, ...]:
+    return (
+        point.check_uuid,
+        point.at,
+        point.kind[:10],
+        point.exit_status,
+        point.duration_ms,
+        point.rid,
+        None if point.summary is None else point.summary[:SUMMARY_CHARS],
+        point.report_bytes,
+        point.remote_addr[:64],
+    )
+
+
 def add_to_outbox(conn: Connection, points: Sequence[tuple[str, SeriesPoint]]) -> None:
     """Insert (key, point) rows into the outbox on the caller's connection/transaction."""
-    if points:
-        conn.execute(insert(series_outbox), [{"key": k, **point_values(p)} for k, p in points])
+    insert_rows(
+        conn, series_outbox, ("key", *_POINT_COLUMNS), [(k, *_point_row(p)) for k, p in points]
+    )
 
 
 def upsert_points(conn: Connection, points: Sequence[SeriesPoint]) -> None:
     """Insert or replace the points' rows (key: check uuid + time) on ``conn``."""
-    if not points:
-        return
     # One row per key: the last one given wins, as when InfluxDB gets a batch with
     # the same point twice (and MySQL's upsert would otherwise apply both).
-    rows = list({(p.check_uuid, p.at): point_values(p) for p in points}.values())
-    if conn.dialect.name == "mysql":
-        stmt = mysql.insert(series_points)
-        conn.execute(stmt.on_duplicate_key_update({f: stmt.inserted[f] for f in _FIELDS}), rows)
-        return
-    lite = sqlite.insert(series_points)
-    conn.execute(
-        lite.on_conflict_do_update(
-            index_elements=["check_uuid", "at"], set_={f: lite.excluded[f] for f in _FIELDS}
-        ),
-        rows,
-    )
+    rows = list({(p.check_uuid, p.at): _point_row(p) for p in points}.values())
+    insert_rows(conn, series_points, _POINT_COLUMNS, rows, update=_FIELDS)
 
 
 class SqlSeriesStore:
