@@ -33,7 +33,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            # FULL: a commit is on disk before it returns. The local queue's consumer
+            # deletes a batch once ingest has committed it, and that delete becomes
+            # durable with the edge's next fsync of the queue file; with NORMAL a
+            # power cut could keep the delete and lose the commit (an acknowledged
+            # ping gone). One fsync per commit (about 0.1 ms here, per batch of 500
+            # pings at ingest).
+            cur.execute("PRAGMA synchronous=FULL")
             cur.close()
 
         return engine
