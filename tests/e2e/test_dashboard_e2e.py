@@ -104,7 +104,7 @@ def test_a_person_does_the_whole_job_in_the_browser(
     visits.look(page, "check-new")
     page.get_by_role("radio", name="Every period").check()
     # The check rules' settings come from the server's rule catalog: "runs too often".
-    interval = page.get_by_role("textbox", name=re.compile("^Alert when a run finishes sooner"))
+    interval = page.get_by_role("textbox", name=re.compile("^Alert when a run finishes within"))
     interval.fill("10")  # minutes, the input's default unit
     page.get_by_role("button", name="Create check").click()
     page.wait_for_url(re.compile(r"/checks/[0-9a-f-]{36}$"))

@@ -1213,7 +1213,7 @@ export interface components {
              */
             min_duration?: number | null;
             /**
-             * @description Alert when a run finishes sooner after the previous one than (seconds; null: off)
+             * @description Alert when a run finishes within this time of the previous one (seconds; null: off)
              * @default null
              */
             min_interval?: number | null;
@@ -1272,7 +1272,7 @@ export interface components {
             max_duration: number | null;
             /** @description Alert when a run is shorter than (seconds) */
             min_duration: number | null;
-            /** @description Alert when a run finishes sooner after the previous one than (seconds) */
+            /** @description Alert when a run finishes within this time of the previous one (seconds) */
             min_interval: number | null;
         };
         /**

@@ -16,7 +16,7 @@ from .base import CheckRule, FinishedRun, Reason, Setting, human_duration
 MIN_INTERVAL = Setting(
     "min_interval",
     "Shortest time between runs",
-    "Alert when a run finishes sooner after the previous one than",
+    "Alert when a run finishes within this time of the previous one",
     hint="Catches a job that runs too often. Empty: any interval.",
 )
 
