@@ -32,7 +32,7 @@ from ...domain.model import AlertEvent, Check, Flip, Status, replaced
 from ...domain.rules import Assignment, MaintenanceWindow
 from ...ports import AnalysisPlan, CheckContext, OutboxEvent
 from . import anomalies_store
-from .bulk import update_rows
+from .bulk import insert_rows, update_rows
 from .checks_store import SqlCheckTx, check_reader, flip_from_row
 from .tables import (
     alert_events,
@@ -92,9 +92,11 @@ _LATEST_PINGS = (
     )
 )
 
-# The group's writes. A new row's id is read back by what makes it unique in the group
-# (MySQL 8, what RDS runs, has no INSERT ... RETURNING).
-_INSERT_FLIPS = insert(flips)
+# The group's writes, inserted as plain tuples (bulk.insert_rows). A new row's id is read
+# back by what makes it unique in the group (MySQL 8, what RDS runs, has no INSERT ...
+# RETURNING).
+_FLIP_COLUMNS = ("check_id", "created", "old_status", "new_status", "reason", "processed_at")
+_EVENT_COLUMNS = ("flip_id", "channel_id", "check_id", "kind", "payload", "created", "claimed_at")
 _FLIPS_MADE = select(flips.c.id, flips.c.check_id, flips.c.reason).where(
     flips.c.check_id.in_(_IDS), flips.c.processed_at == bindparam("now")
 )
@@ -106,7 +108,6 @@ _MARK_FLIPS_PROCESSED = (
 _EVENTS_OF_FLIPS = select(alert_events.c.flip_id, alert_events.c.channel_id).where(
     alert_events.c.flip_id.in_(_IDS)
 )
-_INSERT_EVENTS = insert(alert_events)
 _EVENT_IDS = select(alert_events.c.id, alert_events.c.flip_id, alert_events.c.channel_id).where(
     alert_events.c.flip_id.in_(_IDS)
 )
@@ -314,21 +315,15 @@ class SqlAnalyzerStore:
         # in this transaction: the check (one winner per check), processed at ``now``,
         # reminder or not (a plan makes at most one of each), the newest such row.
         new = [f for p in winners for f in p.new_flips]
-        if new:
-            conn.execute(
-                _INSERT_FLIPS,
-                [
-                    {
-                        "check_id": f.check_id,
-                        "created": f.created,
-                        "old_status": f.old_status.value,
-                        "new_status": f.new_status.value,
-                        "reason": f.reason.value,
-                        "processed_at": now,
-                    }
-                    for f in new
-                ],
-            )
+        insert_rows(
+            conn,
+            flips,
+            _FLIP_COLUMNS,
+            [
+                (f.check_id, f.created, f.old_status.value, f.new_status.value, f.reason.value, now)
+                for f in new
+            ],
+        )
         placeholder = {(f.check_id, f.reason.value == _REMINDER): f.id or 0 for f in new}
         real: dict[tuple[int, int], int] = {}  # (check id, placeholder id) -> flip id
         for part in _chunks(sorted({f.check_id for f in new})):
@@ -381,24 +376,23 @@ class SqlAnalyzerStore:
             if (e.flip_id, e.channel_id) not in existing:
                 existing.add((e.flip_id, e.channel_id))
                 fresh.append((i, e))
-        if fresh:
-            conn.execute(
-                _INSERT_EVENTS,
-                [
-                    {
-                        "flip_id": e.flip_id,
-                        "channel_id": e.channel_id,
-                        "check_id": winners[i].check.id,
-                        "kind": "reminder"
-                        if e.is_reminder
-                        else ("up" if e.status is Status.UP else "down"),
-                        "payload": e.to_json(),
-                        "created": now,
-                        "claimed_at": now,
-                    }
-                    for i, e in fresh
-                ],
-            )
+        insert_rows(
+            conn,
+            alert_events,
+            _EVENT_COLUMNS,
+            [
+                (
+                    e.flip_id,
+                    e.channel_id,
+                    winners[i].check.id,
+                    "reminder" if e.is_reminder else ("up" if e.status is Status.UP else "down"),
+                    e.to_json(),
+                    now,
+                    now,
+                )
+                for i, e in fresh
+            ],
+        )
         event_ids: dict[tuple[int, int], int] = {}
         for part in _chunks(sorted({e.flip_id for _, e in fresh})):
             for r in conn.execute(_EVENT_IDS, {"ids": part}):
@@ -416,6 +410,8 @@ class SqlAnalyzerStore:
         """Pattern detection's part of a plan: record the new verdicts (their alerts are
         decided here, so processed), mark the ingested ones processed, and put their
         alert events in the outbox (unique per anomaly and channel)."""
+        if not plan.new_anomalies and not plan.processed_anomaly_ids:
+            return []  # the plan has no anomaly, so no anomaly alert either
         check_id = plan.check.id
         added = anomalies_store.add_anomalies(
             conn, check_id, plan.new_anomalies, None, processed_at=now
