@@ -19,11 +19,24 @@ from __future__ import annotations
 import threading
 import uuid as uuidlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.elements import BindParameter
 
@@ -100,6 +113,9 @@ _EVENT_COLUMNS = ("flip_id", "channel_id", "check_id", "kind", "payload", "creat
 _FLIPS_MADE = select(flips.c.id, flips.c.check_id, flips.c.reason).where(
     flips.c.check_id.in_(_IDS), flips.c.processed_at == bindparam("now")
 )
+_FLIPS_AFTER = select(flips.c.id, flips.c.check_id, flips.c.reason).where(
+    flips.c.id > bindparam("after")
+)
 _MARK_FLIPS_PROCESSED = (
     update(flips)
     .where(flips.c.id.in_(_IDS), flips.c.processed_at.is_(None))
@@ -111,9 +127,51 @@ _EVENTS_OF_FLIPS = select(alert_events.c.flip_id, alert_events.c.channel_id).whe
 _EVENT_IDS = select(alert_events.c.id, alert_events.c.flip_id, alert_events.c.channel_id).where(
     alert_events.c.flip_id.in_(_IDS)
 )
+_EVENTS_AFTER = select(alert_events.c.id, alert_events.c.flip_id, alert_events.c.channel_id).where(
+    alert_events.c.id > bindparam("after")
+)
 _MARK_PUBLISHED = (
     update(alert_events).where(alert_events.c.id.in_(_IDS)).values(published_at=bindparam("now"))
 )
+
+
+@contextmanager
+def _not_synced(conn: Connection) -> Iterator[None]:
+    """SQLite: the commits inside are not waited to be on disk (synchronous=NORMAL; the
+    next FULL commit, a pass's writes or ingest's, takes them to disk with it). For the
+    outbox's published marks: one lost in a power cut only means its event is
+    published again after the lease, which the alerters' idempotency key absorbs; not
+    waiting saves a pass its second fsync. Elsewhere: nothing changes."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        conn.rollback()  # nothing left open (a no-op after the commit)
+        conn.exec_driver_sql("PRAGMA synchronous=FULL")
+        conn.commit()
+
+
+def _last_id(conn: Connection, table: Table) -> int:
+    """The largest id in ``table`` (0 when empty)."""
+    return int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
+
+
+# Id ranges one mark_published statement takes before it falls back to id lists.
+_MAX_RUNS = 8
+
+
+def _runs(ids: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted distinct ids as runs of consecutive ones, (first, last) each."""
+    runs: list[tuple[int, int]] = []
+    for i in ids:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -315,6 +373,11 @@ class SqlAnalyzerStore:
         # in this transaction: the check (one winner per check), processed at ``now``,
         # reminder or not (a plan makes at most one of each), the newest such row.
         new = [f for p in winners for f in p.new_flips]
+        # SQLite: this transaction holds the one writer lock (BEGIN IMMEDIATE), so the
+        # rows after the table's last id are the ones it inserts, read back by a range
+        # of the primary key instead of a list of ids.
+        single_writer = conn.dialect.name == "sqlite"
+        flips_after = _last_id(conn, flips) if single_writer and new else None
         insert_rows(
             conn,
             flips,
@@ -326,12 +389,19 @@ class SqlAnalyzerStore:
         )
         placeholder = {(f.check_id, f.reason.value == _REMINDER): f.id or 0 for f in new}
         real: dict[tuple[int, int], int] = {}  # (check id, placeholder id) -> flip id
-        for part in _chunks(sorted({f.check_id for f in new})):
-            for row in conn.execute(_FLIPS_MADE, {"ids": part, "now": now}):
-                made = placeholder.get((row.check_id, row.reason == _REMINDER))
-                if made is not None:
-                    key = (row.check_id, made)
-                    real[key] = max(real.get(key, 0), int(row.id))
+        if flips_after is not None:
+            made_rows = conn.execute(_FLIPS_AFTER, {"after": flips_after}).all()
+        else:
+            made_rows = [
+                row
+                for part in _chunks(sorted({f.check_id for f in new}))
+                for row in conn.execute(_FLIPS_MADE, {"ids": part, "now": now}).all()
+            ]
+        for row in made_rows:
+            made = placeholder.get((row.check_id, row.reason == _REMINDER))
+            if made is not None:
+                key = (row.check_id, made)
+                real[key] = max(real.get(key, 0), int(row.id))
 
         processed = [i for p in winners for i in p.processed_flip_ids]
         for part in _chunks(processed):
@@ -366,8 +436,11 @@ class SqlAnalyzerStore:
             for e in p.events
             if e.anomaly_id is None  # pattern detection's alerts: _record_anomalies
         ]
+        # Only a flip older than this transaction can have events already: the ones it
+        # just inserted are not visible to anyone else yet.
+        made_now = set(real.values())
         existing: set[tuple[int, int]] = set()
-        for part in _chunks(sorted({e.flip_id for _, e in every})):
+        for part in _chunks(sorted({e.flip_id for _, e in every} - made_now)):
             existing.update(
                 (r.flip_id, r.channel_id) for r in conn.execute(_EVENTS_OF_FLIPS, {"ids": part})
             )
@@ -376,6 +449,7 @@ class SqlAnalyzerStore:
             if (e.flip_id, e.channel_id) not in existing:
                 existing.add((e.flip_id, e.channel_id))
                 fresh.append((i, e))
+        events_after = _last_id(conn, alert_events) if single_writer and fresh else None
         insert_rows(
             conn,
             alert_events,
@@ -394,9 +468,13 @@ class SqlAnalyzerStore:
             ],
         )
         event_ids: dict[tuple[int, int], int] = {}
-        for part in _chunks(sorted({e.flip_id for _, e in fresh})):
-            for r in conn.execute(_EVENT_IDS, {"ids": part}):
+        if events_after is not None:
+            for r in conn.execute(_EVENTS_AFTER, {"after": events_after}).all():
                 event_ids[(r.flip_id, r.channel_id)] = int(r.id)
+        else:
+            for part in _chunks(sorted({e.flip_id for _, e in fresh})):
+                for r in conn.execute(_EVENT_IDS, {"ids": part}).all():
+                    event_ids[(r.flip_id, r.channel_id)] = int(r.id)
         # Pattern detection's verdicts are rare: recorded plan by plan.
         recorded = [self._record_anomalies(conn, p, now) for p in winners]
         for i, e in fresh:
@@ -491,9 +569,21 @@ class SqlAnalyzerStore:
     def mark_published(self, ids: Sequence[int], now: datetime) -> None:
         if not ids:
             return
-        with self.engine.begin() as conn:
-            for part in _chunks(list(ids)):
-                conn.execute(_MARK_PUBLISHED, {"ids": part, "now": now})
+        # A pass's events were inserted together, so their ids are mostly a few runs of
+        # consecutive numbers: marked by range (exactly these rows) when they are.
+        runs = _runs(sorted(set(ids)))
+        with self.engine.connect() as conn, _not_synced(conn):
+            if len(runs) <= _MAX_RUNS:
+                ae = alert_events.c
+                conn.execute(
+                    update(alert_events)
+                    .where(or_(*(ae.id.between(lo, hi) for lo, hi in runs)))
+                    .values(published_at=now)
+                )
+            else:
+                for part in _chunks(list(ids)):
+                    conn.execute(_MARK_PUBLISHED, {"ids": part, "now": now})
+            conn.commit()
 
     # --- maintenance windows (API) -------------------------------------------------------
 
