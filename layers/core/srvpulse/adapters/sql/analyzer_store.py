@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import threading
 import uuid as uuidlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -194,20 +195,30 @@ def _window(m: Any) -> MaintenanceWindow:
     )
 
 
-def _assignment(m: Any, kind: str) -> Assignment:
-    """An assignment from its ``check_channels`` row and its channel's kind."""
-    return Assignment(
-        check_id=m["check_id"],
-        channel_id=m["channel_id"],
-        channel_kind=kind,
-        after_failures=m["after_failures"],
-        after_down_minutes=m["after_down_minutes"],
-        reminder_every_minutes=m["reminder_every_minutes"],
-        reminder_max=m["reminder_max"],
-        notify_on_recovery=bool(m["notify_on_recovery"]),
-        anomaly_alerts=bool(m["anomaly_alerts"]),
-        **{k: m[k] for k in _ASSIGNMENT_STATE},
-    )
+_ASSIGNMENT_SETTINGS = (
+    "after_failures",
+    "after_down_minutes",
+    "reminder_every_minutes",
+    "reminder_max",
+)
+
+
+def _assignment_reader(keys: Sequence[str]) -> Callable[[Sequence[Any], str], Assignment]:
+    """An assignment from its ``check_channels`` row (read by position, the columns
+    looked up once per result) and its channel's kind."""
+    at = {k: i for i, k in enumerate(keys)}
+    check_id, channel_id = at["check_id"], at["channel_id"]
+    settings = itemgetter(*(at[k] for k in _ASSIGNMENT_SETTINGS))
+    notify, anomaly = at["notify_on_recovery"], at["anomaly_alerts"]
+    state = itemgetter(*(at[k] for k in _ASSIGNMENT_STATE))
+
+    def read(row: Sequence[Any], kind: str) -> Assignment:
+        # Positional: the order of Assignment's fields (domain/rules.py).
+        values: list[Any] = [row[check_id], row[channel_id], kind, *settings(row)]
+        values += (bool(row[notify]), bool(row[anomaly]), *state(row))
+        return Assignment(*values)
+
+    return read
 
 
 _ASSIGNMENT_STATE = (
@@ -219,6 +230,18 @@ _ASSIGNMENT_STATE = (
     "recovery_flip_id",
     "next_reminder_at",
 )
+# _assignment_reader builds an Assignment positionally, in this order.
+_ASSIGNMENT_ORDER = (
+    "check_id",
+    "channel_id",
+    "channel_kind",
+    *_ASSIGNMENT_SETTINGS,
+    "notify_on_recovery",
+    "anomaly_alerts",
+    *_ASSIGNMENT_STATE,
+)
+if tuple(f.name for f in fields(Assignment)) != _ASSIGNMENT_ORDER:
+    raise RuntimeError("Assignment's fields changed: update _ASSIGNMENT_ORDER and its reader")
 
 
 class SqlAnalyzerStore:
@@ -257,6 +280,7 @@ class SqlAnalyzerStore:
         by_id: dict[int, Check] = {}
         new_flips: dict[int, list[Flip]] = {i: [] for i in ids}
         assigned: dict[int, list[Any]] = {i: [] for i in ids}  # check_channels rows
+        read_assignment: Callable[[Sequence[Any], str], Assignment] | None = None
         windows: dict[int, MaintenanceWindow] = {}
         summaries: dict[int, str] = {}
         exit_statuses: dict[int, int] = {}
@@ -273,9 +297,12 @@ class SqlAnalyzerStore:
                 flip_rows = conn.execute(_NEW_FLIPS, {"ids": part}).all()
                 for r in flip_rows:
                     new_flips[r.check_id].append(flip_from_row(r))
-                cc_rows = conn.execute(_ASSIGNMENTS, {"ids": part}).all()
+                cc_result = conn.execute(_ASSIGNMENTS, {"ids": part})
+                if read_assignment is None:
+                    read_assignment = _assignment_reader(list(cc_result.keys()))
+                cc_rows = cc_result.all()
                 for r in cc_rows:
-                    assigned[r.check_id].append(r._mapping)
+                    assigned[r.check_id].append(r)
                 projects = sorted({c.project_id for i in part if (c := by_id.get(i)) is not None})
                 w_rows = conn.execute(_WINDOWS, {"ids": part, "projects": projects}).all()
                 windows.update((r.id, _window(r._mapping)) for r in w_rows)
@@ -291,7 +318,7 @@ class SqlAnalyzerStore:
                 r.id: r.kind
                 for r in conn.execute(
                     _CHANNEL_KINDS,
-                    {"ids": sorted({m["channel_id"] for ms in assigned.values() for m in ms})},
+                    {"ids": sorted({r.channel_id for rs in assigned.values() for r in rs})},
                 )
             }
             read += len(kinds)
@@ -313,7 +340,9 @@ class SqlAnalyzerStore:
                 CheckContext(
                     check,
                     new_flips[i],
-                    [_assignment(m, kinds.get(m["channel_id"], "")) for m in assigned[i]],
+                    [read_assignment(r, kinds.get(r.channel_id, "")) for r in assigned[i]]
+                    if read_assignment is not None
+                    else [],
                     of_check.get(i, []) + of_project.get(check.project_id, []),
                     summaries.get(i),
                     exit_statuses.get(i),
@@ -431,7 +460,7 @@ class SqlAnalyzerStore:
         # (flip, channel) is the backstop, checked first so that a surprise never fails
         # the group's transaction.
         every = [
-            (i, replaced(e, flip_id=fix(p.check.id, e.flip_id) or 0))
+            (i, e if e.flip_id >= 0 else replaced(e, flip_id=fix(p.check.id, e.flip_id) or 0))
             for i, p in enumerate(winners)
             for e in p.events
             if e.anomaly_id is None  # pattern detection's alerts: _record_anomalies
@@ -543,28 +572,35 @@ class SqlAnalyzerStore:
     def claim_unpublished(
         self, now: datetime, stale_before: datetime, limit: int
     ) -> list[OutboxEvent]:
+        """Claim up to ``limit`` events left unpublished (never claimed, or claimed
+        before ``stale_before``: their publisher crashed) in one transaction: their rows
+        are locked and re-read first (MySQL: ``FOR UPDATE SKIP LOCKED``, so two
+        analyzers take different events instead of waiting on each other; SQLite: the
+        writer lock), then claimed together. Of several analyzers, one wins each event."""
         ae = alert_events.c
         unclaimed = or_(ae.claimed_at.is_(None), ae.claimed_at < stale_before)
-        claimed: list[OutboxEvent] = []
+        stale = (
+            select(ae.id, ae.payload)
+            .where(ae.published_at.is_(None), unclaimed)
+            .order_by(ae.id)
+            .limit(limit)
+        )
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(ae.id, ae.payload)
-                .where(ae.published_at.is_(None), unclaimed)
-                .order_by(ae.id)
-                .limit(limit)
-            ).all()
+            # Most passes find nothing: a plain read first, no transaction to commit.
+            if conn.execute(stale.with_only_columns(ae.id).limit(1)).first() is None:
+                return []
+            conn.rollback()
+            if conn.dialect.name == "mysql":
+                rows = conn.execute(stale.with_for_update(skip_locked=True)).all()
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                rows = conn.execute(stale).all()
+            ids = [row.id for row in rows]
+            for part in _chunks(ids):
+                conn.execute(update(alert_events).where(ae.id.in_(part)).values(claimed_at=now))
+            conn.commit()
         self._count(len(rows))
-        for row in rows:
-            # Claim each one conditionally: of several analyzers, one wins each event.
-            with self.engine.begin() as conn:
-                res = conn.execute(
-                    update(alert_events)
-                    .where(ae.id == row.id, ae.published_at.is_(None), unclaimed)
-                    .values(claimed_at=now)
-                )
-            if res.rowcount == 1:
-                claimed.append(OutboxEvent(row.id, AlertEvent.from_json(row.payload)))
-        return claimed
+        return [OutboxEvent(row.id, AlertEvent.from_json(row.payload)) for row in rows]
 
     def mark_published(self, ids: Sequence[int], now: datetime) -> None:
         if not ids:
