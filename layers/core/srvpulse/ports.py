@@ -546,6 +546,9 @@ class AnalysisPlan:
     # carry ``anomaly_id`` = -(its index + 1); the store swaps in the real id.
     new_anomalies: Sequence[Verdict] = ()
     processed_anomaly_ids: Sequence[int] = ()
+    # The assignments as the plan read them, in the order of ``assignments``: only the
+    # state that differs is written (empty: all of it).
+    assignments_before: Sequence[Assignment] = ()
 
     @property
     def expected_version(self) -> int:

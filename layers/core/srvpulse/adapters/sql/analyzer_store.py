@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import datetime
-from operator import itemgetter
+from itertools import compress
+from operator import attrgetter, itemgetter, ne
 from typing import Any
 
 from sqlalchemy import (
@@ -230,6 +231,10 @@ _ASSIGNMENT_STATE = (
     "recovery_flip_id",
     "next_reminder_at",
 )
+_state_of = attrgetter(*_ASSIGNMENT_STATE)
+_STATE_POSITIONS = range(len(_ASSIGNMENT_STATE))
+_DOWN_FLIP = _ASSIGNMENT_STATE.index("down_flip_id")
+_RECOVERY_FLIP = _ASSIGNMENT_STATE.index("recovery_flip_id")
 # _assignment_reader builds an Assignment positionally, in this order.
 _ASSIGNMENT_ORDER = (
     "check_id",
@@ -441,14 +446,30 @@ class SqlAnalyzerStore:
                 return flip_id
             return real[(check_id, flip_id)]
 
-        assignment_rows: list[dict[str, Any]] = []
+        # Assignment state: only the rows a plan changed, only the columns some row
+        # changed (the placeholder flip ids replaced first).
+        changed_state: list[tuple[Assignment, tuple[Any, ...]]] = []
+        columns: set[int] = set()
         for p in winners:
-            for a in p.assignments:
-                state = {k: getattr(a, k) for k in _ASSIGNMENT_STATE}
-                state["down_flip_id"] = fix(a.check_id, a.down_flip_id)
-                state["recovery_flip_id"] = fix(a.check_id, a.recovery_flip_id)
-                state["_check_id"], state["_channel_id"] = a.check_id, a.channel_id
-                assignment_rows.append(state)
+            read: Sequence[Assignment | None] = p.assignments_before or [None] * len(p.assignments)
+            for a, b in zip(p.assignments, read, strict=True):
+                state = list(_state_of(a))
+                state[_DOWN_FLIP] = fix(a.check_id, a.down_flip_id)
+                state[_RECOVERY_FLIP] = fix(a.check_id, a.recovery_flip_id)
+                if b is None:
+                    columns.update(_STATE_POSITIONS)
+                else:
+                    diff = set(compress(_STATE_POSITIONS, map(ne, state, _state_of(b))))
+                    if not diff:
+                        continue
+                    columns |= diff
+                changed_state.append((a, tuple(state)))
+        written = sorted(columns)
+        assignment_rows: list[dict[str, Any]] = []
+        for a, saved in changed_state:
+            values = {_ASSIGNMENT_STATE[i]: saved[i] for i in written}
+            values["_check_id"], values["_channel_id"] = a.check_id, a.channel_id
+            assignment_rows.append(values)
         update_rows(
             conn,
             check_channels,
