@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
-from operator import attrgetter, itemgetter
+from itertools import compress
+from operator import attrgetter, itemgetter, ne
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -180,10 +181,11 @@ def guarded_save_rows(saves: Sequence[tuple[Check, Check]]) -> list[dict[str, An
     field by field on the dataclasses, so unchanged columns cost no conversion."""
     names = _mapped_fields()
     get = _mapped_getter()
+    positions = range(len(names))
     changed: set[int] = set()
     for before, after in saves:
         old, new = get(before), get(after)
-        changed.update(i for i, (x, y) in enumerate(zip(old, new, strict=True)) if x != y)
+        changed.update(compress(positions, map(ne, old, new)))  # compared in C
     columns = [(i, names[i]) for i in sorted(changed) if names[i] not in _FIXED_COLUMNS]
     legacy = any(name == "rule_settings" for _, name in columns)
     rows = []
