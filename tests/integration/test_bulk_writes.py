@@ -5,9 +5,12 @@ the others (the runs history lost its paging that way)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, insert
+import pytest
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import StatementError
 from srvpulse.adapters.sql.bulk import insert_rows
 from srvpulse.adapters.sql.tables import ping_receipts, series_points
 
@@ -57,3 +60,39 @@ def test_an_upsert_in_bulk_replaces_the_row_execute_wrote(engine: Engine) -> Non
     assert _stored(engine, "SELECT kind, duration_ms, summary FROM series_points") == [
         ("success", 1500, "ok")
     ]
+
+
+def test_timestamps_of_every_shape_are_stored_as_execute_stores_them(engine: Engine) -> None:
+    # SQLite binds them through a faster function than SQLAlchemy's: the same text.
+    shapes = [
+        WHOLE_SECOND,
+        FRACTION,
+        datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 30, 0, 7, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2026, 10, 25, 2, 30, tzinfo=ZoneInfo("Europe/Riga")),
+        datetime(1000, 1, 1, tzinfo=UTC),
+    ]
+    with engine.begin() as conn:
+        for i, at in enumerate(shapes):
+            conn.execute(insert(ping_receipts).values(ping_id=f"core-{i}", received_at=at))
+        insert_rows(
+            conn,
+            ping_receipts,
+            ("ping_id", "received_at"),
+            [(f"bulk-{i}", at) for i, at in enumerate(shapes)],
+        )
+    raw = "SELECT ping_id, CAST(received_at AS CHAR) FROM ping_receipts"
+    texts = {str(i): text for i, text in _stored(engine, raw)}
+    for i in range(len(shapes)):
+        assert texts[f"bulk-{i}"] == texts[f"core-{i}"]
+    with engine.connect() as conn:
+        q = select(ping_receipts.c.ping_id, ping_receipts.c.received_at)
+        read = {str(i): at for i, at in conn.execute(q)}
+    assert [read[f"bulk-{i}"] for i in range(len(shapes))] == shapes
+
+
+def test_a_naive_timestamp_is_refused_in_bulk_too(engine: Engine) -> None:
+    with pytest.raises(StatementError, match="naive datetime"), engine.begin() as conn:
+        conn.execute(insert(ping_receipts).values(ping_id="core", received_at=datetime(2026, 3, 2)))
+    with pytest.raises(ValueError, match="naive datetime"), engine.begin() as conn:
+        insert_rows(conn, ping_receipts, ("ping_id", "received_at"), [("b", datetime(2026, 3, 2))])

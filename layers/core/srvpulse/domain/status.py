@@ -36,6 +36,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from . import check_rules
 from .detection import detector_config, running_wake
@@ -111,8 +112,15 @@ def open_runs(check: Check) -> dict[str, datetime]:
     """The check's open runs, rid -> start ("" for a run started without a rid)."""
     if not check.open_runs:
         return {}
-    raw = json.loads(check.open_runs)
-    return {str(rid): utc(datetime.fromisoformat(ts)) for rid, ts in raw.items()}
+    return dict(_parsed_runs(check.open_runs))
+
+
+@lru_cache(maxsize=4096)
+def _parsed_runs(stored: str) -> tuple[tuple[str, datetime], ...]:
+    # Remembered by text: a ping reads the runs it was given and those it leaves (for
+    # the deadlines), and the next ping of the check reads those again.
+    raw = json.loads(stored)
+    return tuple((str(rid), utc(datetime.fromisoformat(ts))) for rid, ts in raw.items())
 
 
 def _kept_runs(runs: dict[str, datetime]) -> dict[str, datetime]:
