@@ -270,6 +270,47 @@ def test_a_crash_between_commit_and_publish_is_republished_by_a_later_pass(
     assert len(bus.published) == 1
 
 
+def test_events_marked_published_are_never_republished_and_the_others_are(
+    runtime: Runtime, project_id: int, engine: Engine
+) -> None:
+    # mark_published marks runs of consecutive ids by range and scattered ids by list:
+    # either way exactly the events it was given.
+    class BrokenBus:
+        def publish(self, events: Any) -> None:
+            raise ConnectionError("SNS unreachable")
+
+    for _ in range(24):
+        check = new_check(runtime, project_id)
+        add_channel(engine, project_id, check)
+        send(runtime, check, PingKind.FAIL, at=T0)
+    Analyzer(runtime.analyzer_store, BrokenBus()).run_pass(T0 + timedelta(seconds=2))
+    with engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(select(alert_events.c.id).order_by(alert_events.c.id))]
+    assert len(ids) == 24
+    scattered, run = ids[0:18:2], ids[18:22]  # 9 single ids (a list), 4 in a row (a range)
+    runtime.analyzer_store.mark_published(scattered, T0 + timedelta(seconds=3))
+    runtime.analyzer_store.mark_published(run, T0 + timedelta(seconds=3))
+    bus = LocalAlertBus()
+    report = Analyzer(runtime.analyzer_store, bus).run_pass(T0 + timedelta(seconds=63))
+    left = sorted(set(ids) - set(scattered) - set(run))
+    assert report.republished == len(left) == 11
+    assert sorted(e.flip_id for e in bus.published) == sorted(
+        r.flip_id for r in _events(engine) if r.id in left
+    )
+    with engine.connect() as conn:
+        unpublished = conn.execute(
+            select(func.count())
+            .select_from(alert_events)
+            .where(alert_events.c.published_at.is_(None))
+        ).scalar()
+    assert unpublished == 0
+
+
+def _events(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(alert_events)))
+
+
 def test_a_cron_check_in_a_time_zone_is_due_at_its_local_time_plus_grace(
     runtime: Runtime, project_id: int, engine: Engine, bus: LocalAlertBus, analyzer: Analyzer
 ) -> None:

@@ -73,3 +73,53 @@ def test_three_analyzers_at_once_flip_and_alert_each_check_exactly_once(
     written = sum(r.written for rs in reports for r in rs)
     assert sum(r.flips for rs in reports for r in rs) == N_CHECKS
     print(f"\n{N_CHECKS} due checks, 3 analyzers: {written} written, {lost} lost races")
+
+
+def test_three_analyzers_republish_a_crashed_publishers_events_each_exactly_once(
+    mysql_engine: Engine,
+) -> None:
+    # A publisher recorded N_STALE events and crashed before publishing them; once the
+    # lease is over, three analyzers claim them at the same time.
+    n_stale = 600
+    seed_checks(mysql_engine, n_stale, T0)
+    now = T0 + timedelta(hours=2)
+
+    class Crashed:
+        def publish(self, events: object) -> None:
+            raise ConnectionError("the process died before SNS took them")
+
+    crashed = Analyzer(SqlAnalyzerStore(mysql_engine), Crashed(), batch_limit=n_stale)
+    assert crashed.run_pass(now).flips == n_stale
+    later = now + timedelta(minutes=2)
+    buses = [LocalAlertBus() for _ in range(3)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def loop(i: int) -> None:
+        # Small claims, so the three take turns over the stale events.
+        analyzer = Analyzer(SqlAnalyzerStore(mysql_engine), buses[i], batch_limit=50)
+        try:
+            start.wait()
+            for _ in range(40):
+                if analyzer.run_pass(later).republished == 0:
+                    return
+        except BaseException as exc:  # surfaced below, with the thread's traceback
+            errors.append(exc)
+
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert errors == []
+
+    published = [e for bus in buses for e in bus.published]
+    assert len(published) == n_stale
+    assert len({e.idempotency_key for e in published}) == n_stale
+    with mysql_engine.connect() as conn:
+        unpublished = conn.execute(
+            select(func.count())
+            .select_from(alert_events)
+            .where(alert_events.c.published_at.is_(None))
+        ).scalar()
+    assert unpublished == 0

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, insert
 from srvpulse import bootstrap
 from srvpulse.adapters.sql.tables import channels, checks
 from srvpulse.domain.model import PingMessage
+from srvpulse.domain.schedule import MAX_GRACE, MAX_TIMEOUT
 from srvpulse.local.runner import load_handler
 from srvpulse.services.projects import ensure_default_project
 
@@ -181,7 +182,15 @@ def _seed(engine: Engine, project_id: int, hook_url: str) -> None:
     with engine.begin() as conn:
         conn.execute(
             insert(checks).values(
-                uuid=CHECK_UUID, project_id=project_id, name="nightly-backup", created=NOW
+                uuid=CHECK_UUID,
+                project_id=project_id,
+                name="nightly-backup",
+                created=NOW,
+                # The event files' pings are from 2026-12-01 and the handlers read the
+                # real clock: the longest period and grace keep the check up for a year
+                # after them (the default period made it late a day after).
+                timeout=MAX_TIMEOUT,
+                grace=MAX_GRACE,
             )
         )
         for sns, kind, config in (

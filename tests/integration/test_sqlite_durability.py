@@ -10,10 +10,13 @@ every connection the engine hands out.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
-from srvpulse.adapters.sql.db import make_engine
+from sqlalchemy.pool import StaticPool
+from srvpulse.adapters.sql.analyzer_store import SqlAnalyzerStore
+from srvpulse.adapters.sql.db import make_engine, migrate
 
 SQLITE_SYNCHRONOUS_FULL = 2  # PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
 
@@ -26,5 +29,18 @@ def test_every_sqlite_connection_commits_durably_in_wal_mode(tmp_path: Path) -> 
                 assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
                 synchronous = conn.execute(text("PRAGMA synchronous")).scalar()
                 assert synchronous == SQLITE_SYNCHRONOUS_FULL
+    finally:
+        engine.dispose()
+
+
+def test_the_outbox_marks_leave_every_connection_durable_again(tmp_path: Path) -> None:
+    # mark_published commits its marks without waiting for the disk (a lost mark only
+    # re-publishes an event the alerters dedupe); the connection goes back to FULL.
+    engine = make_engine(f"sqlite:///{tmp_path / 'srvpulse.sqlite3'}", poolclass=StaticPool)
+    try:
+        migrate(engine)
+        SqlAnalyzerStore(engine).mark_published([1, 2, 3, 7], datetime(2026, 3, 2, tzinfo=UTC))
+        with engine.connect() as conn:  # the same, only connection
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == SQLITE_SYNCHRONOUS_FULL
     finally:
         engine.dispose()

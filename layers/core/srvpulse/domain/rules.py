@@ -312,4 +312,6 @@ def decide(
                 next_at = now + every if more else None
             else:
                 next_at = due
-    return Decision(replaced(a, next_reminder_at=next_at), tuple(notices))
+    if a.next_reminder_at != next_at:
+        a = replaced(a, next_reminder_at=next_at)
+    return Decision(a, tuple(notices))

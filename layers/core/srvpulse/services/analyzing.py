@@ -30,13 +30,13 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..domain import check_rules
 from ..domain.check_detection import on_clock
 from ..domain.detection import Verdict
-from ..domain.model import AlertEvent, Check, Flip, FlipReason, PingKind, Status
+from ..domain.model import AlertEvent, Check, Flip, FlipReason, PingKind, Status, replaced
 from ..domain.rules import Assignment, NoticeKind, decide, maintenance_until
 from ..domain.status import evaluate
 from ..ports import (
@@ -87,7 +87,7 @@ def plan_check(
     new_flips: list[Flip] = []
     flips = list(ctx.new_flips)
     if ev.flip is not None:
-        flip = replace(ev.flip, id=_EVAL_FLIP_ID)
+        flip = replaced(ev.flip, id=_EVAL_FLIP_ID)
         new_flips.append(flip)
         flips.append(flip)
     flips.sort(key=lambda f: f.created)

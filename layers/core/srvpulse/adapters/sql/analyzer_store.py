@@ -18,12 +18,26 @@ from __future__ import annotations
 
 import threading
 import uuid as uuidlib
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields, replace
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.elements import BindParameter
 
@@ -32,7 +46,7 @@ from ...domain.model import AlertEvent, Check, Flip, Status, replaced
 from ...domain.rules import Assignment, MaintenanceWindow
 from ...ports import AnalysisPlan, CheckContext, OutboxEvent
 from . import anomalies_store
-from .bulk import update_rows
+from .bulk import insert_rows, update_rows
 from .checks_store import SqlCheckTx, check_reader, flip_from_row
 from .tables import (
     alert_events,
@@ -92,11 +106,16 @@ _LATEST_PINGS = (
     )
 )
 
-# The group's writes. A new row's id is read back by what makes it unique in the group
-# (MySQL 8, what RDS runs, has no INSERT ... RETURNING).
-_INSERT_FLIPS = insert(flips)
+# The group's writes, inserted as plain tuples (bulk.insert_rows). A new row's id is read
+# back by what makes it unique in the group (MySQL 8, what RDS runs, has no INSERT ...
+# RETURNING).
+_FLIP_COLUMNS = ("check_id", "created", "old_status", "new_status", "reason", "processed_at")
+_EVENT_COLUMNS = ("flip_id", "channel_id", "check_id", "kind", "payload", "created", "claimed_at")
 _FLIPS_MADE = select(flips.c.id, flips.c.check_id, flips.c.reason).where(
     flips.c.check_id.in_(_IDS), flips.c.processed_at == bindparam("now")
+)
+_FLIPS_AFTER = select(flips.c.id, flips.c.check_id, flips.c.reason).where(
+    flips.c.id > bindparam("after")
 )
 _MARK_FLIPS_PROCESSED = (
     update(flips)
@@ -106,13 +125,54 @@ _MARK_FLIPS_PROCESSED = (
 _EVENTS_OF_FLIPS = select(alert_events.c.flip_id, alert_events.c.channel_id).where(
     alert_events.c.flip_id.in_(_IDS)
 )
-_INSERT_EVENTS = insert(alert_events)
 _EVENT_IDS = select(alert_events.c.id, alert_events.c.flip_id, alert_events.c.channel_id).where(
     alert_events.c.flip_id.in_(_IDS)
+)
+_EVENTS_AFTER = select(alert_events.c.id, alert_events.c.flip_id, alert_events.c.channel_id).where(
+    alert_events.c.id > bindparam("after")
 )
 _MARK_PUBLISHED = (
     update(alert_events).where(alert_events.c.id.in_(_IDS)).values(published_at=bindparam("now"))
 )
+
+
+@contextmanager
+def _not_synced(conn: Connection) -> Iterator[None]:
+    """SQLite: the commits inside are not waited to be on disk (synchronous=NORMAL; the
+    next FULL commit, a pass's writes or ingest's, takes them to disk with it). For the
+    outbox's published marks: one lost in a power cut only means its event is
+    published again after the lease, which the alerters' idempotency key absorbs; not
+    waiting saves a pass its second fsync. Elsewhere: nothing changes."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        conn.rollback()  # nothing left open (a no-op after the commit)
+        conn.exec_driver_sql("PRAGMA synchronous=FULL")
+        conn.commit()
+
+
+def _last_id(conn: Connection, table: Table) -> int:
+    """The largest id in ``table`` (0 when empty)."""
+    return int(conn.execute(select(func.max(table.c.id))).scalar() or 0)
+
+
+# Id ranges one mark_published statement takes before it falls back to id lists.
+_MAX_RUNS = 8
+
+
+def _runs(ids: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted distinct ids as runs of consecutive ones, (first, last) each."""
+    runs: list[tuple[int, int]] = []
+    for i in ids:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -135,20 +195,30 @@ def _window(m: Any) -> MaintenanceWindow:
     )
 
 
-def _assignment(m: Any, kind: str) -> Assignment:
-    """An assignment from its ``check_channels`` row and its channel's kind."""
-    return Assignment(
-        check_id=m["check_id"],
-        channel_id=m["channel_id"],
-        channel_kind=kind,
-        after_failures=m["after_failures"],
-        after_down_minutes=m["after_down_minutes"],
-        reminder_every_minutes=m["reminder_every_minutes"],
-        reminder_max=m["reminder_max"],
-        notify_on_recovery=bool(m["notify_on_recovery"]),
-        anomaly_alerts=bool(m["anomaly_alerts"]),
-        **{k: m[k] for k in _ASSIGNMENT_STATE},
-    )
+_ASSIGNMENT_SETTINGS = (
+    "after_failures",
+    "after_down_minutes",
+    "reminder_every_minutes",
+    "reminder_max",
+)
+
+
+def _assignment_reader(keys: Sequence[str]) -> Callable[[Sequence[Any], str], Assignment]:
+    """An assignment from its ``check_channels`` row (read by position, the columns
+    looked up once per result) and its channel's kind."""
+    at = {k: i for i, k in enumerate(keys)}
+    check_id, channel_id = at["check_id"], at["channel_id"]
+    settings = itemgetter(*(at[k] for k in _ASSIGNMENT_SETTINGS))
+    notify, anomaly = at["notify_on_recovery"], at["anomaly_alerts"]
+    state = itemgetter(*(at[k] for k in _ASSIGNMENT_STATE))
+
+    def read(row: Sequence[Any], kind: str) -> Assignment:
+        # Positional: the order of Assignment's fields (domain/rules.py).
+        values: list[Any] = [row[check_id], row[channel_id], kind, *settings(row)]
+        values += (bool(row[notify]), bool(row[anomaly]), *state(row))
+        return Assignment(*values)
+
+    return read
 
 
 _ASSIGNMENT_STATE = (
@@ -160,6 +230,18 @@ _ASSIGNMENT_STATE = (
     "recovery_flip_id",
     "next_reminder_at",
 )
+# _assignment_reader builds an Assignment positionally, in this order.
+_ASSIGNMENT_ORDER = (
+    "check_id",
+    "channel_id",
+    "channel_kind",
+    *_ASSIGNMENT_SETTINGS,
+    "notify_on_recovery",
+    "anomaly_alerts",
+    *_ASSIGNMENT_STATE,
+)
+if tuple(f.name for f in fields(Assignment)) != _ASSIGNMENT_ORDER:
+    raise RuntimeError("Assignment's fields changed: update _ASSIGNMENT_ORDER and its reader")
 
 
 class SqlAnalyzerStore:
@@ -198,6 +280,7 @@ class SqlAnalyzerStore:
         by_id: dict[int, Check] = {}
         new_flips: dict[int, list[Flip]] = {i: [] for i in ids}
         assigned: dict[int, list[Any]] = {i: [] for i in ids}  # check_channels rows
+        read_assignment: Callable[[Sequence[Any], str], Assignment] | None = None
         windows: dict[int, MaintenanceWindow] = {}
         summaries: dict[int, str] = {}
         exit_statuses: dict[int, int] = {}
@@ -214,9 +297,12 @@ class SqlAnalyzerStore:
                 flip_rows = conn.execute(_NEW_FLIPS, {"ids": part}).all()
                 for r in flip_rows:
                     new_flips[r.check_id].append(flip_from_row(r))
-                cc_rows = conn.execute(_ASSIGNMENTS, {"ids": part}).all()
+                cc_result = conn.execute(_ASSIGNMENTS, {"ids": part})
+                if read_assignment is None:
+                    read_assignment = _assignment_reader(list(cc_result.keys()))
+                cc_rows = cc_result.all()
                 for r in cc_rows:
-                    assigned[r.check_id].append(r._mapping)
+                    assigned[r.check_id].append(r)
                 projects = sorted({c.project_id for i in part if (c := by_id.get(i)) is not None})
                 w_rows = conn.execute(_WINDOWS, {"ids": part, "projects": projects}).all()
                 windows.update((r.id, _window(r._mapping)) for r in w_rows)
@@ -232,7 +318,7 @@ class SqlAnalyzerStore:
                 r.id: r.kind
                 for r in conn.execute(
                     _CHANNEL_KINDS,
-                    {"ids": sorted({m["channel_id"] for ms in assigned.values() for m in ms})},
+                    {"ids": sorted({r.channel_id for rs in assigned.values() for r in rs})},
                 )
             }
             read += len(kinds)
@@ -254,7 +340,9 @@ class SqlAnalyzerStore:
                 CheckContext(
                     check,
                     new_flips[i],
-                    [_assignment(m, kinds.get(m["channel_id"], "")) for m in assigned[i]],
+                    [read_assignment(r, kinds.get(r.channel_id, "")) for r in assigned[i]]
+                    if read_assignment is not None
+                    else [],
                     of_check.get(i, []) + of_project.get(check.project_id, []),
                     summaries.get(i),
                     exit_statuses.get(i),
@@ -314,29 +402,35 @@ class SqlAnalyzerStore:
         # in this transaction: the check (one winner per check), processed at ``now``,
         # reminder or not (a plan makes at most one of each), the newest such row.
         new = [f for p in winners for f in p.new_flips]
-        if new:
-            conn.execute(
-                _INSERT_FLIPS,
-                [
-                    {
-                        "check_id": f.check_id,
-                        "created": f.created,
-                        "old_status": f.old_status.value,
-                        "new_status": f.new_status.value,
-                        "reason": f.reason.value,
-                        "processed_at": now,
-                    }
-                    for f in new
-                ],
-            )
+        # SQLite: this transaction holds the one writer lock (BEGIN IMMEDIATE), so the
+        # rows after the table's last id are the ones it inserts, read back by a range
+        # of the primary key instead of a list of ids.
+        single_writer = conn.dialect.name == "sqlite"
+        flips_after = _last_id(conn, flips) if single_writer and new else None
+        insert_rows(
+            conn,
+            flips,
+            _FLIP_COLUMNS,
+            [
+                (f.check_id, f.created, f.old_status.value, f.new_status.value, f.reason.value, now)
+                for f in new
+            ],
+        )
         placeholder = {(f.check_id, f.reason.value == _REMINDER): f.id or 0 for f in new}
         real: dict[tuple[int, int], int] = {}  # (check id, placeholder id) -> flip id
-        for part in _chunks(sorted({f.check_id for f in new})):
-            for row in conn.execute(_FLIPS_MADE, {"ids": part, "now": now}):
-                made = placeholder.get((row.check_id, row.reason == _REMINDER))
-                if made is not None:
-                    key = (row.check_id, made)
-                    real[key] = max(real.get(key, 0), int(row.id))
+        if flips_after is not None:
+            made_rows = conn.execute(_FLIPS_AFTER, {"after": flips_after}).all()
+        else:
+            made_rows = [
+                row
+                for part in _chunks(sorted({f.check_id for f in new}))
+                for row in conn.execute(_FLIPS_MADE, {"ids": part, "now": now}).all()
+            ]
+        for row in made_rows:
+            made = placeholder.get((row.check_id, row.reason == _REMINDER))
+            if made is not None:
+                key = (row.check_id, made)
+                real[key] = max(real.get(key, 0), int(row.id))
 
         processed = [i for p in winners for i in p.processed_flip_ids]
         for part in _chunks(processed):
@@ -366,13 +460,16 @@ class SqlAnalyzerStore:
         # (flip, channel) is the backstop, checked first so that a surprise never fails
         # the group's transaction.
         every = [
-            (i, replaced(e, flip_id=fix(p.check.id, e.flip_id) or 0))
+            (i, e if e.flip_id >= 0 else replaced(e, flip_id=fix(p.check.id, e.flip_id) or 0))
             for i, p in enumerate(winners)
             for e in p.events
             if e.anomaly_id is None  # pattern detection's alerts: _record_anomalies
         ]
+        # Only a flip older than this transaction can have events already: the ones it
+        # just inserted are not visible to anyone else yet.
+        made_now = set(real.values())
         existing: set[tuple[int, int]] = set()
-        for part in _chunks(sorted({e.flip_id for _, e in every})):
+        for part in _chunks(sorted({e.flip_id for _, e in every} - made_now)):
             existing.update(
                 (r.flip_id, r.channel_id) for r in conn.execute(_EVENTS_OF_FLIPS, {"ids": part})
             )
@@ -381,28 +478,32 @@ class SqlAnalyzerStore:
             if (e.flip_id, e.channel_id) not in existing:
                 existing.add((e.flip_id, e.channel_id))
                 fresh.append((i, e))
-        if fresh:
-            conn.execute(
-                _INSERT_EVENTS,
-                [
-                    {
-                        "flip_id": e.flip_id,
-                        "channel_id": e.channel_id,
-                        "check_id": winners[i].check.id,
-                        "kind": "reminder"
-                        if e.is_reminder
-                        else ("up" if e.status is Status.UP else "down"),
-                        "payload": e.to_json(),
-                        "created": now,
-                        "claimed_at": now,
-                    }
-                    for i, e in fresh
-                ],
-            )
+        events_after = _last_id(conn, alert_events) if single_writer and fresh else None
+        insert_rows(
+            conn,
+            alert_events,
+            _EVENT_COLUMNS,
+            [
+                (
+                    e.flip_id,
+                    e.channel_id,
+                    winners[i].check.id,
+                    "reminder" if e.is_reminder else ("up" if e.status is Status.UP else "down"),
+                    e.to_json(),
+                    now,
+                    now,
+                )
+                for i, e in fresh
+            ],
+        )
         event_ids: dict[tuple[int, int], int] = {}
-        for part in _chunks(sorted({e.flip_id for _, e in fresh})):
-            for r in conn.execute(_EVENT_IDS, {"ids": part}):
+        if events_after is not None:
+            for r in conn.execute(_EVENTS_AFTER, {"after": events_after}).all():
                 event_ids[(r.flip_id, r.channel_id)] = int(r.id)
+        else:
+            for part in _chunks(sorted({e.flip_id for _, e in fresh})):
+                for r in conn.execute(_EVENT_IDS, {"ids": part}).all():
+                    event_ids[(r.flip_id, r.channel_id)] = int(r.id)
         # Pattern detection's verdicts are rare: recorded plan by plan.
         recorded = [self._record_anomalies(conn, p, now) for p in winners]
         for i, e in fresh:
@@ -416,6 +517,8 @@ class SqlAnalyzerStore:
         """Pattern detection's part of a plan: record the new verdicts (their alerts are
         decided here, so processed), mark the ingested ones processed, and put their
         alert events in the outbox (unique per anomaly and channel)."""
+        if not plan.new_anomalies and not plan.processed_anomaly_ids:
+            return []  # the plan has no anomaly, so no anomaly alert either
         check_id = plan.check.id
         added = anomalies_store.add_anomalies(
             conn, check_id, plan.new_anomalies, None, processed_at=now
@@ -469,35 +572,54 @@ class SqlAnalyzerStore:
     def claim_unpublished(
         self, now: datetime, stale_before: datetime, limit: int
     ) -> list[OutboxEvent]:
+        """Claim up to ``limit`` events left unpublished (never claimed, or claimed
+        before ``stale_before``: their publisher crashed) in one transaction: their rows
+        are locked and re-read first (MySQL: ``FOR UPDATE SKIP LOCKED``, so two
+        analyzers take different events instead of waiting on each other; SQLite: the
+        writer lock), then claimed together. Of several analyzers, one wins each event."""
         ae = alert_events.c
         unclaimed = or_(ae.claimed_at.is_(None), ae.claimed_at < stale_before)
-        claimed: list[OutboxEvent] = []
+        stale = (
+            select(ae.id, ae.payload)
+            .where(ae.published_at.is_(None), unclaimed)
+            .order_by(ae.id)
+            .limit(limit)
+        )
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(ae.id, ae.payload)
-                .where(ae.published_at.is_(None), unclaimed)
-                .order_by(ae.id)
-                .limit(limit)
-            ).all()
+            # Most passes find nothing: a plain read first, no transaction to commit.
+            if conn.execute(stale.with_only_columns(ae.id).limit(1)).first() is None:
+                return []
+            conn.rollback()
+            if conn.dialect.name == "mysql":
+                rows = conn.execute(stale.with_for_update(skip_locked=True)).all()
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                rows = conn.execute(stale).all()
+            ids = [row.id for row in rows]
+            for part in _chunks(ids):
+                conn.execute(update(alert_events).where(ae.id.in_(part)).values(claimed_at=now))
+            conn.commit()
         self._count(len(rows))
-        for row in rows:
-            # Claim each one conditionally: of several analyzers, one wins each event.
-            with self.engine.begin() as conn:
-                res = conn.execute(
-                    update(alert_events)
-                    .where(ae.id == row.id, ae.published_at.is_(None), unclaimed)
-                    .values(claimed_at=now)
-                )
-            if res.rowcount == 1:
-                claimed.append(OutboxEvent(row.id, AlertEvent.from_json(row.payload)))
-        return claimed
+        return [OutboxEvent(row.id, AlertEvent.from_json(row.payload)) for row in rows]
 
     def mark_published(self, ids: Sequence[int], now: datetime) -> None:
         if not ids:
             return
-        with self.engine.begin() as conn:
-            for part in _chunks(list(ids)):
-                conn.execute(_MARK_PUBLISHED, {"ids": part, "now": now})
+        # A pass's events were inserted together, so their ids are mostly a few runs of
+        # consecutive numbers: marked by range (exactly these rows) when they are.
+        runs = _runs(sorted(set(ids)))
+        with self.engine.connect() as conn, _not_synced(conn):
+            if len(runs) <= _MAX_RUNS:
+                ae = alert_events.c
+                conn.execute(
+                    update(alert_events)
+                    .where(or_(*(ae.id.between(lo, hi) for lo, hi in runs)))
+                    .values(published_at=now)
+                )
+            else:
+                for part in _chunks(list(ids)):
+                    conn.execute(_MARK_PUBLISHED, {"ids": part, "now": now})
+            conn.commit()
 
     # --- maintenance windows (API) -------------------------------------------------------
 

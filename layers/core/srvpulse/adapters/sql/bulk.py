@@ -98,15 +98,29 @@ def _bound(
     bind processor passed through it."""
     if not binders:
         return [tuple(row) for row in rows]
+    # A batch repeats the same few instants (the pass's ``now``, a fleet's deadline) in
+    # many rows and columns: each distinct datetime goes through the processors once
+    # (SQLite's is a Python string format, most of a batch's binding).
+    memos: list[tuple[int, Processor, dict[datetime, Any]]] = [(i, p, {}) for i, p in binders]
     out: list[tuple[Any, ...]] = []
     for row in rows:
         values = list(row)
-        for i, proc in binders:
+        for i, proc, seen in memos:
             value = values[i]
-            if value is not None:
+            if value is None:
+                continue
+            if type(value) is datetime:
+                done = seen.get(value, _MISSING)
+                if done is _MISSING:
+                    done = seen[value] = proc(value)
+                values[i] = done
+            else:
                 values[i] = proc(value)
         out.append(tuple(values))
     return out
+
+
+_MISSING = object()
 
 
 def _mark(dialect: Dialect) -> str:

@@ -186,7 +186,7 @@ def guarded_save_rows(
     names = _mapped_fields()
     get = _mapped_getter()
     changed: set[int] = set()
-    indexes = range(len(names))
+    indexes = range(len(names))  # the fields compared in C
     for before, after in saves:
         changed.update(compress(indexes, map(ne, get(before), get(after))))
     picked = [i for i in sorted(changed) if names[i] not in _FIXED_COLUMNS]
