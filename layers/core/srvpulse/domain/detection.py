@@ -205,6 +205,8 @@ class Baseline:
             return cls()
         try:
             data = orjson.loads(text)
+            if data.keys() <= _BASELINE_FIELDS:
+                return cls(**data)
             return cls(**{k: v for k, v in data.items() if k in _BASELINE_FIELDS})
         except (ValueError, TypeError, AttributeError):
             return cls()

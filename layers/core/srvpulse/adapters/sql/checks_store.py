@@ -45,7 +45,7 @@ from ...domain.status import RunLog
 from ...errors import Conflict, InvalidInput, Unavailable
 from ...ports import StoredPing
 from . import anomalies_store
-from .bulk import delete_up_to, insert_rows, update_tuples
+from .bulk import delete_up_to, insert_rows, select_in, update_tuples
 from .errors import integrity_conflict, service_error
 from .series_store import add_to_outbox, upsert_points
 from .tables import (
@@ -268,11 +268,6 @@ def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
 # Only the columns that are Check fields (not badge_key or the legacy rule columns):
 # on MySQL every column of every row is parsed in Python by pymysql.
 _CHECK_COLUMNS = [checks.c[f.name] for f in dataclasses.fields(Check)]
-_LOCK_BY_UUID = (
-    select(checks.c.uuid, checks.c.id, checks.c.version)
-    .where(checks.c.uuid.in_(bindparam("uuids", expanding=True)))
-    .with_for_update()
-)
 _CHECKS_BY_ID = select(*_CHECK_COLUMNS).where(checks.c.id.in_(bindparam("ids", expanding=True)))
 # The per-batch reads, built once (expanding IN lists: one cached compilation, no
 # statement built and hashed for its cache key on every call).
@@ -284,9 +279,6 @@ _RUN_LOG = (
         pings.c.kind.in_(_RUN_KINDS),
     )
     .order_by(pings.c.n)
-)
-_KNOWN_RECEIPTS = select(ping_receipts.c.ping_id).where(
-    ping_receipts.c.ping_id.in_(bindparam("ids", expanding=True))
 )
 _PING_COLUMNS = (
     "ping_id",
@@ -393,9 +385,9 @@ class SqlCheckTx:
             # Lock the rows and learn their versions; read in full only the checks the
             # cache does not hold at that version.
             stale: list[int] = []
-            for uuid, check_id, version in self.conn.execute(
-                _LOCK_BY_UUID, {"uuids": list(part)}
-            ).tuples():
+            for uuid, check_id, version in select_in(
+                self.conn, checks, ("uuid", "id", "version"), "uuid", part, for_update=True
+            ):
                 cached = None if cache is None else cache.get(uuid, check_id, version)
                 if cached is None:
                     stale.append(check_id)
@@ -556,7 +548,8 @@ class SqlCheckTx:
         ids = list(receipts)
         known: set[str] = set()
         for part in _chunks(ids):
-            known.update(self.conn.execute(_KNOWN_RECEIPTS, {"ids": list(part)}).scalars())
+            rows = select_in(self.conn, ping_receipts, ("ping_id",), "ping_id", part)
+            known.update(ping_id for (ping_id,) in rows)
         new = [(i, receipts[i]) for i in ids if i not in known]
         if new:
             try:
