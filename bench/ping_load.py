@@ -5,9 +5,11 @@
 
 Starts the local mode on a free port with a fresh data dir and CHECKS checks, and, in the
 same run, a bare ASGI "OK" app under the same server (granian, same settings, one
-process). With wrk (Debian package `wrk`) both are loaded with keep-alive connections,
-interleaved per concurrency level, the pings spread over the checks; prints requests/s
-and p99 for each, their ratio, and how fast ingest followed (ingested/s: pings accepted
+process) -- the baseline the targets name -- and the same bare app through RSGI, the
+interface the edge itself uses (ratio RSGI: pings / that). With wrk (Debian package
+`wrk`) all three are loaded with keep-alive connections, interleaved per concurrency
+level, the pings spread over the checks; prints requests/s and p99 for each, the
+ratios, and how fast ingest followed (ingested/s: pings accepted
 in the round / time until the queue was empty again; end-to-end: how long after the
 round the last ping was stored). Without wrk, a Python client does the same (slower:
 it caps both figures).
@@ -64,12 +66,18 @@ async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"OK"})
 
 
-def serve_bare(port: int) -> None:
+async def bare_rsgi_app(scope: Any, proto: Any) -> None:
+    """The same baseline through granian's own interface (RSGI), which the edge uses."""
+    proto.response_bytes(200, [("content-type", "text/plain"), ("content-length", "2")], b"OK")
+
+
+def serve_bare(port: int, interface: str) -> None:
     import uvloop
     from srvpulse.local.runner import serve_until_stopped
     from srvpulse.settings import Settings
 
-    uvloop.run(serve_until_stopped(bare_app, Settings(host="127.0.0.1", port=port)))
+    app = bare_app if interface == "asgi" else bare_rsgi_app
+    uvloop.run(serve_until_stopped(app, Settings(host="127.0.0.1", port=port), None, interface))
 
 
 @contextmanager
@@ -240,9 +248,10 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=0, help="hour-start burst of N pings")
     parser.add_argument("--python-client", action="store_true", help="never use wrk")
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--interface", default="asgi", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
-        serve_bare(args.serve_bare)
+        serve_bare(args.serve_bare, args.interface)
         return
     levels = args.c or [10, 50, 200]
     seconds = min(args.d, 60)
@@ -260,8 +269,9 @@ def main() -> None:
         env["BENCH_UUIDS"] = str(uuid_file)
         store = Store(data)
 
-        bare_port, port = free_port(), free_port()
+        bare_port, rsgi_port, port = free_port(), free_port(), free_port()
         bare_url, url = f"http://127.0.0.1:{bare_port}", f"http://127.0.0.1:{port}"
+        rsgi_url = f"http://127.0.0.1:{rsgi_port}"
         local_env = {
             **env,
             "PORT": str(port),
@@ -271,8 +281,10 @@ def main() -> None:
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
         bare_cmd = [sys.executable, __file__, "--serve-bare", str(bare_port)]
+        rsgi_cmd = [sys.executable, __file__, "--serve-bare", str(rsgi_port), "--interface", "rsgi"]
         with (
             process(bare_cmd, env, bare_url + "/"),
+            process(rsgi_cmd, env, rsgi_url + "/"),
             process([sys.executable, "-m", "srvpulse.local"], local_env, url + "/ping/"),
         ):
             client = "wrk -t2 (keep-alive)" if use_wrk else "Python threads (keep-alive)"
@@ -281,18 +293,21 @@ def main() -> None:
                 f"{args.checks} checks; {os.cpu_count()} CPUs shared by client and servers"
             )
             print(
-                f"{'c':>4} {'bare ASGI req/s':>16} {'p99':>8} {'pings req/s':>12} {'p99':>8} "
-                f"{'ratio':>6} {'ingested/s':>11} {'end-to-end':>11}"
+                f"{'c':>4} {'bare ASGI req/s':>16} {'p99':>8} {'bare RSGI req/s':>16} {'p99':>8} "
+                f"{'pings req/s':>12} {'p99':>8} {'ratio':>6} {'ratio RSGI':>10} "
+                f"{'ingested/s':>11} {'end-to-end':>11}"
             )
             paths = [f"/ping/{u}" for u in uuids[: args.checks]]
             for c in levels:
                 if use_wrk:
                     bare = wrk(bare_url + "/", c, seconds, None, env)
+                    rsgi = wrk(rsgi_url + "/", c, seconds, None, env)
                     before = store.stored()
                     t0 = time.perf_counter()
                     ping = wrk(url + "/", c, seconds, script, env)
                 else:
                     bare = python_load(bare_url, ["/"], c, seconds)
+                    rsgi = python_load(rsgi_url, ["/"], c, seconds)
                     before = store.stored()
                     t0 = time.perf_counter()
                     ping = python_load(url, paths, c, seconds)
@@ -301,8 +316,9 @@ def main() -> None:
                 ingested = (store.stored() - before) / (sent_for + lag)
                 errors = f"  non-200: {ping['non2xx']:.0f}" if ping["non2xx"] else ""
                 print(
-                    f"{c:>4} {bare['rate']:>16.0f} {bare['p99']:>6.1f}ms {ping['rate']:>12.0f} "
-                    f"{ping['p99']:>6.1f}ms {ping['rate'] / bare['rate']:>6.2f} "
+                    f"{c:>4} {bare['rate']:>16.0f} {bare['p99']:>6.1f}ms {rsgi['rate']:>16.0f} "
+                    f"{rsgi['p99']:>6.1f}ms {ping['rate']:>12.0f} {ping['p99']:>6.1f}ms "
+                    f"{ping['rate'] / bare['rate']:>6.2f} {ping['rate'] / rsgi['rate']:>10.2f} "
                     f"{ingested:>11.0f} {lag:>9.1f} s{errors}"
                 )
             if args.burst:

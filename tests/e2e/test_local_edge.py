@@ -71,6 +71,37 @@ def test_a_ping_body_too_big_for_a_lambda_is_refused_with_413(local_mode: LocalM
     assert r.status_code == 413
 
 
+def test_a_chunked_body_and_a_header_sent_twice_are_stored_as_the_ping_function_would(
+    local_mode: LocalMode,
+) -> None:
+    uuid = _new_check(local_mode, "raw client")
+    port = int(local_mode.base.rsplit(":", 1)[1])
+    request = (
+        f"POST /ping/{uuid.upper()}/fail HTTP/1.1\r\nHost: x\r\n"
+        "User-Agent: backup.sh\r\nUser-Agent: curl/8.0\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        "5\r\ndisk \r\n4\r\nfull\r\n0\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request.encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"OK")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        pings = local_mode.api.get(f"/api/v3/checks/{uuid}/pings/").json()["pings"]
+        if pings:
+            break
+        time.sleep(0.2)
+    [ping] = pings
+    # A repeated header arrives joined with commas, as API Gateway passes it to the
+    # ping function; the upper-case uuid addresses the same check.
+    assert (ping["type"], ping["ua"]) == ("fail", "backup.sh,curl/8.0")
+    body = local_mode.api.get(f"/api/v3/checks/{uuid}/pings/{ping['n']}/body")
+    assert body.text == "disk full"
+
+
 def test_two_hundred_concurrent_pings_are_all_answered_and_all_stored(
     local_mode: LocalMode,
 ) -> None:

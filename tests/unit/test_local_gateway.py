@@ -32,7 +32,6 @@ def call(
     request = HttpRequest(
         method=method,
         path=path,
-        raw_path=path,
         query_string=query,
         headers=[(k.title(), v) for k, v in (headers or {}).items()],
         body=body,

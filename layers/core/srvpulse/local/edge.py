@@ -1,7 +1,7 @@
-"""The local mode's HTTP edge: one ASGI application (served by granian, see runner.py).
+"""The local mode's HTTP edge: one RSGI application (served by granian, see runner.py).
 
 - ``/ping/...``: the ping service the AWS ping function calls
-  (``services.pinging.receive_ping``), straight from the ASGI scope, then the local
+  (``services.pinging.receive_ping``), straight from the RSGI scope, then the local
   queue through a group commit: every ping that arrives while a commit is being written
   waits for the next one, so N concurrent pings cost one fsync, and each is answered
   "OK" only once the commit that holds it is on disk.
@@ -17,13 +17,15 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from queue import SimpleQueue
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
+
+from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
 from ..adapters.local_queue import LocalDurableQueue
 from ..domain.model import PingMessage
@@ -35,10 +37,39 @@ from .spa import SpaFiles
 
 log = logging.getLogger("srvpulse.local.edge")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+
+class Headers(Protocol):
+    """What the edge reads of an RSGI request's headers (granian's header map; names
+    are looked up case-insensitively)."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def get_all(self, key: str) -> list[str]: ...
+    def keys(self) -> list[str]: ...
+    def items(self) -> list[tuple[str, str]]: ...
+    def __contains__(self, key: str) -> bool: ...
+
+
+class Scope(Protocol):
+    """What the edge reads of an RSGI request's scope."""
+
+    proto: str
+    http_version: str
+    client: str  # "127.0.0.1:5555", "[::1]:5555"
+    scheme: str
+    method: str
+    path: str  # percent-escapes decoded as UTF-8 (invalid ones: U+FFFD)
+    query_string: str
+
+    @property
+    def headers(self) -> Headers: ...
+
+
+class HTTPProtocol(Protocol):
+    """What the edge uses of an RSGI request's protocol: the body, and the reply."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None: ...
+
 
 PING_PREFIX = "/ping/"
 # Threads for the (synchronous) management API; pings never wait for them.
@@ -148,7 +179,14 @@ class _Batch:
 
 
 class LocalEdge:
-    """The ASGI application of the local mode."""
+    """The RSGI application of the local mode (granian's own interface, see runner.py).
+
+    Why RSGI and not ASGI: ASGI has the server build a scope dict (every header as a
+    pair of bytes) and the app answer through two awaited ``send`` calls of message
+    dicts; RSGI hands over a scope object whose fields are read when asked for and takes
+    the reply in one call (``proto.response_bytes``). The ping path reads the few
+    headers it needs; the rest of the request never becomes Python objects.
+    """
 
     def __init__(
         self,
@@ -167,22 +205,19 @@ class LocalEdge:
         self.trusted_proxies = trusted_proxies
         self._api = ThreadPoolExecutor(api_threads, thread_name_prefix="api")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            if scope["path"].startswith(PING_PREFIX):
-                await self._ping(scope, receive, send)
-            else:
-                await self._other(scope, receive, send)
-        elif kind == "lifespan":
-            await _lifespan(receive, send)
-        # websockets: not served (the connection is refused by not accepting it)
+    async def __rsgi__(self, scope: Scope, proto: HTTPProtocol) -> None:
+        if scope.proto != "http":
+            return  # websockets: not served (never accepted)
+        if scope.path.startswith(PING_PREFIX):
+            await self._ping(scope, proto)
+        else:
+            await self._other(scope, proto)
 
     # --- the ping path ---------------------------------------------------------------
-    async def _ping(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await _read_body(scope, receive, MAX_BODY_BYTES)
+    async def _ping(self, scope: Scope, proto: HTTPProtocol) -> None:
+        body = await _read_body(scope, proto, MAX_BODY_BYTES)
         if body is None:
-            await _send_reply(send, scope, json_reply(413, b'{"error": "request body too large"}'))
+            _send_reply(proto, scope, json_reply(413, b'{"error": "request body too large"}'))
             return
         request = ping_request_from_scope(scope, body)
         received = receive_ping(
@@ -199,18 +234,22 @@ class LocalEdge:
                 reply = QUEUE_UNAVAILABLE
         else:
             reply = received
-        await _send_ping_reply(send, scope, reply)
+        if reply is OK:  # nearly every ping: headers and body encoded once
+            proto.response_bytes(200, _OK_HEADERS, b"" if scope.method == "HEAD" else _OK_BODY)
+        else:
+            body = b"" if scope.method == "HEAD" else reply.text.encode("utf-8")
+            proto.response_bytes(reply.status, _ping_headers(reply), body)
 
     # --- the API and the dashboard -----------------------------------------------------
-    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await _read_body(scope, receive, MAX_BODY_BYTES)
+    async def _other(self, scope: Scope, proto: HTTPProtocol) -> None:
+        body = await _read_body(scope, proto, MAX_BODY_BYTES)
         if body is None:
-            await _send_reply(send, scope, json_reply(413, b'{"error": "request body too large"}'))
+            _send_reply(proto, scope, json_reply(413, b'{"error": "request body too large"}'))
             return
         request = http_request_from_scope(scope, body)
         loop = asyncio.get_running_loop()
         reply = await loop.run_in_executor(self._api, self._serve_other, request)
-        await _send_reply(send, scope, reply)
+        _send_reply(proto, scope, reply)
 
     def _serve_other(self, request: HttpRequest) -> HttpReply:
         if self.spa is not None:
@@ -229,116 +268,111 @@ class LocalEdge:
         self.queue.close()
 
 
+class RequestHeaders(Mapping[str, str]):
+    """The request's headers as the ping service reads them (lower-case names; a header
+    sent more than once is its values joined with commas, as API Gateway passes them to
+    the ping function), looked up in the server's own header map only when asked for."""
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers: Headers) -> None:
+        self._headers = headers
+
+    def __getitem__(self, name: str) -> str:
+        values = self._headers.get_all(name)
+        if not values:
+            raise KeyError(name)
+        return values[0] if len(values) == 1 else ",".join(values)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        values = self._headers.get_all(name)
+        if not values:
+            return default
+        return values[0] if len(values) == 1 else ",".join(values)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(self._headers.keys()))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys(self._headers.keys()))
+
+
 def ping_request_from_scope(scope: Scope, body: bytes) -> PingRequest:
-    """An ASGI request to ``/ping/...`` as the PingRequest the ping function builds from
-    its event (functions/ping/handler.request_from_event): lower-case header names,
-    the first value of each query parameter, the path relative to /ping/."""
-    headers: dict[str, str] = {}
-    for name, value in scope["headers"]:
-        key = name.decode("latin-1").lower()
-        text = value.decode("latin-1")
-        headers[key] = f"{headers[key]},{text}" if key in headers else text
+    """An RSGI request to ``/ping/...`` as the PingRequest the ping function builds from
+    its event (functions/ping/handler.request_from_event): lower-case header names
+    (repeated ones joined with commas), the first value of each query parameter, the
+    path relative to /ping/ (granian decodes its percent-escapes as UTF-8, an invalid
+    sequence becoming U+FFFD)."""
+    headers = RequestHeaders(scope.headers)
     query: dict[str, str] = {}
-    raw_query: bytes = scope.get("query_string", b"")
+    raw_query = scope.query_string
     if raw_query:
-        for key, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True):
+        for key, value in parse_qsl(raw_query, keep_blank_values=True):
             query.setdefault(key, value)
-    client = scope.get("client")
-    scheme: str = headers.get("x-forwarded-proto") or scope.get("scheme") or "http"
+    scheme: str = headers.get("x-forwarded-proto") or scope.scheme or "http"
     return PingRequest(
-        method=scope["method"],
-        path=_decoded_path(scope)[len(PING_PREFIX) :],
+        method=scope.method,
+        path=scope.path[len(PING_PREFIX) :],
         query=query,
         headers=headers,
         body=body,
-        remote_addr=client[0] if client else "",
+        remote_addr=client_address(scope.client),
         scheme=scheme.split(",")[0].strip(),
     )
 
 
+def client_address(peer: str) -> str:
+    """The address of an RSGI ``client`` (``127.0.0.1:5555``, ``[::1]:5555``)."""
+    host = peer.rpartition(":")[0]
+    return host[1:-1] if host.startswith("[") else host
+
+
 def http_request_from_scope(scope: Scope, body: bytes) -> HttpRequest:
-    client = scope.get("client")
-    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
     return HttpRequest(
-        method=scope["method"].upper(),
-        path=_decoded_path(scope),
-        raw_path=raw_path.decode("latin-1").split("?", 1)[0],
-        query_string=scope.get("query_string", b"").decode("latin-1"),
-        # API Gateway passes the client's header names; ASGI lower-cases them.
-        headers=[(n.decode("latin-1").title(), v.decode("latin-1")) for n, v in scope["headers"]],
+        method=scope.method.upper(),
+        path=scope.path,
+        query_string=scope.query_string,
+        # API Gateway passes the client's header names; granian lower-cases them.
+        headers=[(n.title(), v) for n, v in scope.headers.items()],
         body=body,
-        source_ip=client[0] if client else "",
-        scheme=scope.get("scheme", "http"),
-        protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+        source_ip=client_address(scope.client),
+        scheme=scope.scheme or "http",
+        protocol=f"HTTP/{scope.http_version}",
     )
 
 
-def _decoded_path(scope: Scope) -> str:
-    path: str = scope["path"]
-    # Servers decode the percent-escapes as latin-1 or UTF-8; URLs are UTF-8, and an
-    # invalid sequence becomes U+FFFD rather than an error.
-    try:
-        return path.encode("latin-1").decode("utf-8", "replace")
-    except UnicodeEncodeError:
-        return path
-
-
-async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
+async def _read_body(scope: Scope, proto: HTTPProtocol, limit: int) -> bytes | None:
     """The whole request body, or None when it is longer than ``limit``."""
-    has_body = False
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            if value.isdigit() and int(value) > limit:
-                return None
-            has_body = value != b"0"
-        elif name == b"transfer-encoding":
-            has_body = True
-    if not has_body:  # most pings: a GET without a body; no round trip to the server
-        return b""
+    headers = scope.headers
+    length = headers.get("content-length")
+    if length is not None:
+        if length.isdigit() and int(length) > limit:
+            return None
+        if length == "0" and "transfer-encoding" not in headers:
+            return b""
+    elif "transfer-encoding" not in headers:
+        return b""  # most pings: a GET without a body; no round trip to the server
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away
-            return b"".join(chunks)
-        chunk: bytes = message.get("body", b"")
-        if chunk:
+    try:
+        async for chunk in proto:
             size += len(chunk)
             if size > limit:
                 return None
             chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    except ProtocolClosed:  # the client went away
+        pass
+    return b"".join(chunks)
 
 
-def _encoded(reply: PingReply) -> list[tuple[bytes, bytes]]:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
-    headers.append((b"content-length", str(len(reply.text.encode("utf-8"))).encode("ascii")))
-    return headers
+def _ping_headers(reply: PingReply) -> list[tuple[str, str]]:
+    return [*reply.headers.items(), ("content-length", str(len(reply.text.encode("utf-8"))))]
 
 
-_OK_HEADERS = _encoded(OK)  # the answer to nearly every ping, encoded once
+_OK_HEADERS = _ping_headers(OK)  # the answer to nearly every ping, built once
+_OK_BODY = OK.text.encode("utf-8")
 
 
-async def _send_ping_reply(send: Send, scope: Scope, reply: PingReply) -> None:
-    body = reply.text.encode("utf-8")
-    headers = _OK_HEADERS if reply is OK else _encoded(reply)
-    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
-
-
-async def _send_reply(send: Send, scope: Scope, reply: HttpReply) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
-    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-    body = b"" if scope["method"] == "HEAD" else reply.body
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+def _send_reply(proto: HTTPProtocol, scope: Scope, reply: HttpReply) -> None:
+    body = b"" if scope.method == "HEAD" else reply.body
+    proto.response_bytes(reply.status, reply.headers, body)

@@ -111,7 +111,6 @@ class ApiGatewayEmulator:
 class HttpRequest:
     method: str
     path: str  # decoded
-    raw_path: str  # as sent
     query_string: str
     headers: list[tuple[str, str]]  # original names, in order
     body: bytes

@@ -193,9 +193,10 @@ class WorkersProcess:
             self.proc.wait()
 
 
-def http_server(app: Any, host: str, port: int) -> Any:
-    """The granian server of the local mode for the ASGI ``app`` (the benchmark runs its
-    baseline under this same server)."""
+def http_server(app: Any, host: str, port: int, interface: str = "rsgi") -> Any:
+    """The granian server of the local mode for ``app``, an RSGI application (the edge)
+    or, with ``interface="asgi"``, an ASGI one: the benchmark runs its baselines under
+    this same server, with the same settings."""
     from granian.constants import Interfaces
     from granian.server.embed import Server
 
@@ -203,7 +204,7 @@ def http_server(app: Any, host: str, port: int) -> Any:
         app,
         address=host,
         port=port,
-        interface=Interfaces.ASGI,
+        interface=Interfaces(interface),
         backlog=LISTEN_BACKLOG,
         # Requests handled at once: pings wait on a group commit, and 1 000 slow
         # clients must not use up the slots the others need.
@@ -213,10 +214,10 @@ def http_server(app: Any, host: str, port: int) -> Any:
 
 
 async def serve_until_stopped(
-    app: Any, settings: Settings, workers: WorkersProcess | None = None
+    app: Any, settings: Settings, workers: WorkersProcess | None = None, interface: str = "rsgi"
 ) -> None:
     """Serve ``app`` until SIGINT or SIGTERM (supervising the workers process, if any)."""
-    server = http_server(app, settings.host, settings.port)
+    server = http_server(app, settings.host, settings.port, interface)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, server.stop)

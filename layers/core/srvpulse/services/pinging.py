@@ -71,9 +71,10 @@ def new_ping_id() -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Admitted:
-    """A ping to enqueue, and what to answer once it is queued (OK, or Created)."""
+    """A ping to enqueue, and what to answer once it is queued (OK, or Created). Not
+    frozen: one is made for every accepted ping (like PingMessage)."""
 
     message: PingMessage
     reply: PingReply = OK
