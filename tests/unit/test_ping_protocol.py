@@ -349,3 +349,26 @@ def test_json_nested_too_deep_to_read_is_kept_as_the_report() -> None:
     body = b'{"a":' * 5000
     message = ping(UUID, method="POST", headers=JSON_CT, body=body)
     assert (message.kind, message.body) == (PingKind.SUCCESS, body.decode())
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "value"),
+    [
+        ("summary", '"lone \\ud800"', "lone \ud800"),  # orjson refuses it; json reads it
+        ("summary", '"caf\\u00e9 \\u2713"', "caf\u00e9 \u2713"),
+        ("exit_status", "123456789012345678901234567890", 123456789012345678901234567890),
+        ("exit_status", "7", 7),
+    ],
+)
+def test_a_queued_message_reads_as_the_json_module_reads_it(
+    field: str, raw: str, value: object
+) -> None:
+    # Ingest decodes through orjson where it agrees with json, and through json where
+    # not: a lone surrogate (a ping that is then unstorable, not poison), a huge integer
+    # (orjson would make it a float).
+    text = PingMessage(
+        ping_id="p", received_at=datetime(2026, 3, 1, tzinfo=UTC), kind=PingKind.SUCCESS
+    ).to_json()
+    text = text.replace(f'"{field}":null', f'"{field}":{raw}')
+    decoded = PingMessage.from_json(text)
+    assert getattr(decoded, field) == value and type(getattr(decoded, field)) is type(value)

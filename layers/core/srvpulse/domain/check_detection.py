@@ -39,6 +39,7 @@ def on_ping(
     baseline: Baseline | None = None,
     *,
     write: bool = True,
+    owned: bool = False,
 ) -> DetectionStep:
     """After ``domain.status.apply_ping`` moved ``check`` for a ping of effective
     ``kind`` at ``at`` (``duration_ms``: the run it completed, if known). A ping that
@@ -46,12 +47,14 @@ def on_ping(
     becomes ``at`` so the analyzer sends their alerts on its next pass. ``baseline``:
     the check's baseline already parsed (a batch of pings of one check parses its JSON
     once) and with ``write=False`` the returned check's ``baseline`` column is left for
-    the caller to write once, from ``step.baseline``."""
+    the caller to write once, from ``step.baseline``. ``owned``: that baseline is the
+    caller's own working copy (one this function returned), so it is updated in place
+    instead of copied."""
     if not counted or kind is PingKind.LOG:
         return DetectionStep(check, (), baseline)
     config = detector_config(check)
     # A baseline parsed here is this call's own: updated in place instead of copied.
-    owned = baseline is None
+    owned = owned or baseline is None
     if baseline is None:
         baseline = Baseline.from_json(check.baseline)
     if kind is PingKind.START:

@@ -33,6 +33,7 @@ import math
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -110,11 +111,17 @@ class DetectorConfig:
 
 def detector_config(check: Check) -> DetectorConfig:
     """A check's detection settings (an unknown stored sensitivity reads as normal)."""
+    return _config(check.tz, check.sensitivity, check.detection)
+
+
+@lru_cache(maxsize=256)
+def _config(tz: str, stored_sensitivity: str, enabled: bool) -> DetectorConfig:
+    # A frozen value per setting: ingest asks for it several times per ping.
     try:
-        sensitivity = Sensitivity(check.sensitivity)
+        sensitivity = Sensitivity(stored_sensitivity)
     except ValueError:
         sensitivity = Sensitivity.NORMAL
-    return DetectorConfig(tz=check.tz, sensitivity=sensitivity, enabled=check.detection)
+    return DetectorConfig(tz=tz, sensitivity=sensitivity, enabled=enabled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +205,8 @@ class Baseline:
             return cls()
         try:
             data = orjson.loads(text)
+            if data.keys() <= _BASELINE_FIELDS:
+                return cls(**data)
             return cls(**{k: v for k, v in data.items() if k in _BASELINE_FIELDS})
         except (ValueError, TypeError, AttributeError):
             return cls()
@@ -522,6 +531,14 @@ def check_running(
     )
 
 
+@lru_cache(maxsize=1024)
+def _baseline_to_read(baseline_json: str) -> Baseline:
+    """``Baseline.from_json``, remembered by text, for readers that never change it
+    (``running_wake``: ingest asks it for every ping of a check with open runs, on the
+    same baseline until the batch learns)."""
+    return Baseline.from_json(baseline_json)
+
+
 def running_wake(
     baseline_json: str | None, config: DetectorConfig, starts: list[datetime]
 ) -> datetime | None:
@@ -529,7 +546,7 @@ def running_wake(
     has not been reported yet: when the analyzer must look (None: never)."""
     if not config.enabled or not baseline_json or not starts:
         return None
-    baseline = Baseline.from_json(baseline_json)
+    baseline = _baseline_to_read(baseline_json)
     told = set(baseline.told)
     limits = [running_limit(baseline, config, s) for s in starts if s.timestamp() not in told]
     found = [limit for limit in limits if limit is not None]

@@ -35,7 +35,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+import orjson
 
 from . import check_rules
 from .detection import detector_config, running_wake
@@ -109,10 +111,27 @@ def effective_kind(ping: PingMessage) -> PingKind:
 
 def open_runs(check: Check) -> dict[str, datetime]:
     """The check's open runs, rid -> start ("" for a run started without a rid)."""
-    if not check.open_runs:
+    stored = check.open_runs
+    if not stored:
         return {}
-    raw = json.loads(check.open_runs)
-    return {str(rid): utc(datetime.fromisoformat(ts)) for rid, ts in raw.items()}
+    found = _PARSED_RUNS.get(stored)
+    if found is None:
+        raw = json.loads(stored)
+        found = tuple((str(rid), utc(datetime.fromisoformat(ts))) for rid, ts in raw.items())
+        _remember_runs(stored, found)
+    return dict(found)
+
+
+# Open runs by their stored text: a ping reads the runs it was given and (for the
+# deadlines) those it leaves, which the next ping of the check reads again.
+_PARSED_RUNS: dict[str, tuple[tuple[str, datetime], ...]] = {}
+_PARSED_RUNS_MAX = 4096
+
+
+def _remember_runs(stored: str, runs: tuple[tuple[str, datetime], ...]) -> None:
+    if len(_PARSED_RUNS) >= _PARSED_RUNS_MAX:
+        _PARSED_RUNS.clear()
+    _PARSED_RUNS[stored] = runs
 
 
 def _kept_runs(runs: dict[str, datetime]) -> dict[str, datetime]:
@@ -123,10 +142,16 @@ def _kept_runs(runs: dict[str, datetime]) -> dict[str, datetime]:
 
 
 def _dump_runs(runs: dict[str, datetime]) -> str:
+    """The stored text of ``runs``: compact JSON {rid: ISO start}, oldest first (what
+    ``json.dumps(..., separators=(",", ":"))`` writes; orjson, 10x faster, writes the
+    same for run ids in ASCII, and equally valid JSON for others)."""
     if not runs:
         return ""
     ordered = sorted(_kept_runs(runs).items(), key=lambda kv: kv[1])
-    return json.dumps({rid: ts.isoformat() for rid, ts in ordered}, separators=(",", ":"))
+    stored = orjson.dumps({rid: ts.isoformat() for rid, ts in ordered}).decode()
+    if all(ts.tzinfo is UTC for _, ts in ordered):
+        _remember_runs(stored, tuple(ordered))  # as open_runs would read the text back
+    return stored
 
 
 def run_limit(check: Check) -> timedelta:

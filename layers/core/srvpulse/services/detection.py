@@ -34,7 +34,11 @@ def learn(tx: CheckTx, batches: Sequence[CheckBatch]) -> list[CheckBatch]:
             counted = p.outcome.counted and not p.outcome.late
             kind = PingKind(p.outcome.recorded_kind) if counted else PingKind.LOG
             at, took = p.message.received_at, p.outcome.duration_ms
-            step = on_ping(check, kind, at, took, counted, learned, write=False)
+            # ``learned`` is this loop's own copy (on_ping parsed or copied it): it is
+            # updated in place from the second ping on.
+            step = on_ping(
+                check, kind, at, took, counted, learned, write=False, owned=learned is not None
+            )
             check, learned = step.check, step.baseline
             tx.add_anomalies(check.id, step.verdicts, p.stored.n)
         if learned is not None:

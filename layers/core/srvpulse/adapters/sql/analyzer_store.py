@@ -676,7 +676,9 @@ class SqlAnalyzerStore:
             conn.execute(
                 update(checks)
                 .where(scope, checks.c.next_reminder_at > now)
-                .values(next_reminder_at=now)
+                # A new version, as every write of a check row: ingest's check cache
+                # (checks_store.CheckCache) trusts an unchanged version.
+                .values(next_reminder_at=now, version=checks.c.version + 1)
             )
         return True
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 import json
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,7 +45,7 @@ from ...domain.status import RunLog
 from ...errors import Conflict, InvalidInput, Unavailable
 from ...ports import StoredPing
 from . import anomalies_store
-from .bulk import delete_up_to, insert_rows, update_rows
+from .bulk import delete_up_to, insert_rows, select_in, update_tuples
 from .errors import integrity_conflict, service_error
 from .series_store import add_to_outbox, upsert_points
 from .tables import (
@@ -173,32 +174,38 @@ def _column_value(name: str, value: Any) -> Any:
     return value
 
 
-def guarded_save_rows(saves: Sequence[tuple[Check, Check]]) -> list[dict[str, Any]]:
-    """Rows for ``update_rows(conn, checks, rows, {"id": "_id", "version":
-    "_expected_version"})`` saving each (before, after) pair: only the columns some
-    check of the batch changed (fewer values to send, no index maintenance for columns
-    nobody touched), version = before's + 1, guarded by before's version. Compared
-    field by field on the dataclasses, so unchanged columns cost no conversion."""
+def guarded_save_rows(
+    saves: Sequence[tuple[Check, Check]],
+) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The columns and rows for ``update_tuples(conn, checks, columns, ("id",
+    "version"), rows)`` saving each (before, after) pair: only the columns some check
+    of the batch changed (fewer values to send, no index maintenance for columns nobody
+    touched), version = before's + 1, guarded by before's id and version (each row: the
+    values of ``columns``, then the id and the expected version). Compared field by
+    field on the dataclasses, so unchanged columns cost no conversion."""
     names = _mapped_fields()
     get = _mapped_getter()
-    positions = range(len(names))
     changed: set[int] = set()
+    indexes = range(len(names))  # the fields compared in C
     for before, after in saves:
-        old, new = get(before), get(after)
-        changed.update(compress(positions, map(ne, old, new)))  # compared in C
-    columns = [(i, names[i]) for i in sorted(changed) if names[i] not in _FIXED_COLUMNS]
-    legacy = any(name == "rule_settings" for _, name in columns)
+        changed.update(compress(indexes, map(ne, get(before), get(after))))
+    picked = [i for i in sorted(changed) if names[i] not in _FIXED_COLUMNS]
+    columns = [names[i] for i in picked]
+    legacy = "rule_settings" in columns
     rows = []
     for before, after in saves:
         values = get(after)
-        row = {name: _column_value(name, values[i]) for i, name in columns}
+        row = [_column_value(name, values[i]) for i, name in zip(picked, columns, strict=True)]
         if legacy:
-            for column in _LEGACY_RULE_COLUMNS:
-                row[column] = after.rule_settings.get(column)
-        row["version"] = before.version + 1
-        row["_id"], row["_expected_version"] = before.id, before.version
+            row.extend(after.rule_settings.get(column) for column in _LEGACY_RULE_COLUMNS)
+        row.append(before.version + 1)
+        row.append(before.id)
+        row.append(before.version)
         rows.append(row)
-    return rows
+    if legacy:
+        columns.extend(_LEGACY_RULE_COLUMNS)
+    columns.append("version")
+    return tuple(columns), rows
 
 
 def _check_or_none(row: Any) -> Check | None:
@@ -261,11 +268,7 @@ def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
 # Only the columns that are Check fields (not badge_key or the legacy rule columns):
 # on MySQL every column of every row is parsed in Python by pymysql.
 _CHECK_COLUMNS = [checks.c[f.name] for f in dataclasses.fields(Check)]
-_LOCK_BY_UUID = (
-    select(*_CHECK_COLUMNS)
-    .where(checks.c.uuid.in_(bindparam("uuids", expanding=True)))
-    .with_for_update()
-)
+_CHECKS_BY_ID = select(*_CHECK_COLUMNS).where(checks.c.id.in_(bindparam("ids", expanding=True)))
 # The per-batch reads, built once (expanding IN lists: one cached compilation, no
 # statement built and hashed for its cache key on every call).
 _RUN_LOG = (
@@ -276,9 +279,6 @@ _RUN_LOG = (
         pings.c.kind.in_(_RUN_KINDS),
     )
     .order_by(pings.c.n)
-)
-_KNOWN_RECEIPTS = select(ping_receipts.c.ping_id).where(
-    ping_receipts.c.ping_id.in_(bindparam("ids", expanding=True))
 )
 _PING_COLUMNS = (
     "ping_id",
@@ -306,11 +306,49 @@ _SAVE_CHECK = update(checks).where(
 )
 
 
+class CheckCache:
+    """The checks ingest saved last, by uuid, kept across batches (one per store, i.e.
+    per process or Lambda container): a batch reads only each check's ``(id, version)``
+    under its lock and takes the whole row from here when the version has not moved.
+
+    Sound because every writer of a check row bumps ``version`` (ingest, the API, the
+    analyzer, channel assignments, a maintenance window's deletion), so a version names
+    one content; entries are put in only after their transaction committed (a rolled
+    back save would otherwise leave a version that another writer may reuse with other
+    content). Bounded: the least recently used entries go first."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._checks: dict[str, Check] = {}
+
+    def get(self, uuid: str, check_id: int, version: int) -> Check | None:
+        found = self._checks.get(uuid)
+        if found is None or found.id != check_id or found.version != version:
+            return None
+        return found
+
+    def put(self, saved: Sequence[Check]) -> None:
+        entries = self._checks
+        for check in saved:
+            entries.pop(check.uuid, None)  # to the newest end
+            entries[check.uuid] = check
+        excess = len(entries) - self.size
+        if excess > 0:
+            for uuid in list(itertools.islice(entries, excess)):
+                entries.pop(uuid, None)
+
+    def __len__(self) -> int:
+        return len(self._checks)
+
+
 class SqlCheckTx:
     """CheckTx on one connection inside one transaction (see ports.CheckTx)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, cache: CheckCache | None = None) -> None:
         self.conn = conn
+        self.cache = cache
+        # Checks saved in this transaction, for the cache once it has committed.
+        self.saved: list[Check] = []
 
     # checks ------------------------------------------------------------------------------
     def get_check(self, check_id: int, *, for_update: bool = False) -> Check | None:
@@ -342,9 +380,22 @@ class SqlCheckTx:
     ) -> tuple[dict[str, Check], dict[tuple[int, str], Check]]:
         by_uuid: dict[str, Check] = {}
         by_slug: dict[tuple[int, str], Check] = {}
+        cache = self.cache
         for part in _chunks(sorted(set(uuids))):
-            found = checks_from_result(self.conn.execute(_LOCK_BY_UUID, {"uuids": list(part)}))
-            by_uuid.update((check.uuid, check) for check in found)
+            # Lock the rows and learn their versions; read in full only the checks the
+            # cache does not hold at that version.
+            stale: list[int] = []
+            for uuid, check_id, version in select_in(
+                self.conn, checks, ("uuid", "id", "version"), "uuid", part, for_update=True
+            ):
+                cached = None if cache is None else cache.get(uuid, check_id, version)
+                if cached is None:
+                    stale.append(check_id)
+                else:
+                    by_uuid[uuid] = cached
+            if stale:
+                found = checks_from_result(self.conn.execute(_CHECKS_BY_ID, {"ids": stale}))
+                by_uuid.update((check.uuid, check) for check in found)
         for slug_part in _chunks(sorted(set(slugs))):
             q = (
                 select(*_CHECK_COLUMNS)
@@ -404,11 +455,22 @@ class SqlCheckTx:
             return True
         # Only the columns some check of the batch changed: fewer values to send and
         # no index maintenance for columns a ping never touches (slug, name, ...).
-        rows = guarded_save_rows(saves)
-        matched = update_rows(
-            self.conn, checks, rows, {"id": "_id", "version": "_expected_version"}
-        )
-        return matched == len(rows)
+        columns, rows = guarded_save_rows(saves)
+        matched = update_tuples(self.conn, checks, columns, ("id", "version"), rows)
+        if matched != len(rows):
+            return False
+        if self.cache is not None:
+            # Each row now holds its ``after`` (the columns that changed were written,
+            # the others were already so), unless ``after`` differs in what a save
+            # never writes.
+            self.saved.extend(
+                after
+                for before, after in saves
+                if after.version == before.version + 1
+                and (after.id, after.uuid, after.project_id, after.created)
+                == (before.id, before.uuid, before.project_id, before.created)
+            )
+        return True
 
     def delete_check(self, check_id: int) -> None:
         # Children first: the SQLite foreign keys cascade, but keep it explicit for both.
@@ -486,7 +548,8 @@ class SqlCheckTx:
         ids = list(receipts)
         known: set[str] = set()
         for part in _chunks(ids):
-            known.update(self.conn.execute(_KNOWN_RECEIPTS, {"ids": list(part)}).scalars())
+            rows = select_in(self.conn, ping_receipts, ("ping_id",), "ping_id", part)
+            known.update(ping_id for (ping_id,) in rows)
         new = [(i, receipts[i]) for i in ids if i not in known]
         if new:
             try:
@@ -715,13 +778,18 @@ class SqlCheckTx:
 class SqlCheckStore:
     """CheckStore over an engine: ``with store.transaction() as tx: ...``."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, cache: CheckCache | None = None) -> None:
         self.engine = engine
+        self.cache = CheckCache() if cache is None else cache
 
     @contextmanager
     def transaction(self) -> Iterator[SqlCheckTx]:
         with self.engine.begin() as conn:
-            yield SqlCheckTx(conn)
+            tx = SqlCheckTx(conn, self.cache)
+            yield tx
+        # Committed: what it saved is what the rows now hold.
+        if tx.saved:
+            self.cache.put(tx.saved)
 
     def is_transient(self, exc: BaseException) -> bool:
         # The API's classification (errors.py): unreachable or restarting server, lost
