@@ -10,6 +10,7 @@ batch response. Never logs bodies or ping keys.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,14 @@ from srvpulse.services.ingesting import Outcome, ReceiptPruner, ingest_queue_bat
 
 logger = Logger(service="srvpulse-ingest")
 _pruner: ReceiptPruner | None = None
+
+# A batch makes hundreds of thousands of short-lived objects, nearly all freed by their
+# reference counts; at CPython's default threshold (700) the cycle collector ran about
+# 15 times per batch of 500 pings for 5 % of ingest's instructions (callgrind, the
+# bench's workload: 0.952 M -> 0.901 M per ping at 20 000). The process is ingest's
+# (a Lambda container, or the local workers process that drains the queue through
+# this handler), so the setting is made here, once, at import.
+gc.set_threshold(20_000, 20, 20)
 
 
 class RecordFailed(Exception):
