@@ -54,7 +54,7 @@ class PasswordOnly(BaseModel):
 
 
 class ResetRequest(BaseModel):
-    email: str = Field(max_length=254)
+    email: str = Field(min_length=1, max_length=254)
 
 
 class ResetConfirm(BaseModel):

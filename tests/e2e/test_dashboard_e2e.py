@@ -161,6 +161,9 @@ def test_a_person_does_the_whole_job_in_the_browser(
     # Forgot the password: reset it through the mailed link, sign in with a recovery code.
     page.get_by_role("button", name="Sign out", exact=True).click()
     page.get_by_role("link", name="Forgot your password?").click()
+    # The form is filled once its page shows: filled earlier, the address went into the
+    # sign-in page's Email field, and the reset was asked for with an empty address.
+    expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_role("button", name="Mail me a link").click()
     expect(page.get_by_text("we sent it a link")).to_be_visible()

@@ -284,6 +284,14 @@ def test_a_reset_request_answers_the_same_whether_or_not_the_address_exists(env:
     assert env.mail.to("ghost@example.com") == []
 
 
+def test_a_reset_request_without_an_address_is_refused_naming_the_field(env: Env) -> None:
+    register(env, "real@example.com")
+    r = Browser(env.client).post("/api/v3/auth/password-reset", {"email": ""})
+    assert r.status_code == 400
+    assert body(r)["field"] == "email"
+    assert env.mail.to("real@example.com", RESET_SUBJECT) == []
+
+
 def test_the_mailed_reset_link_sets_a_new_password_once_and_signs_out_everywhere(
     env: Env,
 ) -> None:
