@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,11 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 CHECK_UUID = "5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"
 API_KEY = "sam-local-read-write-key-0001"  # the X-Api-Key of events/api-*.json
-NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+# The event files are dated 2026-12-01 (EVENT_DAY) and the handlers read the real
+# clock: the test moves them to yesterday, so the walk means the same whenever it runs.
+EVENT_DAY = "2026-12-01"
+DAY = (datetime.now(UTC) - timedelta(days=1)).date()
+NOW = datetime.combine(DAY, datetime.min.time(), UTC).replace(hour=2)
 
 # Which function each event file is for (the prefix of its name), as in template.yaml.
 FUNCTIONS = {
@@ -52,7 +56,9 @@ FUNCTIONS = {
 
 
 def event(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    """The event file, its ISO dates moved from EVENT_DAY to yesterday."""
+    text = (EVENTS / name).read_text().replace(EVENT_DAY, DAY.isoformat())
+    loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 
@@ -186,9 +192,8 @@ def _seed(engine: Engine, project_id: int, hook_url: str) -> None:
                 project_id=project_id,
                 name="nightly-backup",
                 created=NOW,
-                # The event files' pings are from 2026-12-01 and the handlers read the
-                # real clock: the longest period and grace keep the check up for a year
-                # after them (the default period made it late a day after).
+                # The pings are from yesterday (see event()): the longest period and
+                # grace keep the check up whatever time of day the test runs.
                 timeout=MAX_TIMEOUT,
                 grace=MAX_GRACE,
             )
