@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,3 +79,61 @@ def test_a_commit_the_queue_file_refuses_fails_every_ping_in_it(tmp_path: Path) 
     group.close()
     assert all(isinstance(r, QueueFull) for r in results)
     assert queue.depth() == 0
+
+
+class HeldSync(LocalDurableQueue):
+    """The real queue, whose fsync waits until the test lets it go (or fails)."""
+
+    def __init__(self, path: Path, *, fail: bool = False) -> None:
+        super().__init__(path)
+        self.go = threading.Event()
+        self.fail = fail
+
+    def sync(self) -> None:
+        self.go.wait()
+        if self.fail:
+            raise QueueFull("local queue: disk I/O error")
+        super().sync()
+
+
+def _rows(path: Path) -> int:
+    other = sqlite3.connect(path)
+    try:
+        return int(other.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
+    finally:
+        other.close()
+
+
+def test_a_committed_ping_is_answered_only_after_the_fsync_that_follows(tmp_path: Path) -> None:
+    queue = HeldSync(tmp_path / "queue.sqlite3")
+    group = GroupCommitQueue(queue)
+
+    async def one() -> tuple[int, bool, bool]:
+        answered = asyncio.ensure_future(group.enqueue(_ping(1)))
+        while _rows(tmp_path / "queue.sqlite3") == 0:  # committed, not yet synced
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        before = answered.done()
+        queue.go.set()
+        await answered
+        return _rows(tmp_path / "queue.sqlite3"), before, answered.done()
+
+    rows, answered_before_the_fsync, answered_after = asyncio.run(one())
+    group.close()
+    assert (rows, answered_before_the_fsync, answered_after) == (1, False, True)
+
+
+def test_a_failed_fsync_fails_every_ping_waiting_for_it(tmp_path: Path) -> None:
+    queue = HeldSync(tmp_path / "queue.sqlite3", fail=True)
+    queue.go.set()
+    group = GroupCommitQueue(queue)
+
+    async def burst() -> list[BaseException | None]:
+        results = await asyncio.gather(
+            *(group.enqueue(_ping(n)) for n in range(20)), return_exceptions=True
+        )
+        return list(results)
+
+    results = asyncio.run(burst())
+    group.close()
+    assert all(isinstance(r, QueueFull) for r in results)

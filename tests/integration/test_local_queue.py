@@ -172,6 +172,26 @@ def test_messages_persist_when_the_queue_is_reopened(tmp_path: Path) -> None:
     reopened.close()
 
 
+def test_a_queue_file_from_before_the_partial_receipt_index_keeps_working(
+    tmp_path: Path,
+) -> None:
+    """The receipt index holds received messages only (the edge's inserts add nothing to
+    it); a file made with the old full index gets the new one when opened."""
+    path = tmp_path / "q.sqlite3"
+    q = LocalDurableQueue(path)
+    q.send("waiting")
+    q._conn.execute("DROP INDEX messages_received")  # as files were made before
+    q._conn.execute("CREATE INDEX messages_receipt ON messages (receipt)")
+    q.close()
+    reopened = LocalDurableQueue(path)
+    indexes = {r[0] for r in reopened._conn.execute("SELECT name FROM sqlite_master")}
+    assert "messages_receipt" not in indexes and "messages_received" in indexes
+    (got,) = reopened.receive(10)
+    assert got.body == "waiting" and reopened.delete(got.receipt)
+    assert reopened.depth() == 0
+    reopened.close()
+
+
 def test_an_acknowledged_message_survives_kill_9_of_the_process(tmp_path: Path) -> None:
     path = tmp_path / "q.sqlite3"
     producer = textwrap.dedent(

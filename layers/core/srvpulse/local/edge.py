@@ -82,14 +82,17 @@ class GroupCommitQueue:
     """Puts pings on the durable local queue, many concurrent ones in one commit.
 
     ``enqueue`` returns once the commit holding the ping is durable (fsynced), or
-    raises QueueFull when that commit failed. One commit is written at a time, by a
-    thread of its own; pings arriving meanwhile form the next batch, which that thread
-    takes itself the moment the commit before it is durable: the event loop is not on
-    the way from one commit to the next (it only hears, once per batch, which pings
-    to answer).
+    raises QueueFull when that commit failed. Two threads of its own: the commit thread
+    writes one commit at a time (``LocalDurableQueue.commit_batch``), taking the pings
+    that arrived meanwhile itself, and hands each commit to the sync thread, which
+    fsyncs the log (``LocalDurableQueue.sync``) and only then lets the event loop
+    answer the pings of every commit made before that fsync began. So the next commit
+    is written while the last one is being synced (at most two commits in flight), and
+    the event loop is on the way of neither (it only hears, once per commit, which
+    pings to answer).
 
-    Per batch, not per ping: one ``call_soon_threadsafe`` back to the event loop; a
-    wake-up of the thread (a SimpleQueue put) only when it was idle. Per ping: two
+    Per commit, not per ping: one ``call_soon_threadsafe`` back to the event loop; a
+    wake-up of a thread (a SimpleQueue put) only when it was idle. Per ping: two
     appends under an uncontended lock.
     """
 
@@ -102,6 +105,14 @@ class GroupCommitQueue:
         self._idle = True
         self._wake: SimpleQueue[bool] = SimpleQueue()  # True: work to do; False: stop
         self._writer: threading.Thread | None = None
+        self._syncer: threading.Thread | None = None
+        # The pings of the commits written and not yet synced, one list a commit; at
+        # most two commits in flight (one being synced, one being written).
+        self._sync_lock = threading.Lock()  # guards ``_unsynced`` and ``_sync_idle``
+        self._unsynced: list[list[asyncio.Future[None]]] = []
+        self._sync_idle = True
+        self._sync_wake: SimpleQueue[bool] = SimpleQueue()
+        self._in_flight = threading.Semaphore(2)
         self.commits = 0
         self.pings = 0
 
@@ -125,6 +136,10 @@ class GroupCommitQueue:
                 target=self._write_forever, name="queue-commit", daemon=True
             )
             self._writer.start()
+            self._syncer = threading.Thread(
+                target=self._sync_forever, name="queue-sync", daemon=True
+            )
+            self._syncer.start()
         self._wake.put(True)
 
     def _take(self) -> tuple[list[str], list[asyncio.Future[None]]]:
@@ -139,27 +154,60 @@ class GroupCommitQueue:
             return bodies, waiters
 
     def _write_forever(self) -> None:
-        """The commit thread: write what is waiting, tell the event loop(s), repeat;
-        sleep when nothing waits."""
+        """The commit thread: commit what is waiting, hand it to the sync thread,
+        repeat; sleep when nothing waits. A commit that fails is answered at once
+        (none of its pings was stored)."""
         while self._wake.get():
             while True:
                 bodies, waiters = self._take()
                 if not bodies:
                     break
+                self._in_flight.acquire()
+                try:
+                    self.queue.commit_batch(bodies)
+                except Exception as exc:  # QueueFull, or anything else: none was stored
+                    self._in_flight.release()
+                    self._answer(waiters, exc)
+                    continue
+                with self._sync_lock:
+                    self._unsynced.append(waiters)
+                    wake, self._sync_idle = self._sync_idle, False
+                if wake:
+                    self._sync_wake.put(True)
+        self._sync_wake.put(False)
+
+    def _sync_forever(self) -> None:
+        """The sync thread: fsync the log, then answer every commit handed over before
+        the fsync began (their frames were written before it, so it made them
+        durable); a failed fsync fails them all (503: they may still be delivered,
+        as when ``send_batch``'s fsync fails)."""
+        while self._sync_wake.get():
+            while True:
+                with self._sync_lock:
+                    if not self._unsynced:
+                        self._sync_idle = True
+                        break
+                    batches, self._unsynced = self._unsynced, []
                 error: Exception | None = None
                 try:
-                    self.queue.send_batch(bodies)
-                except Exception as exc:  # QueueFull, or anything else: none was stored
+                    self.queue.sync()
+                except Exception as exc:
                     error = exc
-                loops = {done.get_loop() for done in waiters}  # one, but for tests
-                for loop in loops:
-                    mine = (
-                        waiters
-                        if len(loops) == 1
-                        else [done for done in waiters if done.get_loop() is loop]
-                    )
-                    with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
-                        loop.call_soon_threadsafe(self._committed, mine, error)
+                for waiters in batches:
+                    self._in_flight.release()
+                    self._answer(waiters, error)
+
+    def _answer(self, waiters: list[asyncio.Future[None]], error: Exception | None) -> None:
+        """From a thread: have the waiters' event loop answer them."""
+        loops = {done.get_loop() for done in waiters}  # one, but for tests
+        for loop in loops:
+            mine = (
+                waiters
+                if len(loops) == 1
+                else [done for done in waiters if done.get_loop() is loop]
+            )
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
+                loop.call_soon_threadsafe(self._committed, mine, error)
 
     def _committed(self, waiters: list[asyncio.Future[None]], error: Exception | None) -> None:
         """On the event loop: answer the batch's pings."""
@@ -181,6 +229,9 @@ class GroupCommitQueue:
             self._wake.put(False)
             self._writer.join()
             self._writer = None
+            if self._syncer is not None:
+                self._syncer.join()
+                self._syncer = None
         if self.commits:
             log.info(
                 "group commit: %d pings in %d commits (%.1f a commit)",
