@@ -127,6 +127,9 @@ def _reader(keys: tuple[str, ...]) -> Callable[[Sequence[Any]], Check]:
     convert = [(j, enums[name]) for j, name in enumerate(names) if name in enums]
     slug = names.index("slug") if "slug" in names else None
     rules = names.index("rule_settings") if "rule_settings" in names else None
+    # Fields the select left out get their defaults (as ``Check(**values)`` would give
+    # them), so the check is still built without ``__init__``.
+    left_out = _defaults_except(frozenset(names))
 
     def read(row: Sequence[Any]) -> Check:
         values = list(get(row))
@@ -137,9 +140,37 @@ def _reader(keys: tuple[str, ...]) -> Callable[[Sequence[Any]], Check]:
             values[slug] = ""  # NULL in the table: the check has no slug
         if rules is not None:
             values[rules] = _load_rule_settings(values[rules])
-        return Check.from_fields(dict(zip(names, values, strict=True)))
+        found = dict(zip(names, values, strict=True))
+        if left_out:
+            found.update(left_out())
+        return Check.from_fields(found)
 
     return read
+
+
+def _defaults_except(names: frozenset[str]) -> Callable[[], dict[str, Any]] | None:
+    """The default of each ``Check`` field not in ``names`` (a fresh one per call for a
+    ``default_factory``), or None when ``names`` has them all. A field without a default
+    is left out, so that ``Check.from_fields`` refuses the values as ``__init__`` would."""
+    fixed: dict[str, Any] = {}
+    made: list[tuple[str, Callable[[], Any]]] = []
+    for f in dataclasses.fields(Check):
+        if f.name in names:
+            continue
+        if f.default is not dataclasses.MISSING:
+            fixed[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            made.append((f.name, f.default_factory))
+    if not fixed and not made:
+        return None
+
+    def defaults() -> dict[str, Any]:
+        values = dict(fixed)
+        for name, factory in made:
+            values[name] = factory()
+        return values
+
+    return defaults
 
 
 def check_values(check: Check, *, with_id: bool = False) -> dict[str, Any]:
