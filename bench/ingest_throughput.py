@@ -3,8 +3,10 @@
     .venv/bin/python bench/ingest_throughput.py [--pings 20000] [--checks 2000]
         [--batch 500] [--backends sqlite,mysql]
 
-For each backend: a fresh database with ``--checks`` checks, each already holding its
-last 100 pings (so every new ping also prunes one, as in a steady state). Then a
+For each backend: a fresh database with ``--checks`` checks, each already holding the
+pings it keeps in a steady state (its last 100, and the up to 19 older ones that wait
+for the next pruning: ``domain.model.pruned_pings_upto``, each check at its own point
+of that cycle, so the pruning costs what it costs in the long run). Then a
 realistic mix (half the jobs send start + success paired by a run id, the others a
 plain success, 5 % of completions fail) goes through functions/ingest/handler.py as SQS
 events of ``--batch`` records, to random checks. The baseline, in the same run, is the
@@ -35,7 +37,7 @@ from srvpulse import bootstrap
 from srvpulse.adapters.sql.db import make_engine, migrate
 from srvpulse.adapters.sql.tables import checks, pings, projects
 from srvpulse.bootstrap import Runtime
-from srvpulse.domain.model import PingKind, PingMessage
+from srvpulse.domain.model import PINGS_PRUNED_EVERY, PingKind, PingMessage, pruned_pings_upto
 from srvpulse.local.queue_worker import BATCH_SIZE
 from srvpulse.services.ingesting import IngestHooks
 from srvpulse.settings import Settings
@@ -50,7 +52,10 @@ KEPT = 100
 
 
 def seed(engine: Engine, n_checks: int) -> list[str]:
-    """``n_checks`` up checks, each with its last 100 pings kept; returns their uuids."""
+    """``n_checks`` up checks, each with the pings it keeps (its last 100 and those
+    waiting for the next pruning); returns their uuids."""
+    rng = random.Random(11)
+    counts = [KEPT + rng.randrange(PINGS_PRUNED_EVERY) for _ in range(n_checks)]
     with engine.begin() as conn:
         inserted = conn.execute(
             insert(projects).values(uuid=str(uuid.uuid4()), name="p", ping_key="k", created=T0)
@@ -68,7 +73,7 @@ def seed(engine: Engine, n_checks: int) -> list[str]:
                     "grace": 600,
                     "timeout": 3600,
                     "status": "up",
-                    "n_pings": KEPT,
+                    "n_pings": counts[i],
                     "last_ping": T0,
                     "alert_after": T0 + timedelta(minutes=70),
                     "version": 1,
@@ -83,14 +88,14 @@ def seed(engine: Engine, n_checks: int) -> list[str]:
             "ping_id": str(uuid.uuid4()),
             "check_id": check_id,
             "n": n,
-            "created": T0 - timedelta(minutes=KEPT - n),
+            "created": T0 - timedelta(minutes=count - n),
             "kind": "success",
             "method": "GET",
             "remote_addr": "192.0.2.1",
             "ua": "curl/8.5.0",
         }
-        for check_id in ids
-        for n in range(1, KEPT + 1)
+        for check_id, count in zip(ids, counts, strict=True)
+        for n in range(pruned_pings_upto(count) + 1, count + 1)
     ]
     for start in range(0, len(rows), 5000):
         with engine.begin() as conn:
@@ -98,10 +103,15 @@ def seed(engine: Engine, n_checks: int) -> list[str]:
     return uuids
 
 
+_clock = [T0 + timedelta(minutes=1)]  # each workload goes on after the previous one
+
+
 def workload(uuids: list[str], n: int, rng: random.Random) -> list[PingMessage]:
-    """``n`` pings in received order: runs of random checks, half with start + rid."""
+    """``n`` pings in received order: runs of random checks, half with start + rid.
+    Received after every earlier workload's pings, so none of them is late because
+    of a run before it (a late ping does less)."""
     out: list[PingMessage] = []
-    at = T0 + timedelta(minutes=1)
+    at = _clock[0]
 
     def msg(check: str, kind: PingKind, rid: str | None) -> PingMessage:
         nonlocal at
@@ -130,6 +140,7 @@ def workload(uuids: list[str], n: int, rng: random.Random) -> list[PingMessage]:
             out.append(msg(check, done, None))
         if len(pending) > 20 or (pending and rng.random() < 0.3):
             out.append(pending.pop(0))
+    _clock[0] = at + timedelta(seconds=1)
     return out[:n]
 
 

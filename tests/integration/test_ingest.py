@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, insert, select
 from srvpulse.adapters.sql.checks_store import SqlCheckStore, SqlCheckTx
 from srvpulse.adapters.sql.tables import checks, flips, orphan_pings, ping_receipts, pings
 from srvpulse.bootstrap import Runtime
-from srvpulse.domain.model import Check, PingKind, PingMessage, Status
+from srvpulse.domain.model import PINGS_PRUNED_EVERY, Check, PingKind, PingMessage, Status
 from srvpulse.services.ingesting import ingest_ping, prune_receipts
 from srvpulse.services.projects import ensure_default_project
 
@@ -186,11 +186,18 @@ def test_only_the_last_100_pings_of_a_check_are_kept(
     run(ping(other.uuid))
     for batch in range(11):
         run(*[ping(check.uuid, at=T0 + timedelta(seconds=batch * 10 + i)) for i in range(10)])
-    rows = ping_rows(engine, check)
-    assert len(rows) == 100
-    assert (rows[0].n, rows[-1].n) == (11, 110)
+    # What anyone can see: the last 100, never more, whatever the limit asked for.
+    with runtime.check_store.transaction() as tx:
+        assert [p.n for p in tx.list_pings(check.id, 1000)] == list(range(110, 10, -1))
+        assert tx.get_ping(check.id, 10) is None
+        assert tx.get_ping(check.id, 11) is not None
     assert load(runtime, check).n_pings == 110
     assert len(ping_rows(engine, other)) == 1
+    # Old pings are deleted PINGS_PRUNED_EVERY at a time, so storage stays bounded.
+    assert 100 <= len(ping_rows(engine, check)) < 100 + PINGS_PRUNED_EVERY
+    run(*[ping(check.uuid, at=T0 + timedelta(seconds=110 + i)) for i in range(10)])
+    rows = ping_rows(engine, check)
+    assert (len(rows), rows[0].n, rows[-1].n) == (100, 21, 120)
 
 
 def test_a_run_id_pairs_a_completion_with_its_own_start(

@@ -101,8 +101,11 @@ def test_a_batch_of_250_pings_of_one_check_keeps_its_last_100(
     check = new_check(runtime, project)
     batch = [ping(check.uuid, at=T0 + timedelta(seconds=i)) for i in range(250)]
     ingest_batch(runtime.check_store, batch)
+    with runtime.check_store.transaction() as tx:
+        assert [p.n for p in tx.list_pings(check.id, 1000)] == list(range(250, 150, -1))
+    # Pruned down to a multiple of PINGS_PRUNED_EVERY (20): 141-250 are still stored.
     rows = stored(engine, check)
-    assert (len(rows), rows[0].n, rows[-1].n) == (100, 151, 250)
+    assert (len(rows), rows[0].n, rows[-1].n) == (110, 141, 250)
     assert load(runtime, check).n_pings == 250
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from alembic import command
 from sqlalchemy import Engine, select, text
-from srvpulse.adapters.sql.checks_store import check_from_row, check_values
+from srvpulse.adapters.sql.checks_store import SqlCheckStore, check_from_row, check_values
 from srvpulse.adapters.sql.db import alembic_config, make_engine, migrate
 from srvpulse.adapters.sql.tables import checks
 
@@ -91,5 +91,34 @@ def test_0011_moves_the_duration_settings_into_rule_settings(fresh_url: str) -> 
             conn.execute(checks.update().where(checks.c.id == check.id).values(**values))
             old = conn.execute(select(checks.c.min_duration, checks.c.max_duration)).one()
         assert tuple(old) == (None, None)
+    finally:
+        engine.dispose()
+
+
+def test_0012_keeps_each_checks_pings_in_ping_order(fresh_url: str) -> None:
+    cfg = alembic_config(fresh_url)
+    command.upgrade(cfg, "0011")
+    engine = make_engine(fresh_url)
+    try:
+        _a_check_with_a_ping(engine)
+        with engine.begin() as conn:
+            for ping_id, n in (("h", 2), ("i", 3), ("j", 3)):  # j: a repeated number
+                conn.execute(
+                    text(
+                        "INSERT INTO pings (ping_id, check_id, n, created, kind, method, scheme,"
+                        " remote_addr, ua, body_truncated) VALUES (:p, 1, :n, :at, 'success',"
+                        " 'GET', 'http', '127.0.0.1', 'curl', 0)"
+                    ),
+                    {"p": ping_id, "n": n, "at": AT},
+                )
+            conn.execute(text("UPDATE checks SET n_pings = 3"))
+        migrate(engine)
+        with SqlCheckStore(engine).transaction() as tx:
+            kept = tx.list_pings(1, 100)
+        assert [(p.n, p.ping_id) for p in kept] == [(3, "j"), (2, "h"), (1, "g")]
+        command.downgrade(cfg, "0011")
+        assert _pings(engine) == 3
+        command.upgrade(cfg, "head")
+        assert _pings(engine) == 3
     finally:
         engine.dispose()

@@ -289,17 +289,17 @@ class CheckTx(Protocol):
         ...
 
     def run_logs(self, rids: Mapping[int, set[str]]) -> dict[int, RunLog]:
-        """For each check id, what its kept pings say about these run ids: the newest
-        start and the newest completion received with each (one read for a batch)."""
+        """For each check id, what its kept pings (its last ``PINGS_KEPT_PER_CHECK``)
+        say about these run ids: the newest start and the newest completion received
+        with each (one read for a batch)."""
         ...
 
     def add_pings(self, stored: Sequence[StoredPing]) -> None:
         """Insert pings (one statement for the batch)."""
         ...
 
-    def prune_pings(self, newest: Mapping[int, int], keep_last: int) -> None:
-        """Delete each check's pings beyond its last ``keep_last``: check id -> the
-        newest ping's ``n``."""
+    def prune_pings(self, upto: Mapping[int, int]) -> None:
+        """Delete each check's pings numbered at most ``upto[check id]``."""
         ...
 
     def add_series_points(self, points: Sequence[tuple[str, SeriesPoint]]) -> None:
@@ -312,8 +312,14 @@ class CheckTx(Protocol):
         (when that table is the series store: no outbox needed)."""
         ...
 
-    def list_pings(self, check_id: int, limit: int) -> list[StoredPing]: ...
-    def get_ping(self, check_id: int, n: int) -> StoredPing | None: ...
+    def list_pings(self, check_id: int, limit: int) -> list[StoredPing]:
+        """The check's kept pings (its last ``PINGS_KEPT_PER_CHECK``), newest first."""
+        ...
+
+    def get_ping(self, check_id: int, n: int) -> StoredPing | None:
+        """Ping number ``n`` of the check, if it is one of its kept pings."""
+        ...
+
     def add_flip(self, flip: Flip) -> Flip: ...
     def add_flips(self, flips: Sequence[Flip]) -> None:
         """Insert flips (one statement; their ids are not read back)."""

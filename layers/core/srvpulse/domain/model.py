@@ -21,8 +21,19 @@ RuleSettings = Mapping[str, int | None]
 
 # The report (request body) kept with a ping: larger bodies are cut and marked truncated.
 MAX_REPORT_BYTES = 100_000
-# Pings (with their reports) kept per check; older ones are pruned at ingest.
+# Pings (with their reports) kept per check: a check's history is its last 100 pings;
+# older ones are pruned at ingest, PINGS_PRUNED_EVERY at a time (pruned_pings_upto).
 PINGS_KEPT_PER_CHECK = 100
+PINGS_PRUNED_EVERY = 20
+
+
+def pruned_pings_upto(n_pings: int) -> int:
+    """The ping numbers (``n``) at most this are pruned once a check has ``n_pings``:
+    those before its last ``PINGS_KEPT_PER_CHECK``, rounded down to a multiple of
+    ``PINGS_PRUNED_EVERY``. So a check's old pings go 20 at a time, on every 20th ping
+    (one range of rows, instead of one row per ping); between two prunings up to 19
+    more are stored, which nothing shows: reads take the last 100 only."""
+    return max(0, n_pings // PINGS_PRUNED_EVERY * PINGS_PRUNED_EVERY - PINGS_KEPT_PER_CHECK)
 
 
 class Status(StrEnum):

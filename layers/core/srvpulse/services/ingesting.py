@@ -13,7 +13,8 @@ For a batch (``ingest_batch``):
 4. let the other areas' ``decide`` hooks have their say on each check (pattern
    detection's baseline), then write it all: the checks (conditional on their
    ``version``), the pings, the flips,
-   the pruning to the last ``PINGS_KEPT_PER_CHECK`` per check, then the
+   the pruning of each check's pings before its last ``PINGS_KEPT_PER_CHECK``
+   (``domain.model.pruned_pings_upto``: 20 at a time), then the
    ``in_transaction`` hooks, and commit once; then the ``after_commit`` hooks.
 
 A lost race (another writer changed a check without its lock) or a concurrent delivery
@@ -35,11 +36,11 @@ from enum import StrEnum
 
 from ..domain.model import (
     HEARTBEAT_WATERMARK,
-    PINGS_KEPT_PER_CHECK,
     Check,
     Flip,
     Heartbeat,
     PingMessage,
+    pruned_pings_upto,
 )
 from ..domain.status import PingOutcome, RunLog, apply_ping
 from ..errors import Conflict
@@ -317,7 +318,14 @@ def _run_batch(
         raise _LostRace
     tx.add_pings(stored)
     tx.add_flips(flips)
-    tx.prune_pings({b.after.id: b.after.n_pings for b in batches}, PINGS_KEPT_PER_CHECK)
+    # Amortized: a check's old pings go PINGS_PRUNED_EVERY at a time (domain rule).
+    tx.prune_pings(
+        {
+            b.after.id: upto
+            for b in batches
+            if (upto := pruned_pings_upto(b.after.n_pings)) > pruned_pings_upto(b.before.n_pings)
+        }
+    )
     for hook in hooks.in_transaction:
         hook(tx, batches)
     done = [r for r in results if r is not None]

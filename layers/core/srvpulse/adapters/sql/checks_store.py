@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...domain.badges import check_badge_key
 from ...domain.detection import Anomaly, Verdict
-from ...domain.model import Check, Flip, FlipReason, Status
+from ...domain.model import PINGS_KEPT_PER_CHECK, Check, Flip, FlipReason, Status
 from ...domain.runs import SeriesPoint
 from ...domain.status import RunLog
 from ...errors import Conflict, InvalidInput, Unavailable
@@ -302,14 +302,22 @@ _CHECK_COLUMNS = [checks.c[f.name] for f in dataclasses.fields(Check)]
 _CHECKS_BY_ID = select(*_CHECK_COLUMNS).where(checks.c.id.in_(bindparam("ids", expanding=True)))
 # The per-batch reads, built once (expanding IN lists: one cached compilation, no
 # statement built and hashed for its cache key on every call).
+# Only the pings a check keeps count (its last PINGS_KEPT_PER_CHECK: up to
+# PINGS_PRUNED_EVERY - 1 older ones wait for the next pruning): what ``run_logs``, the
+# history and a report can see.
+_KEPT = pings.c.n > checks.c.n_pings - PINGS_KEPT_PER_CHECK
+# Each check's kept pings are contiguous (primary key (check_id, n)): the read scans
+# them instead of an index on rid (migration 0012).
 _RUN_LOG = (
     select(pings.c.check_id, pings.c.rid, pings.c.kind, pings.c.created)
+    .join_from(pings, checks, checks.c.id == pings.c.check_id)
     .where(
         pings.c.check_id.in_(bindparam("checks", expanding=True)),
         pings.c.rid.in_(bindparam("rids", expanding=True)),
         pings.c.kind.in_(_RUN_KINDS),
+        _KEPT,
     )
-    .order_by(pings.c.n)
+    .order_by(pings.c.check_id, pings.c.n)
 )
 _PING_COLUMNS = (
     "ping_id",
@@ -684,14 +692,14 @@ class SqlCheckTx:
     def store_series_points(self, points: Sequence[SeriesPoint]) -> None:
         upsert_points(self.conn, points)
 
-    def prune_pings(self, newest: Mapping[int, int], keep_last: int) -> None:
-        doomed = {c: n - keep_last for c, n in newest.items() if n > keep_last}
-        delete_up_to(self.conn, pings, "check_id", "n", doomed)
+    def prune_pings(self, upto: Mapping[int, int]) -> None:
+        delete_up_to(self.conn, pings, "check_id", "n", upto)
 
     def list_pings(self, check_id: int, limit: int) -> list[StoredPing]:
         q = (
             select(pings)
-            .where(pings.c.check_id == check_id)
+            .join_from(pings, checks, checks.c.id == pings.c.check_id)
+            .where(pings.c.check_id == check_id, _KEPT)
             .order_by(pings.c.n.desc())
             .limit(limit)
         )
@@ -699,7 +707,9 @@ class SqlCheckTx:
 
     def get_ping(self, check_id: int, n: int) -> StoredPing | None:
         row = self.conn.execute(
-            select(pings).where(pings.c.check_id == check_id, pings.c.n == n)
+            select(pings)
+            .join_from(pings, checks, checks.c.id == pings.c.check_id)
+            .where(pings.c.check_id == check_id, pings.c.n == n, _KEPT)
         ).first()
         return None if row is None else _ping_from_row(row)
 

@@ -101,15 +101,24 @@ checks = Table(
     Index(None, "next_reminder_at"),
 )
 
+# A check's pings in ping order (migration 0012): the primary key is (check_id, n), and
+# the table is clustered by it (SQLite WITHOUT ROWID; InnoDB always clusters by its
+# primary key), so a check's kept pings are contiguous and a new ping and the pruning
+# of old ones touch the same few pages. No secondary index: ``ping_id`` is unique
+# through ``ping_receipts`` (taken first, in the ping's own transaction), and ingest
+# reads a batch's run ids from each check's kept pings (``CheckTx.run_logs``).
 pings = Table(
     "pings",
     metadata,
+    Column("ping_id", String(36), nullable=False),  # given at the edge
     Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        "check_id",
+        Integer,
+        ForeignKey("checks.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
     ),
-    Column("ping_id", String(36), nullable=False, unique=True),  # given at the edge
-    Column("check_id", Integer, ForeignKey("checks.id", ondelete="CASCADE"), nullable=False),
-    Column("n", Integer, nullable=False),  # 1, 2, 3... per check
+    Column("n", Integer, primary_key=True, autoincrement=False),  # 1, 2, 3... per check
     Column("created", UTCDateTime, nullable=False),  # when the edge received it
     Column("kind", String(10), nullable=False),
     Column("exit_status", Integer, nullable=True),
@@ -122,8 +131,7 @@ pings = Table(
     Column("body_truncated", Boolean, nullable=False, default=False),
     Column("summary", String(1000), nullable=True),
     Column("duration_ms", BigInteger, nullable=True),
-    Index(None, "check_id", "n"),
-    Index(None, "rid"),  # 0010: ingest reads a batch's run ids through it
+    sqlite_with_rowid=False,
 )
 
 # Idempotency memory of ingest: one row per ping id ever stored, kept longer than any
