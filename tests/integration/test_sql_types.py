@@ -67,3 +67,32 @@ def test_mysql_datetimes_are_read_as_pymysql_reads_them(text: str) -> None:
     read = _pymysql_conversions()[FIELD_TYPE.DATETIME]
     assert read(text) == convert_datetime(text)
     assert type(read(text)) is type(convert_datetime(text))
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-03-02 12:00:00.000000",
+        "2026-03-02 12:00:00.250000",
+        "0999-01-02 03:04:05.000006",
+        "2026-03-02 12:00:00",  # what CURRENT_TIMESTAMP writes
+        "2026-03-02T12:00:00.5",
+        "2026-03-02",
+    ],
+)
+def test_sqlite_datetime_texts_are_read_as_sqlalchemy_reads_them(
+    sqlite_engine: Engine, stored: str
+) -> None:
+    from sqlalchemy import DateTime
+    from srvpulse.adapters.sql.types import UTCDateTime
+
+    dialect = sqlite_engine.dialect
+    ours = UTCDateTime().result_processor(dialect, None)
+    theirs = DateTime().dialect_impl(dialect).result_processor(dialect, None)
+    assert theirs is not None
+    read = theirs(stored)
+    assert read is not None
+    expected = read.replace(tzinfo=UTC)
+    assert ours(stored) == expected
+    assert ours(stored).tzinfo is UTC
+    assert ours(None) is None

@@ -333,10 +333,13 @@ class SqlAnalyzerStore:
                     new_flips[r.check_id].append(flip_from_row(r))
                 cc_result = conn.execute(by_ids(conn, _ASSIGNMENTS), {"ids": part})
                 if read_assignment is None:
-                    read_assignment = _assignment_reader(list(cc_result.keys()))
+                    cc_keys = list(cc_result.keys())
+                    read_assignment = _assignment_reader(cc_keys)
+                    # Rows are read by position: a Row's attribute costs 4 000 instructions.
+                    cc_check, cc_channel = cc_keys.index("check_id"), cc_keys.index("channel_id")
                 cc_rows = cc_result.all()
                 for r in cc_rows:
-                    assigned[r.check_id].append(r)
+                    assigned[r[cc_check]].append(r)
                 projects = sorted({c.project_id for i in part if (c := by_id.get(i)) is not None})
                 w_rows = conn.execute(
                     by_ids(conn, _WINDOWS), {"ids": part, "projects": projects}
@@ -350,13 +353,12 @@ class SqlAnalyzerStore:
                     if r.exit_status is not None:
                         exit_statuses[r.check_id] = r.exit_status
                 read += len(rows) + len(flip_rows) + len(cc_rows) + len(w_rows) + len(s_rows)
-            kinds = {
-                r.id: r.kind
-                for r in conn.execute(
-                    by_ids(conn, _CHANNEL_KINDS),
-                    {"ids": sorted({r.channel_id for rs in assigned.values() for r in rs})},
-                )
-            }
+            used = sorted({r[cc_channel] for rs in assigned.values() for r in rs})
+            kinds: dict[int, str] = (
+                dict(conn.execute(by_ids(conn, _CHANNEL_KINDS), {"ids": used}).tuples().all())
+                if used
+                else {}
+            )
             read += len(kinds)
         self._count(read)
         # Windows by the check they hold, or (project-wide) by the project.
@@ -376,7 +378,7 @@ class SqlAnalyzerStore:
                 CheckContext(
                     check,
                     new_flips[i],
-                    [read_assignment(r, kinds.get(r.channel_id, "")) for r in assigned[i]]
+                    [read_assignment(r, kinds.get(r[cc_channel], "")) for r in assigned[i]]
                     if read_assignment is not None
                     else [],
                     of_check.get(i, []) + of_project.get(check.project_id, []),
@@ -464,11 +466,11 @@ class SqlAnalyzerStore:
                 for part in _chunks(sorted({f.check_id for f in new}))
                 for row in conn.execute(by_ids(conn, _FLIPS_MADE), {"ids": part, "now": now}).all()
             ]
-        for row in made_rows:
-            made = placeholder.get((row.check_id, row.reason == _REMINDER))
+        for made_id, check_id, reason in made_rows:  # by position: see load()
+            made = placeholder.get((check_id, reason == _REMINDER))
             if made is not None:
-                key = (row.check_id, made)
-                real[key] = max(real.get(key, 0), int(row.id))
+                key = (check_id, made)
+                real[key] = max(real.get(key, 0), int(made_id))
 
         processed = [i for p in winners for i in p.processed_flip_ids]
         for part in _chunks(processed):
@@ -524,10 +526,7 @@ class SqlAnalyzerStore:
         made_now = set(real.values())
         existing: set[tuple[int, int]] = set()
         for part in _chunks(sorted({e.flip_id for _, e in every} - made_now)):
-            existing.update(
-                (r.flip_id, r.channel_id)
-                for r in conn.execute(by_ids(conn, _EVENTS_OF_FLIPS), {"ids": part})
-            )
+            existing.update(conn.execute(by_ids(conn, _EVENTS_OF_FLIPS), {"ids": part}).tuples())
         fresh: list[tuple[int, AlertEvent]] = []
         for i, e in every:
             if (e.flip_id, e.channel_id) not in existing:
@@ -552,13 +551,18 @@ class SqlAnalyzerStore:
             ],
         )
         event_ids: dict[tuple[int, int], int] = {}
+        # (id, flip_id, channel_id) rows, read by position (see load()).
         if events_after is not None:
-            for r in conn.execute(_EVENTS_AFTER, {"after": events_after}).all():
-                event_ids[(r.flip_id, r.channel_id)] = int(r.id)
+            for event_id, flip_id, channel_id in conn.execute(
+                _EVENTS_AFTER, {"after": events_after}
+            ).tuples():
+                event_ids[(flip_id, channel_id)] = int(event_id)
         else:
             for part in _chunks(sorted({e.flip_id for _, e in fresh})):
-                for r in conn.execute(by_ids(conn, _EVENT_IDS), {"ids": part}).all():
-                    event_ids[(r.flip_id, r.channel_id)] = int(r.id)
+                for event_id, flip_id, channel_id in conn.execute(
+                    by_ids(conn, _EVENT_IDS), {"ids": part}
+                ).tuples():
+                    event_ids[(flip_id, channel_id)] = int(event_id)
         # Pattern detection's verdicts are rare: recorded plan by plan.
         recorded = [self._record_anomalies(conn, p, now) for p in winners]
         for i, e in fresh:
