@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +39,22 @@ _pruner: ReceiptPruner | None = None
 gc.set_threshold(20_000, 20, 20)
 
 
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """No cyclic garbage collection while a batch is stored: even at the threshold above
+    the collector ran inside nearly every batch (a gen-0 pass per 20 000 objects, now and
+    then a full one over the process), 3-4 % of a batch's CPU on both backends (py-spy).
+    Collections resume after the batch (only postponed); the batch never turns them on
+    when something else had turned them off."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class RecordFailed(Exception):
     """This record was not stored (the reason is the message)."""
 
@@ -45,9 +63,10 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     global _pruner
     rt = bootstrap.runtime()
     records = [SQSRecord(raw) for raw in event.get("Records", [])]
-    report = ingest_queue_batch(
-        rt.check_store, [(r.message_id, r.body) for r in records], rt.ingest_hooks
-    )
+    with _no_collection():
+        report = ingest_queue_batch(
+            rt.check_store, [(r.message_id, r.body) for r in records], rt.ingest_hooks
+        )
     counts: Counter[str] = Counter(r.outcome.value for _, r in report.results)
     counts.update(poison=len(report.poison), heartbeat=report.heartbeats)
     for message_id in report.poison:

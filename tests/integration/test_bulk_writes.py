@@ -115,6 +115,9 @@ TRICKY: list[object] = [
     "nul \x00 ctrl-z \x1a cr \r lf \n tab \t",
     "100 % sure, %s and %(name)s",
     "caf\u00e9 \u2713 \U0001f600",
+    # Long text (a baseline's JSON) is escaped another way: the same characters again.
+    '{"runs": [{"d": 1.5, "rid": "a\'b"}], '
+    '"note": "back\\slash \\\' nul \x00 \x1a \r\n\t %s caf\u00e9"}' * 3,
     datetime(2026, 3, 2, 12, 0),
     datetime(2026, 3, 2, 12, 0, 0, 1),
     datetime(999, 1, 2, 3, 4, 5, 600_000),

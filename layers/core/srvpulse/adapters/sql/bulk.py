@@ -154,9 +154,19 @@ def _mysql_literal(conn: Connection) -> Callable[[Any], str]:
             return "'" + value.replace("'", "''") + "'"
     else:
         table = _escape_table()
+        replacements = _escape_replacements()
 
         def text(value: str) -> str:
-            return "'" + value.translate(table) + "'"
+            if len(value) < _SHORT_TEXT:
+                return "'" + value.translate(table) + "'"
+            # str.translate with a table looks every character up in Python objects:
+            # 75 us for a check's 1.8 KB baseline JSON, 320 of them per batch (a
+            # quarter of a batch's client CPU on MySQL). A replace per character that
+            # needs escaping, where present, gives the same text in about 5 us.
+            for char, escaped in replacements:
+                if char in value:
+                    value = value.replace(char, escaped)
+            return "'" + value + "'"
 
     def literal(value: Any) -> str:
         kind = type(value)
@@ -174,6 +184,19 @@ def _mysql_literal(conn: Connection) -> Callable[[Any], str]:
         return found
 
     return literal
+
+
+# Below this length str.translate is the faster way to escape (fewer calls).
+_SHORT_TEXT = 64
+
+
+@cache
+def _escape_replacements() -> tuple[tuple[str, str], ...]:
+    """The characters ``_escape_table`` changes, with what it makes of each, backslash
+    first (so that the backslashes the others add are not escaped again)."""
+    table = _escape_table()
+    pairs = [(chr(i), esc) for i, esc in enumerate(table) if esc != chr(i)]
+    return tuple(sorted(pairs, key=lambda pair: pair[0] != "\\"))
 
 
 @cache
