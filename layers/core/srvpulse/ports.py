@@ -347,6 +347,13 @@ class CheckTx(Protocol):
         every project: what services.ping_targets publishes to the edge."""
         ...
 
+    def ping_targets_stamp(self) -> tuple[int, ...]:
+        """A cheap fingerprint of the rows ``ping_targets`` reads (counts and newest ids
+        of checks and projects): it moves whenever a check or project is created or
+        deleted, so a reader polling for checks another process created (ingest's
+        ``?create=1``) rebuilds the set only when this changed."""
+        ...
+
     # pattern detection: the check's anomalies (verdicts recorded once per kind and run)
     def add_anomalies(
         self, check_id: int, verdicts: Sequence[Verdict], ping_n: int | None

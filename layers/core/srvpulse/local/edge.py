@@ -19,13 +19,13 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from queue import SimpleQueue
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-from granian._granian import RSGIProtocolClosed as ProtocolClosed
+# granian's public RSGI module (it re-exports the class without `X as X`, hence the ignore).
+from granian.rsgi import ProtocolClosed  # type: ignore[attr-defined]
 
 from ..adapters.local_queue import LocalDurableQueue
 from ..domain.model import PingMessage
@@ -83,20 +83,24 @@ class GroupCommitQueue:
 
     ``enqueue`` returns once the commit holding the ping is durable (fsynced), or
     raises QueueFull when that commit failed. One commit is written at a time, by a
-    thread of its own; pings arriving meanwhile form the next batch, handed over as
-    soon as the commit before it is done.
+    thread of its own; pings arriving meanwhile form the next batch, which that thread
+    takes itself the moment the commit before it is durable: the event loop is not on
+    the way from one commit to the next (it only hears, once per batch, which pings
+    to answer).
 
-    Per batch, not per ping: one hand-over to the thread (a SimpleQueue put) and one
-    back (``call_soon_threadsafe``); the event loop does no other work for the commit.
+    Per batch, not per ping: one ``call_soon_threadsafe`` back to the event loop; a
+    wake-up of the thread (a SimpleQueue put) only when it was idle. Per ping: two
+    appends under an uncontended lock.
     """
 
     def __init__(self, queue: LocalDurableQueue) -> None:
         self.queue = queue
+        self._lock = threading.Lock()  # guards the pending pings and ``_idle``
         self._bodies: list[str] = []
         self._waiters: list[asyncio.Future[None]] = []
-        # True from the moment a commit is scheduled until the last batch is written.
-        self._busy = False
-        self._batches: SimpleQueue[_Batch | None] = SimpleQueue()
+        # True while the commit thread waits for pings (or has not started yet).
+        self._idle = True
+        self._wake: SimpleQueue[bool] = SimpleQueue()  # True: work to do; False: stop
         self._writer: threading.Thread | None = None
         self.commits = 0
         self.pings = 0
@@ -105,59 +109,76 @@ class GroupCommitQueue:
         body = message.to_json()
         loop = asyncio.get_running_loop()
         done = loop.create_future()
-        self._bodies.append(body)
-        self._waiters.append(done)
-        if not self._busy:
+        with self._lock:
+            self._bodies.append(body)
+            self._waiters.append(done)
+            wake, self._idle = self._idle, False
+        if wake:
             # After the callbacks already due: the pings that arrived with this one
             # join its commit.
-            self._busy = True
-            loop.call_soon(self._hand_over, loop)
+            loop.call_soon(self._wake_writer)
         await done
 
-    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the event loop: give the pings waiting to the commit thread, if any."""
-        if not self._bodies:
-            self._busy = False
-            return
-        bodies, waiters = self._bodies[:MAX_COMMIT_BATCH], self._waiters[:MAX_COMMIT_BATCH]
-        del self._bodies[:MAX_COMMIT_BATCH], self._waiters[:MAX_COMMIT_BATCH]
+    def _wake_writer(self) -> None:
         if self._writer is None:
             self._writer = threading.Thread(
                 target=self._write_forever, name="queue-commit", daemon=True
             )
             self._writer.start()
-        self._batches.put(_Batch(loop, bodies, waiters))
+        self._wake.put(True)
+
+    def _take(self) -> tuple[list[str], list[asyncio.Future[None]]]:
+        """In the commit thread: the pings waiting (at most MAX_COMMIT_BATCH); none
+        marks the thread idle, so the next ``enqueue`` wakes it."""
+        with self._lock:
+            if not self._bodies:
+                self._idle = True
+                return [], []
+            bodies, waiters = self._bodies[:MAX_COMMIT_BATCH], self._waiters[:MAX_COMMIT_BATCH]
+            del self._bodies[:MAX_COMMIT_BATCH], self._waiters[:MAX_COMMIT_BATCH]
+            return bodies, waiters
 
     def _write_forever(self) -> None:
-        """The commit thread: write each batch, then tell the event loop."""
-        while (batch := self._batches.get()) is not None:
-            error: Exception | None = None
-            try:
-                self.queue.send_batch(batch.bodies)
-            except Exception as exc:  # QueueFull, or anything else: none was stored
-                error = exc
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
-                batch.loop.call_soon_threadsafe(self._committed, batch, error)
+        """The commit thread: write what is waiting, tell the event loop(s), repeat;
+        sleep when nothing waits."""
+        while self._wake.get():
+            while True:
+                bodies, waiters = self._take()
+                if not bodies:
+                    break
+                error: Exception | None = None
+                try:
+                    self.queue.send_batch(bodies)
+                except Exception as exc:  # QueueFull, or anything else: none was stored
+                    error = exc
+                loops = {done.get_loop() for done in waiters}  # one, but for tests
+                for loop in loops:
+                    mine = (
+                        waiters
+                        if len(loops) == 1
+                        else [done for done in waiters if done.get_loop() is loop]
+                    )
+                    with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits
+                        loop.call_soon_threadsafe(self._committed, mine, error)
 
-    def _committed(self, batch: _Batch, error: Exception | None) -> None:
-        """On the event loop: answer the batch's pings, then hand over the next one."""
+    def _committed(self, waiters: list[asyncio.Future[None]], error: Exception | None) -> None:
+        """On the event loop: answer the batch's pings."""
         if error is None:
             self.commits += 1
-            self.pings += len(batch.waiters)
-            for done in batch.waiters:
+            self.pings += len(waiters)
+            for done in waiters:
                 if not done.done():  # the client may have gone; the ping is kept
                     done.set_result(None)
         else:
-            log.error("local queue refused %d pings: %s", len(batch.waiters), error)
+            log.error("local queue refused %d pings: %s", len(waiters), error)
             refused = error if isinstance(error, QueueFull) else QueueFull(str(error))
-            for done in batch.waiters:
+            for done in waiters:
                 if not done.done():
                     done.set_exception(refused)
-        self._hand_over(batch.loop)
 
     def close(self) -> None:
         if self._writer is not None:
-            self._batches.put(None)
+            self._wake.put(False)
             self._writer.join()
             self._writer = None
         if self.commits:
@@ -167,15 +188,6 @@ class GroupCommitQueue:
                 self.commits,
                 self.pings / self.commits,
             )
-
-
-@dataclass(frozen=True, slots=True)
-class _Batch:
-    """Pings handed to the commit thread: their bodies, and who waits for them where."""
-
-    loop: asyncio.AbstractEventLoop
-    bodies: list[str]
-    waiters: list[asyncio.Future[None]]
 
 
 class LocalEdge:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    func,
     insert,
     literal,
     select,
@@ -802,6 +803,15 @@ class SqlCheckTx:
             for key in self.conn.execute(select(projects.c.ping_key)).scalars()
         )
         return found
+
+    def ping_targets_stamp(self) -> tuple[int, ...]:
+        counted = [
+            select(func.count()).select_from(table).scalar_subquery()
+            for table in (checks, projects)
+        ]
+        newest = [select(func.max(table.c.id)).scalar_subquery() for table in (checks, projects)]
+        row = self.conn.execute(select(*counted, *newest)).one()
+        return tuple(int(v or 0) for v in row)
 
     def project_ids_by_ping_key(self, ping_keys: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
