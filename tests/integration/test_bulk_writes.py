@@ -183,3 +183,40 @@ def test_a_long_multi_row_insert_is_cut_into_statements_the_server_takes(
         rows = list(conn.execute(select(pings.c.n, pings.c.body)))
     assert sorted(n for n, _ in rows) == list(range(30))
     assert {body for _, body in rows} == {report}
+
+
+def test_the_analyzers_id_list_reads_search_an_index_per_id_on_sqlite(
+    sqlite_engine: Engine,
+) -> None:
+    # bulk.by_ids: on SQLite the list is one JSON parameter (json_each); each read must
+    # still look the ids up in an index, never scan the table.
+    from srvpulse.adapters.sql import analyzer_store, anomalies_store
+    from srvpulse.adapters.sql.bulk import by_ids
+
+    reads = {
+        name: getattr(analyzer_store, name)
+        for name in (
+            "_CHECKS_BY_ID",
+            "_NEW_FLIPS",
+            "_ASSIGNMENTS",
+            "_CHANNEL_KINDS",
+            "_WINDOWS",
+            "_LATEST_PINGS",
+            "_FLIPS_MADE",
+            "_EVENTS_OF_FLIPS",
+            "_EVENT_IDS",
+        )
+    }
+    reads["unprocessed anomalies"] = anomalies_store._UNPROCESSED
+    values = {"ids": [1, 2, 3], "projects": [1], "now": WHOLE_SECOND}
+    with sqlite_engine.connect() as conn:
+        for name, statement in reads.items():
+            compiled = (
+                by_ids(conn, statement)
+                .params(values)
+                .compile(conn, compile_kwargs={"literal_binds": True})
+            )
+            assert "json_each" in str(compiled), name
+            plan = [r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+            scans = [step for step in plan if step.startswith("SCAN") and "VIRTUAL" not in step]
+            assert not scans, (name, plan)

@@ -404,6 +404,51 @@ class AlertEvent:
         return f"srvpulse-{self.check_uuid}"
 
     def to_json(self) -> str:
+        """Every field in field order, compact: the text ``_to_json_dumps`` (json.dumps)
+        gives, written out for the usual value types (the analyzer writes one per alert,
+        a thousand a pass: 2 us instead of 8), every text through the json module's own
+        escaping; anything else goes to json.dumps (tests/unit/test_model_copies.py)."""
+        extra = self.extra
+        ids = (self.flip_id, self.channel_id, self.project_id)
+        anomaly = self.anomaly_id
+        plain = (
+            all(type(i) is int for i in ids)
+            and (anomaly is None or type(anomaly) is int)
+            and type(self.is_reminder) is bool
+            and all(type(k) is str and type(v) is str for k, v in extra.items())
+        )
+        if not plain:
+            return self._to_json_dumps()
+        try:
+            return self._to_json_written(extra)
+        except TypeError:  # a text field holding something else (None, ...)
+            return self._to_json_dumps()
+
+    def _to_json_written(self, extra: Mapping[str, str]) -> str:
+        summary = self.last_ping_summary
+        last_ping = _iso(self.last_ping)
+        anomaly = self.anomaly_id
+        extra_text = ",".join(f"{_text(k)}:{_text(v)}" for k, v in extra.items())
+        return (
+            f'{{"flip_id":{int.__repr__(self.flip_id)},'
+            f'"channel_id":{int.__repr__(self.channel_id)},'
+            f'"check_uuid":{_text(self.check_uuid)},'
+            f'"check_name":{_text(self.check_name)},'
+            f'"project_id":{int.__repr__(self.project_id)},'
+            f'"status":{_text(self.status.value)},'
+            f'"reason":{_text(self.reason.value)},'
+            f'"created":{_maybe_text(_iso(self.created))},'
+            f'"is_reminder":{"true" if self.is_reminder else "false"},'
+            f'"last_ping":{_maybe_text(last_ping)},'
+            f'"last_ping_summary":{_maybe_text(summary)},'
+            f'"check_url":{_text(self.check_url)},'
+            f'"extra":{{{extra_text}}},'
+            f'"channel_kind":{_text(self.channel_kind)},'
+            f'"anomaly_id":{"null" if anomaly is None else int.__repr__(anomaly)},'
+            f'"anomaly_kind":{_text(self.anomaly_kind)}}}'
+        )
+
+    def _to_json_dumps(self) -> str:
         data = _shallow_dict(self)  # asdict() deep-copies: a third of an analyzer pass
         data["extra"] = dict(self.extra)
         data["created"] = _iso(self.created)

@@ -11,7 +11,8 @@
 - Rows read are counted in ``rows_read`` (for the benchmark and the pass report).
 
 The check row mapping and the grouped check save are the ingest store's
-(``check_from_row``, ``SqlCheckTx.save_checks``).
+(``check_reader``, ``guarded_save_rows``); a pass reads the checks without the fields
+no decision of its own reads (``_NOT_READ``).
 """
 
 from __future__ import annotations
@@ -40,15 +41,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.sql.elements import BindParameter
 
 from ...domain.detection import Anomaly
 from ...domain.model import AlertEvent, Check, Flip, Status, replaced
 from ...domain.rules import Assignment, MaintenanceWindow
 from ...ports import AnalysisPlan, CheckContext, OutboxEvent
 from . import anomalies_store
-from .bulk import insert_rows, update_rows
-from .checks_store import SqlCheckTx, check_reader, flip_from_row
+from .bulk import IDS, by_ids, insert_rows, select_in, update_rows, update_tuples
+from .checks_store import check_reader, flip_from_row, guarded_save_rows
 from .tables import (
     alert_events,
     channels,
@@ -73,10 +73,24 @@ _RETRYABLE_MYSQL = {1205, 1213}
 
 _REMINDER = "reminder"
 
-# A pass's reads, built once (SQLAlchemy caches their compiled form); the id lists are
-# expanding parameters.
-_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
-_CHECKS_BY_ID = select(checks).where(checks.c.id.in_(_IDS))
+# A pass's reads, built once (SQLAlchemy caches their compiled form); the id lists
+# (``_IDS``) are run as each backend reads them best (``bulk.by_ids``).
+_IDS = IDS
+
+# Check fields no decision of the analyzer reads: how ingest filters, counts and judges
+# a ping (methods, keywords, the recovery threshold, ...) and what only the API shows.
+# A pass reads the checks without them (26 of the 46 columns: pymysql parses every
+# value in Python), so the checks it plans on hold their defaults there; it never
+# writes them either (``_save``: a plan that changed one is a programming error).
+_NOT_READ = frozenset(
+    {
+        *("slug", "tags", "desc", "methods", "manual_resume", "recovery_threshold"),
+        *("filter_subject", "filter_body", "filter_http_body", "filter_default_fail"),
+        *("start_kw", "success_kw", "failure_kw", "n_pings", "created"),
+    }
+)
+_READ = frozenset(f.name for f in fields(Check)) - _NOT_READ
+_CHECKS_BY_ID = select(*(c for c in checks.c if c.name in _READ)).where(checks.c.id.in_(_IDS))
 _NEW_FLIPS = (
     select(flips)
     .where(flips.c.check_id.in_(_IDS), flips.c.processed_at.is_(None))
@@ -249,6 +263,21 @@ if tuple(f.name for f in fields(Assignment)) != _ASSIGNMENT_ORDER:
     raise RuntimeError("Assignment's fields changed: update _ASSIGNMENT_ORDER and its reader")
 
 
+# Written with a plan's check although not fields of it (checks_store.guarded_save_rows).
+_DERIVED_COLUMNS = frozenset({"version", "min_duration", "max_duration"})
+
+
+def _save(conn: Connection, saves: Sequence[tuple[Check, Check]]) -> None:
+    """Ingest's grouped save (``SqlCheckTx.save_checks``: the columns some check
+    changed, version-guarded; the rows are locked, so every guard holds), refusing to
+    write a field the pass did not read (``_NOT_READ``)."""
+    columns, rows = guarded_save_rows(saves)
+    unread = set(columns) - _DERIVED_COLUMNS - _READ
+    if unread:
+        raise RuntimeError(f"an analyzer plan changed check fields it never read: {unread}")
+    update_tuples(conn, checks, columns, ("id", "version"), rows)
+
+
 class SqlAnalyzerStore:
     """AnalyzerStore and MaintenanceStore (ports.py) over SQLAlchemy Core."""
 
@@ -293,39 +322,43 @@ class SqlAnalyzerStore:
         read = 0
         with self.engine.connect() as conn:
             for part in _chunks(ids):
-                result = conn.execute(_CHECKS_BY_ID, {"ids": part})
+                result = conn.execute(by_ids(conn, _CHECKS_BY_ID), {"ids": part})
                 read_check = check_reader(list(result.keys()))
                 rows = result.all()
                 for row in rows:
                     loaded = read_check(row)
                     by_id[loaded.id] = loaded
-                flip_rows = conn.execute(_NEW_FLIPS, {"ids": part}).all()
+                flip_rows = conn.execute(by_ids(conn, _NEW_FLIPS), {"ids": part}).all()
                 for r in flip_rows:
                     new_flips[r.check_id].append(flip_from_row(r))
-                cc_result = conn.execute(_ASSIGNMENTS, {"ids": part})
+                cc_result = conn.execute(by_ids(conn, _ASSIGNMENTS), {"ids": part})
                 if read_assignment is None:
-                    read_assignment = _assignment_reader(list(cc_result.keys()))
+                    cc_keys = list(cc_result.keys())
+                    read_assignment = _assignment_reader(cc_keys)
+                    # Rows are read by position: a Row's attribute costs 4 000 instructions.
+                    cc_check, cc_channel = cc_keys.index("check_id"), cc_keys.index("channel_id")
                 cc_rows = cc_result.all()
                 for r in cc_rows:
-                    assigned[r.check_id].append(r)
+                    assigned[r[cc_check]].append(r)
                 projects = sorted({c.project_id for i in part if (c := by_id.get(i)) is not None})
-                w_rows = conn.execute(_WINDOWS, {"ids": part, "projects": projects}).all()
+                w_rows = conn.execute(
+                    by_ids(conn, _WINDOWS), {"ids": part, "projects": projects}
+                ).all()
                 windows.update((r.id, _window(r._mapping)) for r in w_rows)
                 found_anomalies.update(anomalies_store.unprocessed(conn, part))
-                s_rows = conn.execute(_LATEST_PINGS, {"ids": part}).all()
+                s_rows = conn.execute(by_ids(conn, _LATEST_PINGS), {"ids": part}).all()
                 for r in s_rows:
                     if r.summary is not None:
                         summaries[r.check_id] = r.summary
                     if r.exit_status is not None:
                         exit_statuses[r.check_id] = r.exit_status
                 read += len(rows) + len(flip_rows) + len(cc_rows) + len(w_rows) + len(s_rows)
-            kinds = {
-                r.id: r.kind
-                for r in conn.execute(
-                    _CHANNEL_KINDS,
-                    {"ids": sorted({r.channel_id for rs in assigned.values() for r in rs})},
-                )
-            }
+            used = sorted({r[cc_channel] for rs in assigned.values() for r in rs})
+            kinds: dict[int, str] = (
+                dict(conn.execute(by_ids(conn, _CHANNEL_KINDS), {"ids": used}).tuples().all())
+                if used
+                else {}
+            )
             read += len(kinds)
         self._count(read)
         # Windows by the check they hold, or (project-wide) by the project.
@@ -345,7 +378,7 @@ class SqlAnalyzerStore:
                 CheckContext(
                     check,
                     new_flips[i],
-                    [read_assignment(r, kinds.get(r.channel_id, "")) for r in assigned[i]]
+                    [read_assignment(r, kinds.get(r[cc_channel], "")) for r in assigned[i]]
                     if read_assignment is not None
                     else [],
                     of_check.get(i, []) + of_project.get(check.project_id, []),
@@ -381,18 +414,20 @@ class SqlAnalyzerStore:
         SQLite takes its one writer lock (BEGIN IMMEDIATE) before reading. The winners'
         rows cannot change until the commit, so they are written in one statement.
         """
-        uuids = sorted(p.check.uuid for p in plans)
-        q = select(checks.c.id, checks.c.version).where(checks.c.uuid.in_(uuids))
         if conn.dialect.name == "mysql":
-            q = q.with_for_update()
+            uuids = sorted(p.check.uuid for p in plans)
+            rows = select_in(conn, checks, ("id", "version"), "uuid", uuids, for_update=True)
         else:
+            # The writer lock is the database's: no row order to keep, the primary key.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        locked: dict[int, int] = {int(r.id): int(r.version) for r in conn.execute(q)}
+            rows = [
+                row
+                for part in _chunks([p.check.id for p in plans])
+                for row in select_in(conn, checks, ("id", "version"), "id", part)
+            ]
+        locked: dict[int, int] = {int(i): int(v) for i, v in rows}
         won = [locked.get(p.check.id) == p.expected_version for p in plans]
-        # Ingest's grouped save: the columns some plan changed, version-guarded.
-        SqlCheckTx(conn).save_checks(
-            [(p.before, p.check) for p, w in zip(plans, won, strict=True) if w]
-        )
+        _save(conn, [(p.before, p.check) for p, w in zip(plans, won, strict=True) if w])
         return won
 
     def _apply_group(
@@ -429,17 +464,17 @@ class SqlAnalyzerStore:
             made_rows = [
                 row
                 for part in _chunks(sorted({f.check_id for f in new}))
-                for row in conn.execute(_FLIPS_MADE, {"ids": part, "now": now}).all()
+                for row in conn.execute(by_ids(conn, _FLIPS_MADE), {"ids": part, "now": now}).all()
             ]
-        for row in made_rows:
-            made = placeholder.get((row.check_id, row.reason == _REMINDER))
+        for made_id, check_id, reason in made_rows:  # by position: see load()
+            made = placeholder.get((check_id, reason == _REMINDER))
             if made is not None:
-                key = (row.check_id, made)
-                real[key] = max(real.get(key, 0), int(row.id))
+                key = (check_id, made)
+                real[key] = max(real.get(key, 0), int(made_id))
 
         processed = [i for p in winners for i in p.processed_flip_ids]
         for part in _chunks(processed):
-            conn.execute(_MARK_FLIPS_PROCESSED, {"ids": part, "now": now})
+            conn.execute(by_ids(conn, _MARK_FLIPS_PROCESSED), {"ids": part, "now": now})
 
         def fix(check_id: int, flip_id: int | None) -> int | None:
             if flip_id is None or flip_id >= 0:
@@ -491,9 +526,7 @@ class SqlAnalyzerStore:
         made_now = set(real.values())
         existing: set[tuple[int, int]] = set()
         for part in _chunks(sorted({e.flip_id for _, e in every} - made_now)):
-            existing.update(
-                (r.flip_id, r.channel_id) for r in conn.execute(_EVENTS_OF_FLIPS, {"ids": part})
-            )
+            existing.update(conn.execute(by_ids(conn, _EVENTS_OF_FLIPS), {"ids": part}).tuples())
         fresh: list[tuple[int, AlertEvent]] = []
         for i, e in every:
             if (e.flip_id, e.channel_id) not in existing:
@@ -518,13 +551,18 @@ class SqlAnalyzerStore:
             ],
         )
         event_ids: dict[tuple[int, int], int] = {}
+        # (id, flip_id, channel_id) rows, read by position (see load()).
         if events_after is not None:
-            for r in conn.execute(_EVENTS_AFTER, {"after": events_after}).all():
-                event_ids[(r.flip_id, r.channel_id)] = int(r.id)
+            for event_id, flip_id, channel_id in conn.execute(
+                _EVENTS_AFTER, {"after": events_after}
+            ).tuples():
+                event_ids[(flip_id, channel_id)] = int(event_id)
         else:
             for part in _chunks(sorted({e.flip_id for _, e in fresh})):
-                for r in conn.execute(_EVENT_IDS, {"ids": part}).all():
-                    event_ids[(r.flip_id, r.channel_id)] = int(r.id)
+                for event_id, flip_id, channel_id in conn.execute(
+                    by_ids(conn, _EVENT_IDS), {"ids": part}
+                ).tuples():
+                    event_ids[(flip_id, channel_id)] = int(event_id)
         # Pattern detection's verdicts are rare: recorded plan by plan.
         recorded = [self._record_anomalies(conn, p, now) for p in winners]
         for i, e in fresh:
@@ -639,7 +677,7 @@ class SqlAnalyzerStore:
                 )
             else:
                 for part in _chunks(list(ids)):
-                    conn.execute(_MARK_PUBLISHED, {"ids": part, "now": now})
+                    conn.execute(by_ids(conn, _MARK_PUBLISHED), {"ids": part, "now": now})
             conn.commit()
 
     # --- maintenance windows (API) -------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, tuple_, update
 
 from ...domain.detection import Anomaly, AnomalyKind, Verdict
+from .bulk import IDS, by_ids
 from .tables import anomalies
 
 
@@ -120,16 +121,19 @@ def mark_expected(conn: Connection, anomaly_id: int, now: datetime) -> None:
     conn.execute(update(anomalies).where(anomalies.c.id == anomaly_id).values(expected_at=now))
 
 
+# Built once; the id list run as the backend reads it best (bulk.by_ids).
+_UNPROCESSED = (
+    select(anomalies)
+    .where(anomalies.c.check_id.in_(IDS), anomalies.c.processed_at.is_(None))
+    .order_by(anomalies.c.created, anomalies.c.id)
+)
+
+
 def unprocessed(conn: Connection, check_ids: Sequence[int]) -> dict[int, list[Anomaly]]:
     """Anomalies whose alerts the analyzer has not decided yet, per check, oldest first."""
     if not check_ids:
         return {}
-    a = anomalies.c
-    rows = conn.execute(
-        select(anomalies)
-        .where(a.check_id.in_(list(check_ids)), a.processed_at.is_(None))
-        .order_by(a.created, a.id)
-    )
+    rows = conn.execute(by_ids(conn, _UNPROCESSED), {"ids": list(check_ids)})
     found: dict[int, list[Anomaly]] = {}
     for r in rows:
         found.setdefault(r.check_id, []).append(anomaly_from_row(r))

@@ -39,7 +39,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table
+from sqlalchemy import Connection, Dialect, Table, Text, TypeDecorator, bindparam, func, select
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from .types import UTCDateTime
 
@@ -413,3 +416,65 @@ def insert_rows(
         statement.append(values)
         size += length + 1
     _execute_literal(conn, prefix + " " + ",".join(statement) + postfix)
+
+
+# --- id lists ------------------------------------------------------------------------
+
+# ``column.in_(IDS)`` in a statement run through ``by_ids``: the ids are the parameter
+# "ids", a list of integers.
+IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+
+
+class _JsonIds(TypeDecorator[Sequence[int]]):
+    """A list of integers bound as one JSON array text."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Sequence[int] | None, dialect: Dialect) -> str:
+        return "[" + ",".join(map(str, map(int, value or ()))) + "]"
+
+
+def by_ids(conn: Connection, statement: Any) -> Any:
+    """``statement`` (with ``column.in_(IDS)``) as it runs best on ``conn``'s backend.
+
+    SQLAlchemy's expanding parameter makes one bound parameter per id, each processed
+    in Python (and on MySQL escaped again by pymysql): 9 000 instructions an id, an
+    analyzer pass reads some 6 000 ids. MySQL: the ids are written into the SQL as
+    literals (``literal_execute``), the text pymysql would have sent (it interpolates
+    every parameter on the client), for half the cost. SQLite: the list is one JSON
+    parameter, ``column IN (SELECT value FROM json_each(?))``, read by SQLite's C (an
+    index search per id as before, EXPLAIN QUERY PLAN in tests/integration/
+    test_bulk_writes.py): 2.0 M instructions per 500 ids instead of 4.7 M."""
+    return _by_ids(statement, conn.dialect.name)
+
+
+def _is_ids(element: Any) -> bool:
+    # in_() copies the parameter: recognised by its name.
+    return isinstance(element, BindParameter) and element.key == IDS.key and element.expanding
+
+
+@cache
+def _by_ids(statement: Any, backend: str) -> Any:
+    if backend == "sqlite":
+        listed = func.json_each(bindparam("ids", type_=_JsonIds())).table_valued("value")
+
+        def swap(element: Any, **_kw: Any) -> Any:
+            if (
+                isinstance(element, BinaryExpression)
+                and element.operator is operators.in_op
+                and _is_ids(element.right)
+            ):
+                return element.left.in_(select(listed.c.value))
+            return None
+
+        return replacement_traverse(statement, {}, swap)
+
+    def literal(element: Any, **_kw: Any) -> Any:
+        if not _is_ids(element):
+            return None
+        # The column's type (in_() gave the copy), which writes the literals.
+        ids_type = element.type
+        return bindparam("ids", expanding=True, literal_execute=True, type_=ids_type)
+
+    return replacement_traverse(statement, {}, literal)
