@@ -14,6 +14,7 @@ with it.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sqlite3
 import threading
@@ -78,15 +79,9 @@ WHERE id IN (
 RETURNING id, message_id, receipt, body, receive_count, sent_at
 """
 
-# Receipts of one DELETE at most.
-_MAX_RECEIPTS_A_STATEMENT = 500
-
-
-@functools.cache
-def _delete_statement(receipts: int) -> str:
-    """DELETE of the messages holding any of ``receipts`` receipts (bound, not inlined)."""
-    marks = ",".join("?" * receipts)
-    return f"DELETE FROM messages WHERE receipt IN ({marks})"  # noqa: S608
+# An acknowledgement of many messages at once: the receipts as one JSON array (?1), so a
+# batch is one statement (one step), whatever its size.
+_DELETE_RECEIPTS = "DELETE FROM messages WHERE receipt IN (SELECT value FROM json_each(?1))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,21 +307,9 @@ class LocalDurableQueue:
         deleted (stale receipts delete nothing)."""
         if not receipts:
             return 0
-        deleted = 0
         with self._writing():
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                # Statements of up to 500 receipts (far below SQLite's parameter limit):
-                # one statement step each, not one per message.
-                for start in range(0, len(receipts), _MAX_RECEIPTS_A_STATEMENT):
-                    chunk = receipts[start : start + _MAX_RECEIPTS_A_STATEMENT]
-                    cur = self._conn.execute(_delete_statement(len(chunk)), chunk)
-                    deleted += cur.rowcount
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-        return deleted
+            cur = self._conn.execute(_DELETE_RECEIPTS, (json.dumps(list(receipts)),))
+        return cur.rowcount
 
     def change_visibility(self, receipt: str, seconds: float) -> bool:
         """Make a received message visible again after ``seconds`` (retry back-off)."""
