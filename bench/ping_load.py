@@ -1,7 +1,7 @@
 """Ping load benchmark for the local mode (run by hand; loopback only, bounded).
 
-    .venv/bin/python bench/ping_load.py                 # c = 10, 50, 200; 5 s each
-    .venv/bin/python bench/ping_load.py -d 3 -c 50 --burst 10000
+    .venv/bin/python bench/ping_load.py                 # c = 10, 50, 200; 3 rounds of 5 s
+    .venv/bin/python bench/ping_load.py -d 3 -c 50 --rounds 5 --burst 10000
 
 Starts the local mode on a free port with a fresh data dir and CHECKS checks, and, in the
 same run, a bare ASGI "OK" app under the same server (granian, same settings, one
@@ -13,6 +13,12 @@ ratios, and how fast ingest followed (ingested/s: pings accepted
 in the round / time until the queue was empty again; end-to-end: how long after the
 round the last ping was stored). Without wrk, a Python client does the same (slower:
 it caps both figures).
+
+--rounds N (default 3): each level is N rounds of bare ASGI, bare RSGI, pings, back to
+back; a line per round, then each column's median ("med"), the ratios as the median of
+each round's own ratio. Why: on this 2-CPU machine the bare app alone moves between
+37 000 and 58 000 req/s from one 5-second round to the next, so one round's ratio
+(0.22 in one run, 0.29 in the next, for the same code) decides nothing.
 
 --burst N: the hour-start burst. N checks, then one ping to each from 200 connections
 as fast as the client can send; prints how long sending took, how many were answered
@@ -28,6 +34,7 @@ import re
 import shutil
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -239,11 +246,74 @@ async def _burst_client(port: int, uuids: list[str], connections: int) -> tuple[
     return time.perf_counter() - t0, ok
 
 
+# --- one round: the bare apps, then the pings, back to back ---------------------------
+def measure(
+    c: int,
+    seconds: float,
+    use_wrk: bool,
+    urls: tuple[str, str, str],
+    paths: list[str],
+    script: Path,
+    store: Store,
+    env: dict[str, str],
+) -> dict[str, float]:
+    """One round at ``c`` connections: req/s and p99 of each bare app, then of the pings,
+    their ratios (to the bare apps of this round, measured seconds before), ingested/s
+    and end-to-end."""
+    bare_url, rsgi_url, url = urls
+    if use_wrk:
+        bare = wrk(bare_url + "/", c, seconds, None, env)
+        rsgi = wrk(rsgi_url + "/", c, seconds, None, env)
+        before = store.stored()
+        t0 = time.perf_counter()
+        ping = wrk(url + "/", c, seconds, script, env)
+    else:
+        bare = python_load(bare_url, ["/"], c, seconds)
+        rsgi = python_load(rsgi_url, ["/"], c, seconds)
+        before = store.stored()
+        t0 = time.perf_counter()
+        ping = python_load(url, paths, c, seconds)
+    sent_for = time.perf_counter() - t0
+    lag = store.wait_drained()
+    return {
+        "bare": bare["rate"],
+        "bare_p99": bare["p99"],
+        "rsgi": rsgi["rate"],
+        "rsgi_p99": rsgi["p99"],
+        "pings": ping["rate"],
+        "p99": ping["p99"],
+        "ratio": ping["rate"] / bare["rate"],
+        "ratio_rsgi": ping["rate"] / rsgi["rate"],
+        "ingested": (store.stored() - before) / (sent_for + lag),
+        "lag": lag,
+        "non2xx": ping["non2xx"],
+    }
+
+
+def median_row(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Each column's median over the rounds (the ratios: the median of each round's own
+    ratio, not a ratio of medians, so a drift of the machine between rounds cancels)."""
+    return {key: statistics.median(row[key] for row in rows) for key in rows[0]}
+
+
+def format_row(label: str, r: dict[str, float]) -> str:
+    errors = f"  non-200: {r['non2xx']:.0f}" if r["non2xx"] else ""
+    return (
+        f"{label:>6} {r['bare']:>16.0f} {r['bare_p99']:>6.1f}ms {r['rsgi']:>16.0f} "
+        f"{r['rsgi_p99']:>6.1f}ms {r['pings']:>12.0f} {r['p99']:>6.1f}ms "
+        f"{r['ratio']:>6.2f} {r['ratio_rsgi']:>10.2f} "
+        f"{r['ingested']:>11.0f} {r['lag']:>9.1f} s{errors}"
+    )
+
+
 # --- the runs ----------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-c", type=int, action="append", help="connections (repeat; 10 50 200)")
     parser.add_argument("-d", type=float, default=5, help="seconds per round (max 60)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds per level, interleaved (default 3)"
+    )
     parser.add_argument("--checks", type=int, default=1000, help="checks the pings go to")
     parser.add_argument("--burst", type=int, default=0, help="hour-start burst of N pings")
     parser.add_argument("--python-client", action="store_true", help="never use wrk")
@@ -293,34 +363,21 @@ def main() -> None:
                 f"{args.checks} checks; {os.cpu_count()} CPUs shared by client and servers"
             )
             print(
-                f"{'c':>4} {'bare ASGI req/s':>16} {'p99':>8} {'bare RSGI req/s':>16} {'p99':>8} "
+                f"{'c':>6} {'bare ASGI req/s':>16} {'p99':>8} {'bare RSGI req/s':>16} {'p99':>8} "
                 f"{'pings req/s':>12} {'p99':>8} {'ratio':>6} {'ratio RSGI':>10} "
                 f"{'ingested/s':>11} {'end-to-end':>11}"
             )
             paths = [f"/ping/{u}" for u in uuids[: args.checks]]
             for c in levels:
-                if use_wrk:
-                    bare = wrk(bare_url + "/", c, seconds, None, env)
-                    rsgi = wrk(rsgi_url + "/", c, seconds, None, env)
-                    before = store.stored()
-                    t0 = time.perf_counter()
-                    ping = wrk(url + "/", c, seconds, script, env)
-                else:
-                    bare = python_load(bare_url, ["/"], c, seconds)
-                    rsgi = python_load(rsgi_url, ["/"], c, seconds)
-                    before = store.stored()
-                    t0 = time.perf_counter()
-                    ping = python_load(url, paths, c, seconds)
-                sent_for = time.perf_counter() - t0
-                lag = store.wait_drained()
-                ingested = (store.stored() - before) / (sent_for + lag)
-                errors = f"  non-200: {ping['non2xx']:.0f}" if ping["non2xx"] else ""
-                print(
-                    f"{c:>4} {bare['rate']:>16.0f} {bare['p99']:>6.1f}ms {rsgi['rate']:>16.0f} "
-                    f"{rsgi['p99']:>6.1f}ms {ping['rate']:>12.0f} {ping['p99']:>6.1f}ms "
-                    f"{ping['rate'] / bare['rate']:>6.2f} {ping['rate'] / rsgi['rate']:>10.2f} "
-                    f"{ingested:>11.0f} {lag:>9.1f} s{errors}"
-                )
+                urls = (bare_url, rsgi_url, url)
+                rows = [
+                    measure(c, seconds, use_wrk, urls, paths, script, store, env)
+                    for _ in range(args.rounds)
+                ]
+                for k, row in enumerate(rows, 1):
+                    print(format_row(f"{c}" if args.rounds == 1 else f"{c}#{k}", row))
+                if args.rounds > 1:
+                    print(format_row(f"{c} med", median_row(rows)))
             if args.burst:
                 before = store.stored()
                 sent, ok = asyncio.run(_burst_client(port, uuids[: args.burst], 200))
