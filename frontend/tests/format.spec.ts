@@ -17,6 +17,13 @@ describe('formatDuration', () => {
     expect(formatDuration(null)).toBe('—')
     expect(formatDuration(undefined)).toBe('—')
   })
+
+  it('shows a run shorter than a second in milliseconds, never "0.0 s"', () => {
+    expect(formatDuration(0.02)).toBe('20 ms')
+    expect(formatDuration(0.4)).toBe('400 ms')
+    expect(formatDuration(0.0002)).toBe('under 1 ms')
+    expect(formatDuration(0.9996)).toBe('1.0 s')
+  })
 })
 
 describe('relativeTime', () => {

@@ -1,9 +1,13 @@
 /** Formatting shared by every page: durations, relative and exact times. Pure functions. */
 
-/** 0 s, 45 s, 3 min 20 s, 2 h 5 min, 3 days 4 h: two units at most, never "0 min". */
+/** 0 s, 20 ms, 1.3 s, 45 s, 3 min 20 s, 2 h 5 min, 3 days 4 h: two units at most, never
+ * "0 min"; a run shorter than a second in milliseconds (not "0.0 s"). */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—'
   if (seconds < 0) seconds = 0
+  if (seconds > 0 && Math.round(seconds * 1000) < 1000) {
+    return seconds < 0.0005 ? 'under 1 ms' : `${Math.round(seconds * 1000)} ms`
+  }
   if (seconds < 10 && seconds % 1 !== 0) return `${seconds.toFixed(1)} s`
   let rest = Math.round(seconds)
   const units: [number, string][] = [
