@@ -317,13 +317,23 @@ def test_a_browsers_cors_preflight_is_answered_and_nothing_is_queued(
     assert queued(queue) == []
 
 
-def test_every_ping_id_is_a_distinct_version_4_uuid() -> None:
+def test_every_ping_id_is_a_distinct_time_ordered_version_7_uuid() -> None:
+    import time
     import uuid as uuid_module
 
     from srvpulse.services.pinging import new_ping_id
 
+    before_ms = time.time_ns() // 1_000_000
     ids = [new_ping_id() for _ in range(2000)]
+    after_ms = time.time_ns() // 1_000_000
     assert len(set(ids)) == 2000
-    for text in ids[:200]:
+    for text in ids:
         parsed = uuid_module.UUID(text)
-        assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid_module.RFC_4122)
+        assert (str(parsed), parsed.version, parsed.variant) == (text, 7, uuid_module.RFC_4122)
+        # The first 48 bits are the Unix time in ms when the id was made.
+        assert before_ms <= parsed.int >> 80 <= after_ms
+    # Made later, sorted later (as text too: the time is the leading hex digits); ids of
+    # the same millisecond may come in any order.
+    stamps = [uuid_module.UUID(text).int >> 80 for text in ids]
+    assert stamps == sorted(stamps)
+    assert sorted(ids) == sorted(ids, key=lambda i: uuid_module.UUID(i).int)

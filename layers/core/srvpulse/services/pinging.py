@@ -11,6 +11,7 @@ the local queue's group commit) differ.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,11 +65,17 @@ QUEUE_UNAVAILABLE = PingReply(
 
 
 def new_ping_id() -> str:
-    """A random (version 4) UUID as text, like ``str(uuid.uuid4())`` in a fifth of the
-    time: it runs for every accepted ping."""
-    h = os.urandom(16).hex()
+    """A time-ordered (version 7, RFC 9562) UUID as text: the Unix time in milliseconds,
+    then 74 random bits. Ids made later sort later, so the idempotency table
+    (``ping_receipts``, keyed by the id and kept 15 days) grows at its end instead of
+    taking each new id into a random page of its key (bench/receipt_keys.py: towards a
+    million receipts on SQLite a batch of 500 went in in 4.0 ms, against 20.9 ms with
+    random version 4 ids), and a batch's duplicate lookup reads the same few recent
+    pages. Made by hand (it runs for every accepted ping; Python 3.11 has no
+    ``uuid.uuid7``)."""
+    h = f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
     variant = "89ab"[int(h[16], 16) & 3]
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
+    return f"{h[:8]}-{h[8:12]}-7{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}"
 
 
 @dataclass(slots=True)
