@@ -17,7 +17,7 @@ it caps both figures).
 --rounds N (default 3): each level is N rounds of bare ASGI, bare RSGI, pings, back to
 back; a line per round, then each column's median ("med"), the ratios as the median of
 each round's own ratio. Why: on this 2-CPU machine the bare app alone moves between
-37 000 and 58 000 req/s from one 5-second round to the next, so one round's ratio
+31 000 and 58 000 req/s from one 5-second round to the next, so one round's ratio
 (0.22 in one run, 0.29 in the next, for the same code) decides nothing.
 
 --burst N: the hour-start burst. N checks, then one ping to each from 200 connections
@@ -323,6 +323,8 @@ def main() -> None:
     if args.serve_bare:
         serve_bare(args.serve_bare, args.interface)
         return
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     levels = args.c or [10, 50, 200]
     seconds = min(args.d, 60)
     use_wrk = shutil.which("wrk") is not None and not args.python_client
