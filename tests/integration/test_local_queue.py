@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from srvpulse.adapters.local_queue import LocalDurableQueue
 from srvpulse.domain.model import PingKind, PingMessage
-from srvpulse.local.queue_worker import QueueDrainWorker
+from srvpulse.local.queue_worker import FloodYield, QueueDrainWorker
 
 
 class FakeClock:
@@ -256,6 +256,80 @@ def test_the_drain_worker_sends_sqs_shaped_batches_and_deletes_what_succeeded(
     assert {r["attributes"]["ApproximateReceiveCount"] for r in records} == {"1"}
     assert {r["eventSource"] for r in records} == {"aws:sqs"}
     assert max(len(e["Records"]) for e in events) <= 10
+    q.close()
+
+
+class _StepClock:
+    """A monotonic clock that moves ``step`` seconds each time it is read: every batch
+    looks as if it took the same time to ingest, whatever the machine does."""
+
+    def __init__(self, step: float) -> None:
+        self.step, self.now = step, 0.0
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_under_a_flood_the_drain_pauses_between_batches_and_still_stores_every_ping(
+    tmp_path: Path,
+) -> None:
+    q = LocalDurableQueue(tmp_path / "q.sqlite3")
+    stored: list[str] = []
+    flood_batches = 5
+
+    def ingest(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        stored.extend(r["body"] for r in event["Records"])
+        if len(stored) <= 10 * flood_batches:  # the edge: 20 new pings per batch of 10
+            q.send_batch([f"ping {len(stored)}-{i}" for i in range(20)])
+        return {"batchItemFailures": []}
+
+    q.send_batch([f"first {i}" for i in range(10)])
+    worker = QueueDrainWorker(
+        q,
+        ingest,
+        batch_size=10,
+        idle_wait=0.01,
+        flood=FloodYield(share=0.5, max_lag=60.0),
+        clock=_StepClock(0.01),  # each batch "took" 0.01 s: a pause of 0.01 s
+    )
+    worker.start()
+    assert _wait_until(lambda: q.depth() == 0 and len(stored) == 10 + 20 * flood_batches)
+    worker.stop(drain=True)
+    assert worker.paused == pytest.approx(0.01 * flood_batches)  # one pause per flooded batch
+    assert len(set(stored)) == len(stored) == 10 + 20 * flood_batches  # each once
+    q.close()
+
+
+def test_a_drain_already_max_lag_behind_never_pauses(tmp_path: Path) -> None:
+    q = LocalDurableQueue(tmp_path / "q.sqlite3")
+    sent = 0
+
+    def ingest(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        nonlocal sent
+        if sent < 100:
+            q.send_batch([f"more {sent + i}" for i in range(20)])
+            sent += 20
+        return {"batchItemFailures": []}
+
+    q.send_batch([f"first {i}" for i in range(10)])
+    worker = QueueDrainWorker(
+        q, ingest, batch_size=10, idle_wait=0.01, flood=FloodYield(share=0.5, max_lag=0.0)
+    )
+    worker.start()
+    assert _wait_until(lambda: sent >= 100 and q.depth() == 0)
+    worker.stop(drain=True)
+    assert worker.paused == 0.0 and worker.processed == 110
+    q.close()
+
+
+def test_the_queue_counts_every_message_ever_sent_whatever_was_deleted(tmp_path: Path) -> None:
+    q = LocalDurableQueue(tmp_path / "q.sqlite3")
+    assert q.sent_count() == 0
+    q.send_batch(["a", "b", "c"])
+    q.delete_batch([m.receipt for m in q.receive(3)])
+    q.send("d")
+    assert q.depth() == 1 and q.sent_count() == 4
     q.close()
 
 

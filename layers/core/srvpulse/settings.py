@@ -61,6 +61,9 @@ class Settings:
     ping_targets_bucket: str | None = None
     # Addresses of proxies whose X-Forwarded-For/-Proto pings are recorded with ("*": any).
     trusted_proxies: frozenset[str] = frozenset()
+    # Local mode: the share of its time ingest works while pings arrive faster than it
+    # stores them (local/queue_worker.FloodYield); 1: it never gives way to the edge.
+    ingest_flood_share: float = 0.5
 
     @property
     def private_targets_allowed(self) -> bool:
@@ -95,6 +98,16 @@ class Settings:
             if value in ("0", "false", "no", "off", "deny"):
                 return False
             raise ValueError(f"{name} must be true or false, not {value!r}")
+
+        def share(name: str, default: str) -> float:
+            value = e.get(name, default)
+            try:
+                number = float(value)
+            except ValueError:
+                number = -1.0
+            if not 0.0 < number <= 1.0:  # NaN fails this too
+                raise ValueError(f"{name} must be a number above 0 and at most 1, not {value!r}")
+            return number
 
         data_dir = Path(e.get("SRVPULSE_DATA_DIR", "data")).resolve()
         port = whole("PORT", "8000")
@@ -135,6 +148,7 @@ class Settings:
             secure_cookies=e.get("SECURE_COOKIES", "") in ("1", "true", "yes"),
             ping_receipt_days=whole("PING_RECEIPT_DAYS", "15"),
             ping_targets_bucket=e.get("PING_TARGETS_BUCKET") or None,
+            ingest_flood_share=share("INGEST_FLOOD_SHARE", "0.5"),
             trusted_proxies=frozenset(
                 p.strip() for p in e.get("TRUSTED_PROXIES", "").split(",") if p.strip()
             ),

@@ -389,6 +389,20 @@ class LocalDurableQueue:
         self._wake.clear()
 
     # --- inspection ----------------------------------------------------------------------
+    def sent_count(self) -> int:
+        """How many messages were ever sent to this queue (redriven ones count again):
+        the highest id handed out (AUTOINCREMENT never reuses one), so the difference
+        between two looks is how many arrived in between, whatever was deleted."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'messages'"
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def now(self) -> float:
+        """The queue's clock (epoch seconds): what ``oldest_enqueued_at`` is measured in."""
+        return self._clock()
+
     def oldest_enqueued_at(self) -> float | None:
         """When the oldest message not yet deleted was enqueued (epoch seconds), messages
         in flight or waiting for a retry included; None when the queue is empty. The

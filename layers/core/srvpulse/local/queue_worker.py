@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..adapters.local_queue import LocalDurableQueue, ReceivedMessage
@@ -34,6 +35,11 @@ MAX_RETRY_DELAY = 30.0
 # instructions per ping than batches of 100); a batch of 500 is still ingested in a
 # fraction of a second. What template.yaml's SQS event source sends, too.
 BATCH_SIZE = 500
+# While pings arrive faster than ingest stores them, ingest works this share of its time
+# and pauses for the rest (FloodYield), as long as it is less than FLOOD_MAX_LAG seconds
+# behind; INGEST_FLOOD_SHARE (settings) overrides the share, 1 turns yielding off.
+FLOOD_SHARE = 0.5
+FLOOD_MAX_LAG = 5.0
 # After a whole batch failed, the first whole batch that succeeds (the database is back)
 # releases every message waiting for its back-off at once, at most this often.
 RELEASE_INTERVAL = 10.0
@@ -80,6 +86,33 @@ def sqs_event(messages: list[ReceivedMessage], queue_arn: str = QUEUE_ARN) -> di
     }
 
 
+@dataclass(frozen=True, slots=True)
+class FloodYield:
+    """How ingest gives way to the HTTP edge during a flood of pings.
+
+    Why not an OS priority: on this kind of machine (2 vCPUs) work on the other CPU slows
+    the edge whatever its priority. Measured with the workers process stopped, a
+    busy-looping process at SCHED_IDLE cut the edge's accepted pings by a quarter, as
+    much as one at normal priority, and ingest's own thread at nice 19 or SCHED_IDLE left
+    the edge as slow as at niceness 5. What helps is ingest not running: while pings
+    arrive faster than it stores them it pauses after each batch, so that it works
+    ``share`` of the time, until it is ``max_lag`` seconds behind (the oldest queued
+    ping's age); from there on it works flat out, so a flood that lasts only delays
+    ingest by about ``max_lag``, and a load ingest can keep up with is never paced.
+    """
+
+    share: float = FLOOD_SHARE
+    max_lag: float = FLOOD_MAX_LAG
+
+    def pause(self, *, busy: float, arrived: int, stored: int, lag: float | None) -> float:
+        """Seconds to pause after a batch that took ``busy`` seconds, when ``arrived``
+        pings were queued since the last batch and this one stored ``stored``; ``lag``:
+        the age of the oldest ping still queued (None: the queue is empty)."""
+        if self.share >= 1.0 or lag is None or lag >= self.max_lag or arrived <= stored:
+            return 0.0
+        return busy * (1.0 - self.share) / self.share
+
+
 class QueueDrainWorker:
     """A Worker (see runner.Worker) feeding the ingest handler from the local queue.
 
@@ -100,6 +133,8 @@ class QueueDrainWorker:
         max_retry_delay: float = MAX_RETRY_DELAY,
         idle_wait: float = 0.5,
         drain_timeout: float = 30.0,
+        flood: FloodYield | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.queue = queue
         self.handler = handler
@@ -109,6 +144,8 @@ class QueueDrainWorker:
         self.max_retry_delay = max_retry_delay
         self.idle_wait = idle_wait
         self.drain_timeout = drain_timeout
+        self.flood = flood or FloodYield()
+        self._clock = clock
         self._stopping = threading.Event()
         self._drain = False
         self._thread: threading.Thread | None = None
@@ -117,6 +154,7 @@ class QueueDrainWorker:
         self.dead_lettered = 0
         self._outage = False  # the last whole batch failed
         self._last_release = 0.0
+        self.paused = 0.0  # seconds paused for floods (FloodYield)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="ingest-drain", daemon=True)
@@ -132,6 +170,7 @@ class QueueDrainWorker:
 
     def _run(self) -> None:
         deadline: float | None = None
+        sent = self._sent()
         while True:
             if self._stopping.is_set():
                 if not self._drain:
@@ -150,10 +189,37 @@ class QueueDrainWorker:
                     return
                 self.queue.wait(self.idle_wait)
                 continue
-            self.process(batch)
+            started = self._clock()
+            stored = self.process(batch)
+            if self._stopping.is_set():
+                continue
+            before, sent = sent, self._sent()
+            pause = self.flood.pause(
+                busy=self._clock() - started,
+                arrived=sent - before,
+                stored=stored,
+                lag=self._lag(),
+            )
+            if pause > 0:
+                self.paused += pause
+                self._stopping.wait(pause)  # a stop ends the pause at once
 
-    def process(self, batch: list[ReceivedMessage]) -> None:
-        """One invocation of the handler for ``batch``, then delete or retry each record."""
+    def _sent(self) -> int:
+        try:
+            return self.queue.sent_count()
+        except Exception:  # the queue will say what is wrong at the next receive
+            return 0
+
+    def _lag(self) -> float | None:
+        try:
+            oldest = self.queue.oldest_enqueued_at()
+        except Exception:
+            return None
+        return None if oldest is None else max(0.0, self.queue.now() - oldest)
+
+    def process(self, batch: list[ReceivedMessage]) -> int:
+        """One invocation of the handler for ``batch``, then delete or retry each record;
+        returns how many were stored (deleted from the queue)."""
         try:
             reply = self.handler(sqs_event(batch), LocalLambdaContext("ingest"))
             failed = {f["itemIdentifier"] for f in reply.get("batchItemFailures", [])}
@@ -187,6 +253,7 @@ class QueueDrainWorker:
         # One commit (one fsync) for the batch, not one per message.
         self.queue.delete_batch(done)
         self._note_health(whole_batch_failed=not done, whole_batch_ok=not failed)
+        return len(done)
 
     def backoff(self, attempt: int) -> float:
         """Seconds before attempt ``attempt + 1`` of a message."""

@@ -65,12 +65,17 @@ def build_workers(runtime: Runtime) -> list[Worker]:
     the list, e.g. ``AnalyzerWorker(runtime),``."""
     from .alert_worker import AlertWorker
     from .analyzer_worker import AnalyzerWorker
-    from .queue_worker import QueueDrainWorker
+    from .queue_worker import FloodYield, QueueDrainWorker
 
     workers: list[Worker] = [
         # Batches of up to 500 (queue_worker.BATCH_SIZE), as the SQS event source mapping
         # sends (template.yaml): ingest stores a batch in one transaction.
-        QueueDrainWorker(runtime.local_queue, load_handler("functions.ingest.handler")),
+        # While pings arrive faster than ingest stores them, it gives way to the edge.
+        QueueDrainWorker(
+            runtime.local_queue,
+            load_handler("functions.ingest.handler"),
+            flood=FloodYield(share=runtime.settings.ingest_flood_share),
+        ),
         AnalyzerWorker(runtime.analyzer),
         AlertWorker(runtime.alert_bus, load_handler("functions.alerters.handler")),
     ]
