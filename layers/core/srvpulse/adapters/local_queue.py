@@ -399,10 +399,6 @@ class LocalDurableQueue:
             ).fetchone()
         return 0 if row is None else int(row[0])
 
-    def now(self) -> float:
-        """The queue's clock (epoch seconds): what ``oldest_enqueued_at`` is measured in."""
-        return self._clock()
-
     def oldest_enqueued_at(self) -> float | None:
         """When the oldest message not yet deleted was enqueued (epoch seconds), messages
         in flight or waiting for a retry included; None when the queue is empty. The

@@ -215,7 +215,7 @@ class QueueDrainWorker:
             oldest = self.queue.oldest_enqueued_at()
         except Exception:
             return None
-        return None if oldest is None else max(0.0, self.queue.now() - oldest)
+        return None if oldest is None else max(0.0, time.time() - oldest)
 
     def process(self, batch: list[ReceivedMessage]) -> int:
         """One invocation of the handler for ``batch``, then delete or retry each record;
