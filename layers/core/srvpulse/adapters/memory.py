@@ -12,16 +12,28 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
+from typing import Any
 
 from ..domain.model import AlertEvent
 
 log = logging.getLogger(__name__)
 
+# The local mode runs for months: what a fake keeps for tests to read is its most recent
+# RECENT_KEPT entries (when there are more, the oldest half goes), not all of them.
+RECENT_KEPT = 10_000
+
+
+def _keep_recent(items: list[Any]) -> None:
+    """Drop the oldest half of ``items`` once it holds more than RECENT_KEPT."""
+    if len(items) > RECENT_KEPT:
+        del items[: len(items) - RECENT_KEPT // 2]
+
 
 class RecordingMailer:
-    """The local mode's mailer when no SMTP server is configured: keeps every message
-    (``sent``) and logs its recipients and subject, so password-reset links and alerts
-    can be read from the log during development."""
+    """The local mode's mailer when no SMTP server is configured: keeps the recent
+    messages (``sent``, at most RECENT_KEPT) and logs each one's recipients, subject and
+    text, so password-reset links and alerts can be read from the log during
+    development."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -30,6 +42,7 @@ class RecordingMailer:
     def send(self, message: EmailMessage) -> None:
         with self._lock:
             self.sent.append(message)
+            _keep_recent(self.sent)
         body = message.get_body(preferencelist=("plain",))
         log.info(
             "email (not sent: no SMTP_HOST) to=%s subject=%s\n%s",
@@ -40,8 +53,9 @@ class RecordingMailer:
 
 
 class LocalAlertBus:
-    """The local mode's AlertBus: keeps every event in ``published`` (tests read it) and
-    puts each on ``queue``, a thread-safe queue the local alert-delivery worker drains."""
+    """The local mode's AlertBus: keeps the recent events in ``published`` (at most
+    RECENT_KEPT; tests read it) and puts each on ``queue``, a thread-safe queue the local
+    alert-delivery worker drains."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -51,6 +65,7 @@ class LocalAlertBus:
     def publish(self, events: Sequence[AlertEvent]) -> None:
         with self._lock:
             self.published.extend(events)
+            _keep_recent(self.published)
         for event in events:
             self.queue.put(event)
 
